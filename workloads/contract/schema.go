@@ -1,0 +1,140 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Keyspace is the Cassandra keyspace every workload uses.
+const Keyspace = "sluice"
+
+// Table names shared by the workloads and the infrastructure.
+const (
+	TableEventsByDevice = "events_by_device"
+	TableEventsByID     = "events_by_id"
+	TableCriticalBySite = "critical_by_site"
+)
+
+// Column is one CQL column. Type is a CQL type as Cosmos DB's table schema
+// accepts it (text, uuid, date, timestamp, double, int, bigint, map<text, text>).
+type Column struct {
+	Name string
+	Type string
+}
+
+// ClusteringColumn is a clustering key column with its order, "ASC" or "DESC".
+type ClusteringColumn struct {
+	Name  string
+	Order string
+}
+
+// Table is one table of the keyspace: the shape both the local CQL migrator
+// and the Cosmos DB table resource are generated from.
+type Table struct {
+	Name          string
+	Columns       []Column
+	PartitionKey  []string
+	ClusteringKey []ClusteringColumn
+	// DefaultTTLSeconds is the table's default time to live; 0 keeps rows
+	// forever.
+	DefaultTTLSeconds int
+	// Comment says what the table is for.
+	Comment string
+}
+
+// eventColumns are the event fields stored in every event table.
+func eventColumns() []Column {
+	return []Column{
+		{Name: "id", Type: "uuid"},
+		{Name: "site", Type: "text"},
+		{Name: "device", Type: "text"},
+		{Name: "kind", Type: "text"},
+		{Name: "value", Type: "double"},
+		{Name: "unit", Type: "text"},
+		{Name: "severity", Type: "text"},
+		{Name: "at", Type: "timestamp"},
+		{Name: "attrs", Type: "map<text, text>"},
+		{Name: "ingested_at", Type: "timestamp"},
+	}
+}
+
+// Tables returns the tables of the keyspace, in creation order. The slice is
+// new on every call, so callers may change it.
+func Tables() []Table {
+	withDay := append([]Column{{Name: "day", Type: "date"}}, eventColumns()...)
+	return []Table{
+		{
+			Name:          TableEventsByDevice,
+			Comment:       "every event of a device, newest first, one partition per device and UTC day",
+			Columns:       withDay,
+			PartitionKey:  []string{"device", "day"},
+			ClusteringKey: []ClusteringColumn{{Name: "at", Order: "DESC"}, {Name: "id", Order: "ASC"}},
+		},
+		{
+			Name:         TableEventsByID,
+			Comment:      "point lookups of an event by its id",
+			Columns:      eventColumns(),
+			PartitionKey: []string{"id"},
+		},
+		{
+			Name:          TableCriticalBySite,
+			Comment:       "critical events of a site, newest first, one partition per site and UTC day",
+			Columns:       append([]Column{{Name: "day", Type: "date"}}, eventColumns()...),
+			PartitionKey:  []string{"site", "day"},
+			ClusteringKey: []ClusteringColumn{{Name: "at", Order: "DESC"}, {Name: "id", Order: "ASC"}},
+		},
+	}
+}
+
+// CreateKeyspaceCQL is the statement that creates the keyspace on a plain
+// Apache Cassandra cluster with the given replication factor. On Cosmos DB the
+// keyspace is an ARM resource instead.
+func CreateKeyspaceCQL(replicationFactor int) string {
+	return fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}", Keyspace, replicationFactor)
+}
+
+// CreateCQL is the idempotent CREATE TABLE statement of the table.
+func (t Table) CreateCQL(keyspace string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (", keyspace, t.Name)
+	for _, c := range t.Columns {
+		fmt.Fprintf(&b, "%s %s, ", c.Name, c.Type)
+	}
+	pk := strings.Join(t.PartitionKey, ", ")
+	if len(t.PartitionKey) > 1 {
+		pk = "(" + pk + ")"
+	}
+	keys := []string{pk}
+	for _, c := range t.ClusteringKey {
+		keys = append(keys, c.Name)
+	}
+	fmt.Fprintf(&b, "PRIMARY KEY (%s))", strings.Join(keys, ", "))
+	var with []string
+	if len(t.ClusteringKey) > 0 {
+		order := make([]string, len(t.ClusteringKey))
+		for i, c := range t.ClusteringKey {
+			order[i] = c.Name + " " + c.Order
+		}
+		with = append(with, "CLUSTERING ORDER BY ("+strings.Join(order, ", ")+")")
+	}
+	if t.DefaultTTLSeconds > 0 {
+		with = append(with, fmt.Sprintf("default_time_to_live = %d", t.DefaultTTLSeconds))
+	}
+	if t.Comment != "" {
+		with = append(with, "comment = '"+strings.ReplaceAll(t.Comment, "'", "''")+"'")
+	}
+	if len(with) > 0 {
+		b.WriteString(" WITH " + strings.Join(with, " AND "))
+	}
+	return b.String()
+}
+
+// Column returns the named column and whether the table has it.
+func (t Table) Column(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
