@@ -1,0 +1,107 @@
+// Command ingest consumes events from Kafka and stores them in Cassandra;
+// see package ingest. Configuration comes from the environment (KAFKA_*,
+// CASSANDRA_*, INGEST_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/ingest"
+	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/opsserver"
+	"github.com/sluicehq/sluice/workloads/internal/version"
+)
+
+func main() {
+	if version.HandleFlags("ingest", "consumes events from Kafka into Cassandra; configured by environment variables") {
+		return
+	}
+	log := logging.Setup("ingest")
+	if err := run(); err != nil {
+		log.Error("ingest failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := ingest.ConfigFromEnv(envconfig.New())
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(reg)
+
+	session, err := cfg.Cassandra.Open()
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+
+	sc, err := cfg.Kafka.Sarama(nil)
+	if err != nil {
+		return err
+	}
+	group, err := sarama.NewConsumerGroup(cfg.Kafka.Brokers, cfg.Group, sc)
+	if err != nil {
+		return fmt.Errorf("join consumer group %s: %w", cfg.Group, err)
+	}
+	producer, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc)
+	if err != nil {
+		_ = group.Close()
+		return fmt.Errorf("dead-letter producer: %w", err)
+	}
+	defer producer.Close()
+
+	worker := ingest.New(group, cfg.Kafka.Topic, eventstore.New(session, cfg.Cassandra.Keyspace),
+		&ingest.KafkaDeadLetters{Producer: producer, Topic: cfg.Kafka.DLQTopic}, metrics,
+		ingest.Options{Concurrency: cfg.Concurrency, DrainTimeout: cfg.ShutdownTimeout * 4 / 5, Classify: cqlsession.Classify})
+
+	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(context.Context) error {
+		if session.Closed() {
+			return errors.New("cassandra session closed")
+		}
+		return worker.Ready()
+	})
+	if err != nil {
+		return err
+	}
+	go ops.Serve()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = ops.Shutdown(sctx)
+	}()
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- worker.Run(ctx) }()
+	select {
+	case err := <-runErr:
+		return err
+	case <-ctx.Done():
+	}
+	// The worker drains within DrainTimeout; the deadline here is the
+	// backstop a Kubernetes terminationGracePeriod expects.
+	select {
+	case err := <-runErr:
+		return err
+	case <-time.After(cfg.ShutdownTimeout):
+		return errors.New("shutdown deadline passed before in-flight writes finished")
+	}
+}

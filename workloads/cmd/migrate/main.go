@@ -1,0 +1,122 @@
+// Command migrate prepares the stores the workloads need and exits: Kafka
+// topics and the Cassandra keyspace and tables on plain Apache Kafka and
+// Cassandra (on Azure the Pulumi program owns Event Hubs hubs and Cosmos DB
+// tables, so those steps are skipped there). It is idempotent; Kubernetes
+// runs it as a Job before the workloads start.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
+	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/version"
+)
+
+func main() {
+	logging.Setup("migrate")
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		slog.Error("migrate failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	doKafka := fs.Bool("kafka", true, "create Kafka topics (skipped against Event Hubs)")
+	doCassandra := fs.Bool("cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
+	partitions := fs.Int("partitions", 6, "partitions of the events topic")
+	rf := fs.Int("replication-factor", 1, "Cassandra keyspace replication factor")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVersion {
+		fmt.Println(version.String("migrate"))
+		return nil
+	}
+	env := envconfig.New()
+	var kc kafkaclient.Config
+	var cc cqlsession.Config
+	if *doKafka {
+		kc = kafkaclient.FromEnv(env, "sluice-migrate")
+	}
+	if *doCassandra {
+		cc = cqlsession.FromEnv(env)
+	}
+	if err := env.Err(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+
+	if *doKafka {
+		if kafkaclient.IsEventHubs(kc.Brokers[0]) {
+			slog.Info("kafka: Event Hubs hubs are created by the infrastructure; skipping")
+		} else if err := migrateKafka(kc, int32(*partitions)); err != nil {
+			return err
+		}
+	}
+	if *doCassandra {
+		if cc.Cosmos {
+			slog.Info("cassandra: Cosmos DB keyspace and tables are created by the infrastructure; skipping")
+		} else if err := migrateCassandra(ctx, cc, *rf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func migrateKafka(kc kafkaclient.Config, partitions int32) error {
+	sc, err := kc.Sarama(nil)
+	if err != nil {
+		return err
+	}
+	admin, err := sarama.NewClusterAdmin(kc.Brokers, sc)
+	if err != nil {
+		return fmt.Errorf("kafka admin: %w", err)
+	}
+	defer admin.Close()
+	week := int64(7 * 24 * time.Hour / time.Millisecond)
+	if err := kafkaclient.EnsureTopics(admin, []kafkaclient.Topic{
+		{Name: kc.Topic, Partitions: partitions, RetentionMs: week},
+		{Name: kc.DLQTopic, Partitions: 2, RetentionMs: 4 * week},
+	}); err != nil {
+		return err
+	}
+	slog.Info("kafka: topics ready", "topic", kc.Topic, "dlq", kc.DLQTopic, "partitions", partitions)
+	return nil
+}
+
+func migrateCassandra(ctx context.Context, cc cqlsession.Config, rf int) error {
+	// The keyspace may not exist yet: connect without it.
+	cc.Keyspace = ""
+	session, err := cc.Open()
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+	if err := eventstore.Migrate(ctx, session, rf); err != nil {
+		return err
+	}
+	slog.Info("cassandra: schema ready")
+	return nil
+}

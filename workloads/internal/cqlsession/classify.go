@@ -1,0 +1,85 @@
+package cqlsession
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/internal/backoff"
+)
+
+// Permanent CQL error codes: the request itself is wrong, retrying cannot help.
+const (
+	codeSyntax       = 0x2000
+	codeUnauthorized = 0x2100
+	codeInvalid      = 0x2200
+	codeConfig       = 0x2300
+	codeAlreadyExist = 0x2400
+)
+
+var retryAfterPattern = regexp.MustCompile(`RetryAfterMs=(\d+)`)
+
+// Classify says whether a CQL error is worth retrying and how long the
+// server asked to wait. Storage outages (no connection, timeouts, node
+// unavailable, bootstrapping, overloaded, authentication failing during a key
+// rotation) are transient: a worker keeps retrying them rather than dropping
+// data. Only errors about the statement itself are permanent.
+func Classify(err error) backoff.Verdict {
+	if err == nil {
+		return backoff.Verdict{}
+	}
+	if errors.Is(err, context.Canceled) {
+		return backoff.Verdict{}
+	}
+	var re gocql.RequestError
+	if errors.As(err, &re) {
+		switch re.Code() {
+		case codeSyntax, codeUnauthorized, codeInvalid, codeConfig, codeAlreadyExist:
+			return backoff.Verdict{}
+		case gocql.ErrCodeOverloaded:
+			return backoff.Verdict{Retry: true, After: RetryAfter(re.Message())}
+		}
+		return backoff.Verdict{Retry: true}
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrTimeoutNoResponse),
+		errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, gocql.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.As(err, &ne):
+		return backoff.Verdict{Retry: true}
+	case errors.Is(err, gocql.ErrSessionClosed), errors.Is(err, gocql.ErrNotFound):
+		return backoff.Verdict{}
+	}
+	// Unknown errors are treated as transient: a storage fault must stall
+	// and alert, not dead-letter every event behind it.
+	return backoff.Verdict{Retry: true}
+}
+
+// RetryAfter extracts the RetryAfterMs a Cosmos DB Overloaded message
+// carries; 0 when it has none.
+func RetryAfter(msg string) time.Duration {
+	m := retryAfterPattern.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	ms, err := strconv.Atoi(m[1])
+	if err != nil || ms < 0 {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// IsOverloaded reports whether err is an Overloaded (rate limiting) error.
+func IsOverloaded(err error) bool {
+	var re gocql.RequestError
+	return errors.As(err, &re) && re.Code() == gocql.ErrCodeOverloaded
+}

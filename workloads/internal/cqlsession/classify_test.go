@@ -1,0 +1,122 @@
+package cqlsession
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+)
+
+// requestError stands in for the server's error frames, which gocql does
+// not export.
+type requestError struct {
+	code int
+	msg  string
+}
+
+func (e requestError) Code() int       { return e.code }
+func (e requestError) Message() string { return e.msg }
+func (e requestError) Error() string   { return e.msg }
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		name  string
+		err   error
+		retry bool
+		after time.Duration
+	}{
+		{"cosmos 429", requestError{gocql.ErrCodeOverloaded, "Request rate is large: ActivityID=x, RetryAfterMs=120, Additional details"}, true, 120 * time.Millisecond},
+		{"overloaded without hint", requestError{gocql.ErrCodeOverloaded, "overloaded"}, true, 0},
+		{"wrapped overloaded", fmt.Errorf("upsert: %w", requestError{gocql.ErrCodeOverloaded, "RetryAfterMs=7"}), true, 7 * time.Millisecond},
+		{"unavailable", requestError{gocql.ErrCodeUnavailable, "Cannot achieve consistency"}, true, 0},
+		{"write timeout", requestError{0x1100, "timeout"}, true, 0},
+		{"syntax", requestError{0x2000, "line 1:0 no viable alternative"}, false, 0},
+		{"invalid", requestError{0x2200, "unconfigured table"}, false, 0},
+		{"no connections", gocql.ErrNoConnections, true, 0},
+		{"no response", fmt.Errorf("x: %w", gocql.ErrTimeoutNoResponse), true, 0},
+		{"session closed", gocql.ErrSessionClosed, false, 0},
+		{"unknown", errors.New("something odd"), true, 0},
+	}
+	for _, c := range cases {
+		v := Classify(c.err)
+		if v.Retry != c.retry || v.After != c.after {
+			t.Errorf("%s: Classify = %+v, want retry=%v after=%s", c.name, v, c.retry, c.after)
+		}
+	}
+	if !IsOverloaded(fmt.Errorf("w: %w", requestError{gocql.ErrCodeOverloaded, ""})) || IsOverloaded(errors.New("x")) {
+		t.Error("IsOverloaded misclassifies")
+	}
+}
+
+func TestFromEnvCosmosDefaults(t *testing.T) {
+	r := envconfig.NewFrom(envconfig.FromMap(map[string]string{
+		"CASSANDRA_HOSTS":         "acct.cassandra.cosmos.azure.com",
+		"CASSANDRA_USERNAME":      "acct",
+		"CASSANDRA_PASSWORD_FILE": "/mnt/secrets/cosmos-key",
+	}))
+	c := FromEnv(r)
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Cosmos || c.Port != CosmosPort || !c.TLS {
+		t.Fatalf("cosmos defaults not applied: %+v", c)
+	}
+	cl := c.Cluster()
+	if cl.ProtoVersion != 4 || !cl.DisableInitialHostLookup || cl.SslOpts == nil || cl.SslOpts.Config.MinVersion < 0x0303 {
+		t.Fatalf("cluster config not Cosmos-safe: proto=%d lookup=%v ssl=%+v", cl.ProtoVersion, cl.DisableInitialHostLookup, cl.SslOpts)
+	}
+}
+
+func TestFromEnvReportsEveryProblem(t *testing.T) {
+	r := envconfig.NewFrom(envconfig.FromMap(map[string]string{
+		"CASSANDRA_COSMOS":   "true",
+		"CASSANDRA_TLS":      "false",
+		"CASSANDRA_PORT":     "99999",
+		"CASSANDRA_USERNAME": "u",
+	}))
+	FromEnv(r)
+	err := r.Err()
+	if !errors.Is(err, envconfig.ErrInvalidConfig) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"CASSANDRA_HOSTS", "CASSANDRA_TLS=false", "CASSANDRA_PORT", "CASSANDRA_USERNAME is set without"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestAuthenticatorRereadsPasswordFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(f, []byte("first\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := &Authenticator{Username: "u", PasswordFile: f}
+	resp, _, err := a.Challenge(nil)
+	if err != nil || string(resp) != "\x00u\x00first" {
+		t.Fatalf("resp=%q err=%v", resp, err)
+	}
+	if err := os.WriteFile(f, []byte("second"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, _, _ = a.Challenge(nil)
+	if string(resp) != "\x00u\x00second" {
+		t.Fatalf("rotated password not read: %q", resp)
+	}
+	if err := os.Remove(f); err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err = a.Challenge(nil)
+	if err != nil || string(resp) != "\x00u\x00second" {
+		t.Fatalf("missing file mid-swap should keep last value: %q %v", resp, err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

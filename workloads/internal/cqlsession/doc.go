@@ -1,0 +1,14 @@
+// Package cqlsession opens gocql sessions for Apache Cassandra and for Cosmos
+// DB for Apache Cassandra with the settings each needs, and classifies CQL
+// errors into transient and permanent ones for retry loops.
+//
+// Against Cosmos DB (host *.cassandra.cosmos.azure.com or CASSANDRA_COSMOS=true)
+// the session uses port 10350, TLS 1.2+, protocol 4 and no initial host
+// lookup. Overloaded errors (Cosmos' 429) are transient and carry the server's
+// RetryAfterMs as the delay to honour.
+//
+// The password is read from CASSANDRA_PASSWORD_FILE (the Key Vault secret
+// mounted by the Secrets Store CSI driver) on every new connection, so a
+// rotated key is picked up without a restart; CASSANDRA_PASSWORD is the local
+// alternative.
+package cqlsession

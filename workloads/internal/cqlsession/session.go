@@ -1,0 +1,164 @@
+package cqlsession
+
+import (
+	"crypto/tls"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+)
+
+const (
+	cosmosHostSuffix = ".cassandra.cosmos.azure.com"
+	// CosmosPort is Cosmos DB for Apache Cassandra's CQL port.
+	CosmosPort = 10350
+)
+
+// Config is the Cassandra part of a workload's configuration.
+type Config struct {
+	Hosts        []string
+	Port         int
+	Username     string
+	Password     string `json:"-"`
+	PasswordFile string
+	TLS          bool
+	Cosmos       bool
+	Keyspace     string
+	Consistency  gocql.Consistency
+	Timeout      time.Duration
+	NumConns     int
+}
+
+// FromEnv reads CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_USERNAME,
+// CASSANDRA_PASSWORD or CASSANDRA_PASSWORD_FILE, CASSANDRA_TLS,
+// CASSANDRA_COSMOS, CASSANDRA_KEYSPACE, CASSANDRA_CONSISTENCY,
+// CASSANDRA_TIMEOUT and CASSANDRA_NUM_CONNS.
+func FromEnv(r *envconfig.Reader) Config {
+	c := Config{Hosts: r.List("CASSANDRA_HOSTS", nil)}
+	if len(c.Hosts) == 0 {
+		r.Problem("CASSANDRA_HOSTS is required (comma-separated hosts)")
+	}
+	autoCosmos := len(c.Hosts) > 0 && strings.HasSuffix(c.Hosts[0], cosmosHostSuffix)
+	c.Cosmos = r.Bool("CASSANDRA_COSMOS", autoCosmos)
+	defPort := 9042
+	if c.Cosmos {
+		defPort = CosmosPort
+	}
+	c.Port = r.Int("CASSANDRA_PORT", defPort, 1, 65535)
+	c.Username = r.String("CASSANDRA_USERNAME", "")
+	c.Password = r.String("CASSANDRA_PASSWORD", "")
+	c.PasswordFile = r.String("CASSANDRA_PASSWORD_FILE", "")
+	c.TLS = r.Bool("CASSANDRA_TLS", c.Cosmos)
+	c.Keyspace = r.String("CASSANDRA_KEYSPACE", "sluice")
+	cons := r.OneOf("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM", "ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
+	c.Consistency = gocql.ParseConsistency(cons)
+	c.Timeout = r.Duration("CASSANDRA_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
+	c.NumConns = r.Int("CASSANDRA_NUM_CONNS", 2, 1, 64)
+	if c.Cosmos && !c.TLS {
+		r.Problem("CASSANDRA_TLS=false is not allowed against Cosmos DB")
+	}
+	if c.Password != "" && c.PasswordFile != "" {
+		r.Problem("set only one of CASSANDRA_PASSWORD and CASSANDRA_PASSWORD_FILE")
+	}
+	if c.Username != "" && c.Password == "" && c.PasswordFile == "" {
+		r.Problem("CASSANDRA_USERNAME is set without CASSANDRA_PASSWORD or CASSANDRA_PASSWORD_FILE")
+	}
+	return c
+}
+
+// Cluster returns the gocql cluster configuration for c. Retries are left to
+// the caller's loop (see Classify), so gocql's own policy does none.
+func (c Config) Cluster() *gocql.ClusterConfig {
+	cl := gocql.NewCluster(c.Hosts...)
+	cl.Port = c.Port
+	cl.Keyspace = c.Keyspace
+	cl.Consistency = c.Consistency
+	cl.Timeout = c.Timeout
+	cl.ConnectTimeout = c.Timeout
+	cl.NumConns = c.NumConns
+	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 0}
+	cl.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy())
+	cl.ReconnectInterval = 2 * time.Second
+	cl.ReconnectionPolicy = &gocql.ExponentialReconnectionPolicy{MaxRetries: 1 << 20, InitialInterval: 500 * time.Millisecond, MaxInterval: 5 * time.Second}
+	if c.Cosmos {
+		cl.ProtoVersion = 4
+		cl.DisableInitialHostLookup = true
+		// Cosmos answers with one gateway address; token awareness
+		// buys nothing there.
+		cl.PoolConfig.HostSelectionPolicy = gocql.RoundRobinHostPolicy()
+	}
+	if c.TLS {
+		cl.SslOpts = &gocql.SslOptions{Config: &tls.Config{MinVersion: tls.VersionTLS12}, EnableHostVerification: true}
+	}
+	if c.Username != "" {
+		cl.Authenticator = &Authenticator{Username: c.Username, Password: c.Password, PasswordFile: c.PasswordFile}
+	}
+	return cl
+}
+
+// Open connects a session.
+func (c Config) Open() (*gocql.Session, error) {
+	s, err := c.Cluster().CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connect to cassandra %s:%d: %w", strings.Join(c.Hosts, ","), c.Port, err)
+	}
+	return s, nil
+}
+
+// Authenticator answers Cassandra's PasswordAuthenticator challenge. When
+// PasswordFile is set it is read at every new connection, which is how a
+// rotated key reaches a running workload.
+type Authenticator struct {
+	Username     string
+	Password     string
+	PasswordFile string
+
+	mu       sync.Mutex
+	lastRead string
+}
+
+var _ gocql.Authenticator = (*Authenticator)(nil)
+
+// Challenge implements gocql.Authenticator.
+func (a *Authenticator) Challenge(req []byte) ([]byte, gocql.Authenticator, error) {
+	pw, err := a.password()
+	if err != nil {
+		return nil, nil, err
+	}
+	resp := make([]byte, 0, 2+len(a.Username)+len(pw))
+	resp = append(resp, 0)
+	resp = append(resp, a.Username...)
+	resp = append(resp, 0)
+	resp = append(resp, pw...)
+	return resp, nil, nil
+}
+
+// Success implements gocql.Authenticator.
+func (a *Authenticator) Success([]byte) error { return nil }
+
+func (a *Authenticator) password() (string, error) {
+	if a.PasswordFile == "" {
+		return a.Password, nil
+	}
+	b, err := os.ReadFile(a.PasswordFile)
+	if err != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.lastRead != "" {
+			// The CSI driver swaps the file atomically; a read that
+			// races the swap falls back to the last good value.
+			return a.lastRead, nil
+		}
+		return "", fmt.Errorf("read cassandra password file: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	a.mu.Lock()
+	a.lastRead = pw
+	a.mu.Unlock()
+	return pw, nil
+}

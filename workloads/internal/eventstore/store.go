@@ -1,0 +1,169 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+)
+
+// ErrNotFound is returned by Get for an id with no event.
+var ErrNotFound = errors.New("event not found")
+
+// Store reads and writes events in one keyspace.
+type Store struct {
+	session  *gocql.Session
+	keyspace string
+	inserts  map[string]insert // by table name
+	getByID  string
+}
+
+type insert struct {
+	cql     string
+	columns []string
+}
+
+// New prepares the statements for the keyspace's event tables.
+func New(session *gocql.Session, keyspace string) *Store {
+	s := &Store{session: session, keyspace: keyspace, inserts: map[string]insert{}}
+	for _, t := range contract.Tables() {
+		cols := make([]string, len(t.Columns))
+		marks := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			cols[i] = c.Name
+			marks[i] = "?"
+		}
+		s.inserts[t.Name] = insert{
+			cql:     fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", keyspace, t.Name, strings.Join(cols, ", "), strings.Join(marks, ", ")),
+			columns: cols,
+		}
+	}
+	byID, _ := tableByName(contract.TableEventsByID)
+	cols := make([]string, len(byID.Columns))
+	for i, c := range byID.Columns {
+		cols[i] = c.Name
+	}
+	s.getByID = fmt.Sprintf("SELECT %s FROM %s.%s WHERE id = ?", strings.Join(cols, ", "), keyspace, contract.TableEventsByID)
+	return s
+}
+
+func tableByName(name string) (contract.Table, bool) {
+	for _, t := range contract.Tables() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return contract.Table{}, false
+}
+
+// Tables returns the tables an event is written to: every event goes to
+// events_by_device and events_by_id, critical ones also to critical_by_site.
+func Tables(ev contract.Event) []string {
+	if ev.Severity == contract.SeverityCritical {
+		return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableCriticalBySite}
+	}
+	return []string{contract.TableEventsByID, contract.TableEventsByDevice}
+}
+
+// Upsert writes one event to all its tables. It is safe to repeat: every
+// statement is an idempotent INSERT of the same values. ingestedAt is stored
+// alongside for latency measurement and auditing; a repeat overwrites it.
+func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.Time) error {
+	id, err := gocql.ParseUUID(ev.ID)
+	if err != nil {
+		return fmt.Errorf("upsert event: id %q: %w", ev.ID, err)
+	}
+	for _, table := range Tables(ev) {
+		ins := s.inserts[table]
+		args := make([]any, len(ins.columns))
+		for i, c := range ins.columns {
+			args[i] = columnValue(c, ev, id, ingestedAt)
+		}
+		if err := s.session.Query(ins.cql, args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+			return fmt.Errorf("upsert event into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func columnValue(col string, ev contract.Event, id gocql.UUID, ingestedAt time.Time) any {
+	switch col {
+	case "id":
+		return id
+	case "day":
+		return contract.Day(ev.At)
+	case "site":
+		return ev.Site
+	case "device":
+		return ev.Device
+	case "kind":
+		return ev.Kind
+	case "value":
+		return ev.Value
+	case "unit":
+		return ev.Unit
+	case "severity":
+		return ev.Severity
+	case "at":
+		return ev.At
+	case "attrs":
+		return ev.Attrs
+	case "ingested_at":
+		return ingestedAt.UTC()
+	}
+	// The schema and this switch live side by side; a column without a
+	// value is a programming error caught by the store's tests.
+	panic("eventstore: no value for column " + col)
+}
+
+// Stored is an event as read back, with the time it was ingested.
+type Stored struct {
+	contract.Event
+	IngestedAt time.Time
+}
+
+// Get reads one event by id. A missing event is ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
+	uid, err := gocql.ParseUUID(id)
+	if err != nil {
+		return Stored{}, fmt.Errorf("get event: id %q: %w", id, err)
+	}
+	var st Stored
+	var got gocql.UUID
+	var attrs map[string]string
+	err = s.session.Query(s.getByID, uid).WithContext(ctx).Idempotent(true).Scan(
+		&got, &st.Site, &st.Device, &st.Kind, &st.Value, &st.Unit, &st.Severity, &st.At, &attrs, &st.IngestedAt)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return Stored{}, ErrNotFound
+	}
+	if err != nil {
+		return Stored{}, fmt.Errorf("get event %s: %w", id, err)
+	}
+	st.V = contract.SchemaVersion
+	st.ID = got.String()
+	st.At = st.At.UTC()
+	st.IngestedAt = st.IngestedAt.UTC()
+	if len(attrs) > 0 {
+		st.Attrs = attrs
+	}
+	return st, nil
+}
+
+// Migrate creates the keyspace (plain Apache Cassandra only; on Cosmos DB
+// the infrastructure owns it) and every table, idempotently.
+func Migrate(ctx context.Context, session *gocql.Session, replicationFactor int) error {
+	if err := session.Query(contract.CreateKeyspaceCQL(replicationFactor)).WithContext(ctx).Exec(); err != nil {
+		return fmt.Errorf("create keyspace: %w", err)
+	}
+	for _, t := range contract.Tables() {
+		if err := session.Query(t.CreateCQL(contract.Keyspace)).WithContext(ctx).Exec(); err != nil {
+			return fmt.Errorf("create table %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,32 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
+)
+
+// Config is everything the ingest binary reads from its environment.
+type Config struct {
+	Kafka           kafkaclient.Config
+	Cassandra       cqlsession.Config
+	Group           string
+	Concurrency     int
+	HTTPAddr        string
+	ShutdownTimeout time.Duration
+}
+
+// ConfigFromEnv reads the configuration and reports every problem at once.
+func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
+	c := Config{
+		Kafka:           kafkaclient.FromEnv(r, "sluice-ingest"),
+		Cassandra:       cqlsession.FromEnv(r),
+		Group:           r.String("INGEST_GROUP", "ingest"),
+		Concurrency:     r.Int("INGEST_CONCURRENCY", 256, 1, 8192),
+		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
+		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+	}
+	return c, r.Err()
+}
