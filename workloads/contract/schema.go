@@ -2,7 +2,9 @@ package contract
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
+	"time"
 )
 
 // Keyspace is the Cassandra keyspace every workload uses.
@@ -13,7 +15,16 @@ const (
 	TableEventsByDevice = "events_by_device"
 	TableEventsByID     = "events_by_id"
 	TableCriticalBySite = "critical_by_site"
+	TableEventsByHour   = "events_by_hour"
 )
+
+// HourShards is how many partitions one hour of events is spread over in
+// events_by_hour, so a busy hour is not one hot partition.
+const HourShards = 8
+
+// HourTTLSeconds keeps events_by_hour rows for 35 days: the table exists for
+// the batch enrichment of recent windows, not as the system of record.
+const HourTTLSeconds = 35 * 24 * 3600
 
 // Column is one CQL column. Type is a CQL type as Cosmos DB's table schema
 // accepts it (text, uuid, date, timestamp, double, int, bigint, map<text, text>).
@@ -77,6 +88,15 @@ func Tables() []Table {
 			PartitionKey: []string{"id"},
 		},
 		{
+			Name: TableEventsByHour,
+			Comment: "events by event-time hour, spread over HourShards partitions, " +
+				"so a batch reads a time window without scanning the table",
+			Columns:           append([]Column{{Name: "hour", Type: "timestamp"}, {Name: "shard", Type: "int"}}, eventColumns()...),
+			PartitionKey:      []string{"hour", "shard"},
+			ClusteringKey:     []ClusteringColumn{{Name: "at", Order: "ASC"}, {Name: "id", Order: "ASC"}},
+			DefaultTTLSeconds: HourTTLSeconds,
+		},
+		{
 			Name:          TableCriticalBySite,
 			Comment:       "critical events of a site, newest first, one partition per site and UTC day",
 			Columns:       append([]Column{{Name: "day", Type: "date"}}, eventColumns()...),
@@ -84,6 +104,17 @@ func Tables() []Table {
 			ClusteringKey: []ClusteringColumn{{Name: "at", Order: "DESC"}, {Name: "id", Order: "ASC"}},
 		},
 	}
+}
+
+// Hour is the events_by_hour bucket of an event time.
+func Hour(at time.Time) time.Time { return at.UTC().Truncate(time.Hour) }
+
+// Shard is the events_by_hour shard of an event id, stable for an id so a
+// repeated upsert hits the same row.
+func Shard(id string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % HourShards)
 }
 
 // CreateKeyspaceCQL is the statement that creates the keyspace on a plain

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -10,6 +11,7 @@ func TestTablesHaveDesignKeys(t *testing.T) {
 		TableEventsByDevice: "PRIMARY KEY ((device, day), at, id)",
 		TableEventsByID:     "PRIMARY KEY (id)",
 		TableCriticalBySite: "PRIMARY KEY ((site, day), at, id)",
+		TableEventsByHour:   "PRIMARY KEY ((hour, shard), at, id)",
 	}
 	seen := 0
 	for _, tb := range Tables() {
@@ -54,5 +56,20 @@ func TestTablesReturnsFreshSlices(t *testing.T) {
 	a[0].Columns[0].Name = "changed"
 	if Tables()[0].Columns[0].Name == "changed" {
 		t.Fatal("Tables shares state between calls")
+	}
+}
+
+func TestShardIsStableAndInRange(t *testing.T) {
+	seen := map[int]bool{}
+	for i := 0; i < 1000; i++ {
+		id := fmt.Sprintf("0193a1b2-7c3d-7e4f-8a5b-%012d", i)
+		s := Shard(id)
+		if s < 0 || s >= HourShards || Shard(id) != s {
+			t.Fatalf("Shard(%s) = %d", id, s)
+		}
+		seen[s] = true
+	}
+	if len(seen) != HourShards {
+		t.Fatalf("ids spread over %d of %d shards", len(seen), HourShards)
 	}
 }

@@ -62,30 +62,52 @@ func tableByName(name string) (contract.Table, bool) {
 }
 
 // Tables returns the tables an event is written to: every event goes to
-// events_by_device and events_by_id, critical ones also to critical_by_site.
+// events_by_id, events_by_device and events_by_hour, critical ones also to
+// critical_by_site.
 func Tables(ev contract.Event) []string {
 	if ev.Severity == contract.SeverityCritical {
-		return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableCriticalBySite}
+		return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableEventsByHour, contract.TableCriticalBySite}
 	}
-	return []string{contract.TableEventsByID, contract.TableEventsByDevice}
+	return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableEventsByHour}
+}
+
+// Statement is one CQL statement with its bound values.
+type Statement struct {
+	CQL  string
+	Args []any
+}
+
+// Statements returns the idempotent INSERTs that store one event, one per
+// table it belongs to. Upsert runs them; benchmarks run them bare.
+func (s *Store) Statements(ev contract.Event, ingestedAt time.Time) ([]Statement, error) {
+	id, err := gocql.ParseUUID(ev.ID)
+	if err != nil {
+		return nil, fmt.Errorf("event id %q: %w", ev.ID, err)
+	}
+	tables := Tables(ev)
+	out := make([]Statement, len(tables))
+	for i, table := range tables {
+		ins := s.inserts[table]
+		args := make([]any, len(ins.columns))
+		for j, c := range ins.columns {
+			args[j] = columnValue(c, ev, id, ingestedAt)
+		}
+		out[i] = Statement{CQL: ins.cql, Args: args}
+	}
+	return out, nil
 }
 
 // Upsert writes one event to all its tables. It is safe to repeat: every
 // statement is an idempotent INSERT of the same values. ingestedAt is stored
 // alongside for latency measurement and auditing; a repeat overwrites it.
 func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.Time) error {
-	id, err := gocql.ParseUUID(ev.ID)
+	stmts, err := s.Statements(ev, ingestedAt)
 	if err != nil {
-		return fmt.Errorf("upsert event: id %q: %w", ev.ID, err)
+		return fmt.Errorf("upsert event: %w", err)
 	}
-	for _, table := range Tables(ev) {
-		ins := s.inserts[table]
-		args := make([]any, len(ins.columns))
-		for i, c := range ins.columns {
-			args[i] = columnValue(c, ev, id, ingestedAt)
-		}
-		if err := s.session.Query(ins.cql, args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
-			return fmt.Errorf("upsert event into %s: %w", table, err)
+	for _, st := range stmts {
+		if err := s.session.Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
 		}
 	}
 	return nil
@@ -97,6 +119,10 @@ func columnValue(col string, ev contract.Event, id gocql.UUID, ingestedAt time.T
 		return id
 	case "day":
 		return contract.Day(ev.At)
+	case "hour":
+		return contract.Hour(ev.At)
+	case "shard":
+		return contract.Shard(ev.ID)
 	case "site":
 		return ev.Site
 	case "device":

@@ -1,0 +1,36 @@
+# Workloads: build, checks, the test suite, the demo and the ingest benchmark.
+
+GO_TEST_TIMEOUT ?= 75m
+# Integration tests that stop and restart engines run alone, after the rest.
+FAULT_TESTS := Fault
+
+.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check
+
+build: ## build every binary into .sluice/bin
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(BIN)/ ./workloads/cmd/...
+
+check: tidy-check ## gofmt, go vet (unit and integration builds), go mod tidy leaves no diff
+	@out=$$(gofmt -l $$(git ls-files '*.go' ; git ls-files --others --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+
+tidy-check: ## go mod tidy would change nothing
+	$(GO) mod tidy -diff
+
+test-unit: ## unit tests only (no engines needed)
+	$(GO) test -count=1 ./...
+
+test: check build services-up ## everything: checks, unit + integration tests on the real engines, fault tests, infra under mocks
+	$(GO) test -tags integration -count=1 -timeout $(GO_TEST_TIMEOUT) -skip '$(FAULT_TESTS)' ./...
+	$(GO) test -tags integration -count=1 -timeout $(GO_TEST_TIMEOUT) -p 1 -run '$(FAULT_TESTS)' ./...
+
+demo: build ## the main job locally: engines, ingest, a stream of events, a summary
+	$(BIN)/demo -bin $(BIN)
+
+bench-ingest: build ## benchmark: Kafka→ingest→Cassandra vs bare gocql upserts (table + JSON line)
+	$(BIN)/bench ingest -bin $(BIN) $(ARGS)
+
+fuzz: ## fuzz the event decoder for FUZZTIME (default 60s)
+	$(GO) test ./workloads/contract -run '^$$' -fuzz FuzzDecode -fuzztime $(or $(FUZZTIME),60s)

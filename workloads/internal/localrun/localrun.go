@@ -1,0 +1,214 @@
+package localrun
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Proc is a running workload.
+type Proc struct {
+	Name    string
+	Addr    string // host:port of its HTTP endpoints
+	cmd     *exec.Cmd
+	done    chan error
+	logFile *os.File
+	client  *http.Client
+}
+
+// FreeAddr returns a loopback address with a free port.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// Start runs binary with env (KEY=value, added to the current environment
+// plus HTTP_ADDR) and args, logging to logPath, and waits until /readyz
+// answers 200 or readyTimeout passes.
+func Start(ctx context.Context, name, binary string, env []string, args []string, logPath string, readyTimeout time.Duration) (*Proc, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s log: %w", name, err)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append(os.Environ(), env...), "HTTP_ADDR="+addr)
+	cmd.Stdout = lf
+	cmd.Stderr = lf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Proc{Name: name, Addr: addr, cmd: cmd, done: make(chan error, 1), logFile: lf, client: &http.Client{Timeout: 2 * time.Second}}
+	go func() { p.done <- cmd.Wait() }()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s:\n%s", name, err, logPath, tail(logPath, 15))
+		case <-ctx.Done():
+			_ = p.Stop(5 * time.Second)
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		resp, err := p.client.Get("http://" + addr + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = p.Stop(5 * time.Second)
+			return nil, fmt.Errorf("%s not ready after %s; see %s:\n%s", name, readyTimeout, logPath, tail(logPath, 15))
+		}
+	}
+}
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Metrics returns the process's Prometheus samples without labels, and
+// labelled ones summed by metric name.
+func (p *Proc) Metrics() (map[string]float64, error) {
+	resp, err := p.client.Get("http://" + p.Addr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", p.Name, err)
+	}
+	defer resp.Body.Close()
+	return ParseMetrics(resp.Body)
+}
+
+// ParseMetrics reads Prometheus text exposition, summing samples of one
+// name across labels.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		sp := strings.LastIndexByte(line, ' ')
+		if sp < 0 {
+			continue
+		}
+		name := line[:sp]
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(line[sp+1:], 64)
+		if err != nil {
+			continue
+		}
+		out[name] += v
+	}
+	return out, sc.Err()
+}
+
+// CPUSeconds is the user+system CPU time the process has used.
+func (p *Proc) CPUSeconds() (float64, error) { return CPUSeconds(p.Pid()) }
+
+// PeakRSSMiB is the process's high-water resident set size.
+func (p *Proc) PeakRSSMiB() (float64, error) { return PeakRSSMiB(p.Pid()) }
+
+// CPUSeconds reads /proc/<pid>/stat.
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	s := string(b)
+	// Fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("read cpu time: malformed stat")
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, errors.New("read cpu time: short stat")
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	const ticks = 100 // USER_HZ on Linux
+	return (ut + st) / ticks, nil
+}
+
+// PeakRSSMiB reads VmHWM from /proc/<pid>/status.
+func PeakRSSMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read peak rss: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return 0, fmt.Errorf("read peak rss: %w", err)
+			}
+			return kb / 1024, nil
+		}
+	}
+	return 0, errors.New("read peak rss: no VmHWM")
+}
+
+// Stop sends SIGTERM and waits up to timeout, then kills the process.
+func (p *Proc) Stop(timeout time.Duration) error {
+	defer p.logFile.Close()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			return fmt.Errorf("%s exited: %w", p.Name, err)
+		}
+		return nil
+	case <-time.After(timeout):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		err := <-p.done
+		p.done <- err
+		return fmt.Errorf("%s did not stop within %s and was killed", p.Name, timeout)
+	}
+}
+
+// Kill ends the process at once, as a crash would.
+func (p *Proc) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	err := <-p.done
+	p.done <- err
+	p.logFile.Close()
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
