@@ -1,0 +1,15 @@
+// Package workflows holds the tests that guard the repository's GitHub Actions
+// workflows (.github/workflows): actionlint, run as a library, must report
+// nothing, and the house rules that actionlint does not know are checked here:
+//
+//   - every action that is not local is pinned to a full 40-character commit SHA
+//     with a version comment (`uses: owner/repo@<sha> # v1.2.3`);
+//   - the workflow-level permissions are empty and every job declares its own;
+//   - `id-token: write` is granted only to jobs that sign in to Azure or call a
+//     workflow that does;
+//   - every job that changes a stack (up, destroy, the stack reaper) runs in a
+//     concurrency group that never cancels a run in progress;
+//   - pull_request_target, which runs untrusted code with secrets, is not used.
+//
+// The package has no non-test code besides this documentation.
+package workflows

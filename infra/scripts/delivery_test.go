@@ -1,0 +1,210 @@
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeBin makes a directory with a stand-in pulumi that appends its arguments to
+// args.log and answers `config get sluice:protect` with $FAKE_PROTECTED and
+// `stack tag get sluice:protected` with $FAKE_TAG_PROTECTED.
+func fakeBin(t *testing.T, withLanguageHost bool) (dir, log string) {
+	t.Helper()
+	dir = t.TempDir()
+	log = filepath.Join(dir, "args.log")
+	pulumi := `#!/bin/sh
+echo "$*" >> "` + log + `"
+case "$*" in
+*"config get sluice:protect "*) [ -n "$FAKE_PROTECTED" ] && echo "$FAKE_PROTECTED" && exit 0; exit 1 ;;
+*"stack tag get sluice:protected"*) [ -n "$FAKE_TAG_PROTECTED" ] && echo "$FAKE_TAG_PROTECTED" && exit 0; exit 1 ;;
+esac
+exit 0
+`
+	write(t, filepath.Join(dir, "pulumi"), pulumi)
+	if withLanguageHost {
+		write(t, filepath.Join(dir, "pulumi-language-go"), "#!/bin/sh\nexit 0\n")
+	}
+	// An az that is not logged in, so a machine's real Azure CLI never leaks in.
+	write(t, filepath.Join(dir, "az"), "#!/bin/sh\nexit 1\n")
+	return dir, log
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type run struct {
+	out  string
+	code int
+}
+
+// deliver runs delivery.sh with exactly the given environment (plus PATH and HOME).
+func deliver(t *testing.T, bin, action string, env map[string]string) run {
+	t.Helper()
+	cmd := exec.Command("bash", "delivery.sh", action)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run delivery.sh: %v", err)
+	}
+	return run{out: string(out), code: code}
+}
+
+func oidcEnv(bin string, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"PULUMI":                         filepath.Join(bin, "pulumi"),
+		"PULUMI_BACKEND_URL":             "azblob://state?storage_account=x",
+		"ARM_USE_OIDC":                   "true",
+		"ARM_CLIENT_ID":                  "c",
+		"ARM_TENANT_ID":                  "t",
+		"ARM_SUBSCRIPTION_ID":            "s",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   "https://token.invalid",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "x",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func lastArgs(t *testing.T, log string) string {
+	t.Helper()
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("pulumi was not run: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return lines[len(lines)-1]
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func expectFail(t *testing.T, r run, want string) {
+	t.Helper()
+	if r.code == 0 || !strings.Contains(r.out, want) {
+		t.Fatalf("want failure mentioning %q, got exit %d:\n%s", want, r.code, r.out)
+	}
+}
+
+func TestStackRequired(t *testing.T) {
+	bin, _ := fakeBin(t, true)
+	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, nil)), "STACK is required: make preview STACK=<name>")
+	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "-rf"})), "not a valid stack name")
+	expectFail(t, deliver(t, bin, "apply", oidcEnv(bin, map[string]string{"STACK": "dev"})), "usage")
+}
+
+func TestMissingCLI(t *testing.T) {
+	bin, _ := fakeBin(t, true)
+	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev", "PULUMI": "/nonexistent/pulumi"})),
+		"is not an executable")
+}
+
+func TestMissingLanguageHost(t *testing.T) {
+	bin, log := fakeBin(t, false)
+	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev"})), "make pulumi-install")
+	// refresh does not run the program, so it needs no language host.
+	r := deliver(t, bin, "refresh", oidcEnv(bin, map[string]string{"STACK": "dev"}))
+	if r.code != 0 {
+		t.Fatalf("refresh without a language host: exit %d\n%s", r.code, r.out)
+	}
+	if got := lastArgs(t, log); !strings.HasSuffix(got, "refresh --stack=dev") {
+		t.Fatalf("args %q", got)
+	}
+}
+
+func TestBackendLogin(t *testing.T) {
+	bin, _ := fakeBin(t, true)
+	env := oidcEnv(bin, map[string]string{"STACK": "dev"})
+	delete(env, "PULUMI_BACKEND_URL")
+	expectFail(t, deliver(t, bin, "preview", env), "not logged in to a Pulumi backend")
+}
+
+func TestAzureCredentials(t *testing.T) {
+	bin, _ := fakeBin(t, true)
+	env := oidcEnv(bin, map[string]string{"STACK": "dev"})
+	delete(env, "ARM_TENANT_ID")
+	expectFail(t, deliver(t, bin, "preview", env), "ARM_USE_OIDC=true but missing: ARM_TENANT_ID")
+
+	env = oidcEnv(bin, map[string]string{"STACK": "dev"})
+	delete(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	expectFail(t, deliver(t, bin, "preview", env), "id-token: write")
+
+	env = map[string]string{"STACK": "dev", "PULUMI": filepath.Join(bin, "pulumi"), "PULUMI_BACKEND_URL": "file:///tmp/x"}
+	expectFail(t, deliver(t, bin, "preview", env), "run 'az login'")
+
+	env["ARM_CLIENT_ID"] = "c"
+	expectFail(t, deliver(t, bin, "preview", env), "missing: ARM_TENANT_ID ARM_SUBSCRIPTION_ID ARM_CLIENT_SECRET")
+}
+
+func TestCommandLine(t *testing.T) {
+	bin, log := fakeBin(t, true)
+	root := repoRoot(t)
+	r := deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "staging", "ARGS": "--refresh --expect-no-changes"}))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.out)
+	}
+	if got, want := lastArgs(t, log), "--cwd "+root+" preview --stack=staging --diff --refresh --expect-no-changes"; got != want {
+		t.Fatalf("args\n got %q\nwant %q", got, want)
+	}
+
+	r = deliver(t, bin, "up", oidcEnv(bin, map[string]string{"STACK": "dev", "CI": "true", "CREATE": "1",
+		"PULUMI_SECRETS_PROVIDER": "azurekeyvault://kv.vault.azure.net/keys/k"}))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.out)
+	}
+	data, _ := os.ReadFile(log)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	ci := "--cwd " + root + " --non-interactive --color never "
+	if got, want := lines[len(lines)-2], ci+"stack select --create --stack=dev --secrets-provider azurekeyvault://kv.vault.azure.net/keys/k"; got != want {
+		t.Fatalf("create\n got %q\nwant %q", got, want)
+	}
+	if got, want := lines[len(lines)-1], ci+"up --stack=dev --yes --diff"; got != want {
+		t.Fatalf("up\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestDestroyGuards(t *testing.T) {
+	bin, log := fakeBin(t, true)
+	for _, stack := range []string{"prod", "staging", "org/sluice/prod"} {
+		expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": stack})),
+			"set CONFIRM_DESTROY="+stack)
+		// Confirming another stack's name is not a confirmation.
+		expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": stack, "CONFIRM_DESTROY": "dev"})),
+			"refusing to destroy long-lived stack")
+	}
+	r := deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": "prod", "CONFIRM_DESTROY": "prod", "CI": "true"}))
+	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=prod --yes") {
+		t.Fatalf("confirmed destroy: exit %d, args %q\n%s", r.code, lastArgs(t, log), r.out)
+	}
+	// Protected stacks are refused whatever the confirmation.
+	for _, stack := range []string{"prod", "dev"} {
+		expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{
+			"STACK": stack, "CONFIRM_DESTROY": stack, "FAKE_PROTECTED": "True"})), "it is protected")
+	}
+	// The tag protects even when the config says false.
+	expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{
+		"STACK": "dev", "FAKE_PROTECTED": "false", "FAKE_TAG_PROTECTED": "true"})), "it is protected")
+	r = deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": "review-pr3", "REMOVE": "1", "FAKE_PROTECTED": "false"}))
+	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=review-pr3 --remove") {
+		t.Fatalf("review destroy: exit %d, args %q\n%s", r.code, lastArgs(t, log), r.out)
+	}
+}
