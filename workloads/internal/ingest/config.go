@@ -16,6 +16,9 @@ type Config struct {
 	Concurrency     int
 	HTTPAddr        string
 	ShutdownTimeout time.Duration
+	// Outbox makes every stored event also land in the events outbox, the
+	// change feed of plain Apache Cassandra (INGEST_OUTBOX).
+	Outbox bool
 }
 
 // ConfigFromEnv reads the configuration and reports every problem at once.
@@ -27,6 +30,10 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Concurrency:     r.Int("INGEST_CONCURRENCY", 256, 1, 8192),
 		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+		Outbox:          r.Bool("INGEST_OUTBOX", false),
+	}
+	if c.Outbox && c.Cassandra.Cosmos {
+		r.Problem("INGEST_OUTBOX=true is for plain Apache Cassandra; Cosmos DB has a native change feed")
 	}
 	return c, r.Err()
 }

@@ -110,7 +110,12 @@ func (f *flow) produce(ctx context.Context, n, invalidEvery int, perSecond int) 
 		t.Errorf("producer: %v", err)
 		return
 	}
-	defer p.Close()
+	// p is replaced after a failure: close whichever one is current.
+	defer func() {
+		if p != nil {
+			_ = p.Close()
+		}
+	}()
 	const batch = 50
 	tick := time.NewTicker(time.Second * batch / time.Duration(perSecond))
 	defer tick.Stop()
@@ -142,6 +147,7 @@ func (f *flow) produce(ctx context.Context, n, invalidEvery int, perSecond int) 
 			time.Sleep(500 * time.Millisecond)
 			// Recreate the producer: its connections may be gone.
 			_ = p.Close()
+			p = nil
 			for {
 				p, err = sarama.NewSyncProducer(f.ep.KafkaBrokers, f.sc)
 				if err == nil || ctx.Err() != nil {
