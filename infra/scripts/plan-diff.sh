@@ -3,16 +3,17 @@
 # with its reviewed golden file, and prints a unified diff when they differ.
 #
 # Usage: plan-diff.sh STACK
-# Environment: PLAN_GOLDEN_DIR (default infra/testdata/plan): golden files are
-# <dir>/<stack>.txt; UPDATE=1 rewrites the golden file instead of comparing.
+# Environment: PLAN_GOLDEN_DIR (default infra/testdata): golden files are
+# <dir>/plan-<stack>.golden, the same files the plan tests compare
+# (make plan-update); UPDATE=1 rewrites the golden file instead of comparing.
 # Exit status: 0 same, 1 different or missing golden file, 2 the plan failed.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 stack="${1:?usage: plan-diff.sh STACK}"
 [[ "$stack" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "plan-diff: bad stack name '$stack'" >&2; exit 2; }
-golden_dir="${PLAN_GOLDEN_DIR:-$root/infra/testdata/plan}"
-golden="$golden_dir/$stack.txt"
+golden_dir="${PLAN_GOLDEN_DIR:-$root/infra/testdata}"
+golden="$golden_dir/plan-$stack.golden"
 out="$root/.sluice/plan/$stack.txt"
 mkdir -p "$(dirname "$out")"
 

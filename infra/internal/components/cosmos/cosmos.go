@@ -1,0 +1,224 @@
+package cosmos
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/internal/azurenative/documentdb"
+	"github.com/sluicehq/sluice/infra/internal/components/base"
+	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
+	"github.com/sluicehq/sluice/workloads/contract"
+)
+
+// Type is the component's type token.
+const Type = "sluice:components:Cosmos"
+
+// CassandraPort is the Cassandra API's port (TLS).
+const CassandraPort = 10350
+
+// KeySecretName is the Key Vault secret holding the account's primary key.
+const KeySecretName = "cosmos-cassandra-key"
+
+// Args are the component's inputs.
+type Args struct {
+	// VaultName is the Key Vault the account key is written to; VaultURI
+	// is its URI ("https://<vault>.vault.azure.net/").
+	VaultName pulumi.StringInput
+	VaultURI  pulumi.StringInput
+}
+
+// Cosmos is the component.
+type Cosmos struct {
+	pulumi.ResourceState
+
+	AccountID   pulumi.StringOutput
+	AccountName pulumi.StringOutput
+	// ContactPoint is "<account>.cassandra.cosmos.azure.com".
+	ContactPoint pulumi.StringOutput
+	// KeySecretID scopes the workloads' "Key Vault Secrets User" grants.
+	KeySecretID pulumi.StringOutput
+	// KeySecretURI is the secret's versionless URI (no value).
+	KeySecretURI pulumi.StringOutput
+}
+
+// New declares the account, keyspace, tables and key secret.
+func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pulumi.ResourceOption) (*Cosmos, error) {
+	c := &Cosmos{}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("register cosmos: %w", err)
+	}
+	parent := pulumi.Parent(c)
+	co := env.Config.Cosmos
+	capabilities := documentdb.CapabilityArray{documentdb.CapabilityArgs{Name: pulumi.String("EnableCassandra")}}
+	if co.Throughput == "serverless" {
+		capabilities = append(capabilities, documentdb.CapabilityArgs{Name: pulumi.String("EnableServerless")})
+	}
+	account, err := documentdb.NewDatabaseAccount(ctx, name, &documentdb.DatabaseAccountArgs{
+		ResourceGroupName:        env.ResourceGroupName,
+		Location:                 env.Location(),
+		Kind:                     pulumi.String("GlobalDocumentDB"),
+		DatabaseAccountOfferType: documentdb.DatabaseAccountOfferTypeStandard,
+		Capabilities:             capabilities,
+		Locations: documentdb.LocationArray{documentdb.LocationArgs{
+			LocationName:     env.Location(),
+			FailoverPriority: pulumi.Int(0),
+			IsZoneRedundant:  pulumi.Bool(env.Config.ZoneRedundant()),
+		}},
+		ConsistencyPolicy:                  documentdb.ConsistencyPolicyArgs{DefaultConsistencyLevel: documentdb.DefaultConsistencyLevelSession},
+		BackupPolicy:                       backupPolicy(env),
+		MinimalTlsVersion:                  pulumi.String("Tls12"),
+		PublicNetworkAccess:                env.PublicNetworkAccess(),
+		DisableKeyBasedMetadataWriteAccess: pulumi.Bool(true),
+		DisableLocalAuth:                   pulumi.Bool(false),
+		EnableAutomaticFailover:            pulumi.Bool(false),
+		EnableMultipleWriteLocations:       pulumi.Bool(false),
+		Tags:                               env.Tags(),
+	}, env.DataStoreOptions(parent)...)
+	if err != nil {
+		return nil, fmt.Errorf("cosmos account: %w", err)
+	}
+	ksArgs := &documentdb.CassandraResourceCassandraKeyspaceArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		AccountName:       account.Name,
+		KeyspaceName:      pulumi.String(contract.Keyspace),
+		Resource:          documentdb.CassandraKeyspaceResourceArgs{Id: pulumi.String(contract.Keyspace)},
+		Tags:              env.Tags(),
+	}
+	if co.Throughput == "autoscale" {
+		// Shared keyspace throughput: every table draws on one autoscale pool.
+		ksArgs.Options = documentdb.CreateUpdateOptionsArgs{
+			AutoscaleSettings: documentdb.AutoscaleSettingsArgs{MaxThroughput: pulumi.Int(co.AutoscaleMaxThroughput)},
+		}
+	}
+	keyspace, err := documentdb.NewCassandraResourceCassandraKeyspace(ctx, name+"-keyspace-"+contract.Keyspace, ksArgs, env.DataStoreOptions(parent)...)
+	if err != nil {
+		return nil, fmt.Errorf("keyspace %s: %w", contract.Keyspace, err)
+	}
+	for _, t := range contract.Tables() {
+		resource, err := TableResource(t)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := documentdb.NewCassandraResourceCassandraTable(ctx, name+"-table-"+t.Name, &documentdb.CassandraResourceCassandraTableArgs{
+			ResourceGroupName: env.ResourceGroupName,
+			AccountName:       account.Name,
+			KeyspaceName:      keyspace.Name,
+			TableName:         pulumi.String(t.Name),
+			Resource:          resource,
+			Tags:              env.Tags(),
+		}, env.DataStoreOptions(parent)...); err != nil {
+			return nil, fmt.Errorf("table %s: %w", t.Name, err)
+		}
+	}
+	keys := documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
+		AccountName:       account.Name,
+		ResourceGroupName: env.ResourceGroupName,
+	})
+	secret, err := keyvault.NewSecret(ctx, name+"-key-secret", &keyvault.SecretArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		VaultName:         args.VaultName,
+		SecretName:        pulumi.String(KeySecretName),
+		Properties: keyvault.SecretPropertiesArgs{
+			Value:       keys.PrimaryMasterKey(),
+			ContentType: pulumi.String("Cosmos DB for Apache Cassandra account key; user name is the account name"),
+		},
+		Tags: env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("key secret: %w", err)
+	}
+	c.AccountID = account.ID().ToStringOutput()
+	c.AccountName = account.Name
+	c.ContactPoint = pulumi.Sprintf("%s.cassandra.cosmos.azure.com", account.Name)
+	c.KeySecretID = secret.ID().ToStringOutput()
+	c.KeySecretURI = pulumi.Sprintf("%ssecrets/%s", args.VaultURI, KeySecretName)
+	if err := privatelink.Connect(ctx, name+"-link", env, privatelink.Cassandra, c.AccountID, parent); err != nil {
+		return nil, fmt.Errorf("cosmos private link: %w", err)
+	}
+	if err := env.Diagnose(ctx, name+"-diagnostics", c.AccountID, base.AllLogsAndMetrics, parent); err != nil {
+		return nil, err
+	}
+	if err := env.Lock(ctx, name+"-lock", c.AccountID, parent); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"accountId":    c.AccountID,
+		"accountName":  c.AccountName,
+		"contactPoint": c.ContactPoint,
+		"keySecretId":  c.KeySecretID,
+		"keySecretUri": c.KeySecretURI,
+	}); err != nil {
+		return nil, fmt.Errorf("register cosmos outputs: %w", err)
+	}
+	return c, nil
+}
+
+func backupPolicy(env *base.Env) pulumi.Input {
+	tier := env.Config.Cosmos.BackupTier
+	if tier == "Periodic" {
+		redundancy := "Local"
+		if env.Config.ZoneRedundant() {
+			redundancy = "Zone"
+		}
+		return documentdb.PeriodicModeBackupPolicyArgs{
+			Type: pulumi.String("Periodic"),
+			PeriodicModeProperties: documentdb.PeriodicModePropertiesArgs{
+				BackupIntervalInMinutes:        pulumi.Int(240),
+				BackupRetentionIntervalInHours: pulumi.Int(8),
+				BackupStorageRedundancy:        pulumi.String(redundancy),
+			},
+		}
+	}
+	return documentdb.ContinuousModeBackupPolicyArgs{
+		Type:                     pulumi.String("Continuous"),
+		ContinuousModeProperties: documentdb.ContinuousModePropertiesArgs{Tier: pulumi.String(tier)},
+	}
+}
+
+// TableResource turns a contract table into the Cosmos DB table resource:
+// columns, partition keys, clustering keys with their order and the default
+// TTL (left unset when the contract keeps rows forever).
+func TableResource(t contract.Table) (documentdb.CassandraTableResourceArgs, error) {
+	var columns documentdb.ColumnArray
+	for _, col := range t.Columns {
+		columns = append(columns, documentdb.ColumnArgs{Name: pulumi.String(col.Name), Type: pulumi.String(col.Type)})
+	}
+	var partition documentdb.CassandraPartitionKeyArray
+	for _, k := range t.PartitionKey {
+		if _, ok := t.Column(k); !ok {
+			return documentdb.CassandraTableResourceArgs{}, fmt.Errorf("table %s: partition key %s is not a column", t.Name, k)
+		}
+		partition = append(partition, documentdb.CassandraPartitionKeyArgs{Name: pulumi.String(k)})
+	}
+	var clustering documentdb.ClusterKeyArray
+	for _, k := range t.ClusteringKey {
+		if _, ok := t.Column(k.Name); !ok {
+			return documentdb.CassandraTableResourceArgs{}, fmt.Errorf("table %s: clustering key %s is not a column", t.Name, k.Name)
+		}
+		var order string
+		switch strings.ToUpper(k.Order) {
+		case "ASC":
+			order = "Asc"
+		case "DESC":
+			order = "Desc"
+		default:
+			return documentdb.CassandraTableResourceArgs{}, fmt.Errorf("table %s: clustering key %s has order %q, want ASC or DESC", t.Name, k.Name, k.Order)
+		}
+		clustering = append(clustering, documentdb.ClusterKeyArgs{Name: pulumi.String(k.Name), OrderBy: pulumi.String(order)})
+	}
+	if len(partition) == 0 {
+		return documentdb.CassandraTableResourceArgs{}, fmt.Errorf("table %s has no partition key", t.Name)
+	}
+	schema := documentdb.CassandraSchemaArgs{Columns: columns, PartitionKeys: partition}
+	if len(clustering) > 0 {
+		schema.ClusterKeys = clustering
+	}
+	r := documentdb.CassandraTableResourceArgs{Id: pulumi.String(t.Name), Schema: schema}
+	if t.DefaultTTLSeconds > 0 {
+		r.DefaultTtl = pulumi.Int(t.DefaultTTLSeconds)
+	}
+	return r, nil
+}

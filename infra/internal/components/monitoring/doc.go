@@ -1,0 +1,3 @@
+// Package monitoring declares the Log Analytics workspace every diagnostic
+// setting of the platform sends its logs and metrics to.
+package monitoring

@@ -1,0 +1,12 @@
+// Package postgres declares the PostgreSQL Flexible Server on the 2024-08-01
+// API (the first GA API with private endpoints and publicNetworkAccess; the
+// module default, 2022-12-01, only knows VNet injection): SKU, storage, backup
+// and high availability from config (zone redundant when zones are set),
+// Entra ID authentication only (password auth off) with an Entra ID
+// administrator, the "sluice" database, built-in PgBouncer where the SKU
+// allows it, and a private endpoint with private networking.
+//
+// Azure rejects concurrent writes to one server ("ServerBusy"), so the
+// administrator, database, firewall rule and every server parameter are
+// applied one after another.
+package postgres

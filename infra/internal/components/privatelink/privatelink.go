@@ -1,0 +1,128 @@
+package privatelink
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/internal/components/base"
+)
+
+// Type is the component's type token.
+const Type = "sluice:components:PrivateLink"
+
+// Service is a Private Link sub-resource and its private DNS zone.
+type Service struct {
+	GroupID string
+	Zone    string
+}
+
+// The services Sluice connects to privately.
+var (
+	EventHubs    = Service{GroupID: "namespace", Zone: "privatelink.servicebus.windows.net"}
+	Cassandra    = Service{GroupID: "Cassandra", Zone: "privatelink.cassandra.cosmos.azure.com"}
+	Postgres     = Service{GroupID: "postgresqlServer", Zone: "privatelink.postgres.database.azure.com"}
+	ManagedRedis = Service{GroupID: "redisEnterprise", Zone: "privatelink.redis.azure.net"}
+	ClassicRedis = Service{GroupID: "redisCache", Zone: "privatelink.redis.cache.windows.net"}
+	KeyVault     = Service{GroupID: "vault", Zone: "privatelink.vaultcore.azure.net"}
+	Registry     = Service{GroupID: "registry", Zone: "privatelink.azurecr.io"}
+	Blob         = Service{GroupID: "blob", Zone: "privatelink.blob.core.windows.net"}
+	DFS          = Service{GroupID: "dfs", Zone: "privatelink.dfs.core.windows.net"}
+)
+
+// Args are the component's inputs.
+type Args struct {
+	Service  Service
+	TargetID pulumi.StringInput
+	SubnetID pulumi.StringInput
+	VNetID   pulumi.StringInput
+}
+
+// Endpoint is the component.
+type Endpoint struct {
+	pulumi.ResourceState
+
+	PrivateEndpointID pulumi.StringOutput
+	ZoneID            pulumi.StringOutput
+}
+
+// New declares the endpoint, zone, VNet link and zone group.
+func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pulumi.ResourceOption) (*Endpoint, error) {
+	c := &Endpoint{}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("register private link %s: %w", name, err)
+	}
+	parent := pulumi.Parent(c)
+	pe, err := network.NewPrivateEndpoint(ctx, name+"-pe", &network.PrivateEndpointArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		Location:          env.Location(),
+		Subnet:            network.SubnetTypeArgs{Id: args.SubnetID},
+		PrivateLinkServiceConnections: network.PrivateLinkServiceConnectionArray{
+			network.PrivateLinkServiceConnectionArgs{
+				Name:                 pulumi.String(name),
+				GroupIds:             pulumi.StringArray{pulumi.String(args.Service.GroupID)},
+				PrivateLinkServiceId: args.TargetID,
+			},
+		},
+		Tags: env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("private endpoint %s: %w", name, err)
+	}
+	zone, err := network.NewPrivateZone(ctx, name+"-zone", &network.PrivateZoneArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		PrivateZoneName:   pulumi.String(args.Service.Zone),
+		Location:          pulumi.String("global"),
+		Tags:              env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("private dns zone %s: %w", args.Service.Zone, err)
+	}
+	if _, err := network.NewVirtualNetworkLink(ctx, name+"-vnet-link", &network.VirtualNetworkLinkArgs{
+		ResourceGroupName:   env.ResourceGroupName,
+		PrivateZoneName:     zone.Name,
+		Location:            pulumi.String("global"),
+		RegistrationEnabled: pulumi.Bool(false),
+		VirtualNetwork:      network.SubResourceArgs{Id: args.VNetID},
+		Tags:                env.Tags(),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("vnet link %s: %w", args.Service.Zone, err)
+	}
+	if _, err := network.NewPrivateDnsZoneGroup(ctx, name+"-dns", &network.PrivateDnsZoneGroupArgs{
+		ResourceGroupName:       env.ResourceGroupName,
+		PrivateEndpointName:     pe.Name,
+		PrivateDnsZoneGroupName: pulumi.String("default"),
+		PrivateDnsZoneConfigs: network.PrivateDnsZoneConfigArray{
+			network.PrivateDnsZoneConfigArgs{Name: pulumi.String(args.Service.GroupID), PrivateDnsZoneId: zone.ID().ToStringOutput()},
+		},
+	}, parent); err != nil {
+		return nil, fmt.Errorf("dns zone group %s: %w", name, err)
+	}
+	c.PrivateEndpointID = pe.ID().ToStringOutput()
+	c.ZoneID = zone.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"privateEndpointId": c.PrivateEndpointID,
+		"zoneId":            c.ZoneID,
+		"groupId":           pulumi.String(args.Service.GroupID),
+	}); err != nil {
+		return nil, fmt.Errorf("register private link outputs: %w", err)
+	}
+	return c, nil
+}
+
+// Connect puts target behind a private endpoint when the stack uses private
+// networking, and does nothing otherwise. The caller disables the service's
+// public network access with env.PublicNetworkAccess.
+func Connect(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	if !env.Config.PrivateNetworking {
+		return nil
+	}
+	_, err := New(ctx, name, env, Args{
+		Service:  service,
+		TargetID: target,
+		SubnetID: env.PrivateEndpointsSubnetID,
+		VNetID:   env.VNetID,
+	}, opts...)
+	return err
+}

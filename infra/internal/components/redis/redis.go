@@ -1,0 +1,192 @@
+package redis
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	classic "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20241101"
+	managed "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20250401"
+	"github.com/sluicehq/sluice/infra/internal/components/base"
+	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
+)
+
+// Type is the component's type token.
+const Type = "sluice:components:Redis"
+
+// Ports of the two kinds of cache (TLS only).
+const (
+	ManagedPort = 10000
+	ClassicPort = 6380
+)
+
+// Redis is the component.
+type Redis struct {
+	pulumi.ResourceState
+
+	Host pulumi.StringOutput
+	Port pulumi.IntOutput
+
+	env         *base.Env
+	name        string
+	kind        string
+	cacheName   pulumi.StringOutput
+	dataPlane   pulumi.Resource
+	lastGrant   pulumi.Resource
+	grantParent pulumi.ResourceOption
+}
+
+// New declares the cache.
+func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.ResourceOption) (*Redis, error) {
+	c := &Redis{env: env, name: name, kind: env.Config.Redis.Kind}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("register redis: %w", err)
+	}
+	c.grantParent = pulumi.Parent(c)
+	var (
+		targetID pulumi.StringOutput
+		service  privatelink.Service
+		err      error
+	)
+	if c.kind == "classic" {
+		targetID, err = c.classic(ctx)
+		service = privatelink.ClassicRedis
+	} else {
+		targetID, err = c.managed(ctx)
+		service = privatelink.ManagedRedis
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := privatelink.Connect(ctx, name+"-link", env, service, targetID, c.grantParent); err != nil {
+		return nil, fmt.Errorf("redis private link: %w", err)
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"host": c.Host,
+		"port": c.Port,
+		"kind": pulumi.String(c.kind),
+	}); err != nil {
+		return nil, fmt.Errorf("register redis outputs: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Redis) managed(ctx *pulumi.Context) (pulumi.StringOutput, error) {
+	env, r := c.env, c.env.Config.Redis
+	ha := "Disabled"
+	if r.HighAvailability {
+		ha = "Enabled"
+	}
+	cluster, err := managed.NewRedisEnterprise(ctx, c.name, &managed.RedisEnterpriseArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		Location:          env.Location(),
+		Sku:               managed.EnterpriseSkuArgs{Name: pulumi.String(r.SKU)},
+		MinimumTlsVersion: pulumi.String("1.2"),
+		// Azure Managed Redis places a replicated cluster across the
+		// region's zones by itself; it takes no zone list.
+		HighAvailability: pulumi.String(ha),
+		Tags:             env.Tags(),
+	}, c.grantParent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("managed redis cluster: %w", err)
+	}
+	db, err := managed.NewDatabase(ctx, c.name+"-db", &managed.DatabaseArgs{
+		ResourceGroupName:        env.ResourceGroupName,
+		ClusterName:              cluster.Name,
+		DatabaseName:             pulumi.String("default"),
+		ClientProtocol:           pulumi.String("Encrypted"),
+		Port:                     pulumi.Int(ManagedPort),
+		ClusteringPolicy:         pulumi.String("EnterpriseCluster"),
+		EvictionPolicy:           pulumi.String("AllKeysLRU"),
+		AccessKeysAuthentication: pulumi.String("Disabled"),
+	}, c.grantParent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("managed redis database: %w", err)
+	}
+	c.cacheName = cluster.Name
+	c.dataPlane = db
+	c.Host = cluster.HostName
+	c.Port = pulumi.Int(ManagedPort).ToIntOutput()
+	id := cluster.ID().ToStringOutput()
+	if err := env.Diagnose(ctx, c.name+"-diagnostics", id, base.Diagnostics{Metrics: []string{"AllMetrics"}}, c.grantParent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if err := env.Diagnose(ctx, c.name+"-db-diagnostics", db.ID().ToStringOutput(), base.Diagnostics{LogCategoryGroups: []string{"allLogs"}}, c.grantParent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return id, nil
+}
+
+func (c *Redis) classic(ctx *pulumi.Context) (pulumi.StringOutput, error) {
+	env, r := c.env, c.env.Config.Redis
+	family := "C"
+	if r.SKU == "Premium" {
+		family = "P"
+	}
+	args := &classic.RedisArgs{
+		ResourceGroupName:              env.ResourceGroupName,
+		Location:                       env.Location(),
+		Sku:                            classic.SkuArgs{Name: pulumi.String(r.SKU), Family: pulumi.String(family), Capacity: pulumi.Int(r.Capacity)},
+		EnableNonSslPort:               pulumi.Bool(false),
+		MinimumTlsVersion:              pulumi.String("1.2"),
+		DisableAccessKeyAuthentication: pulumi.Bool(true),
+		PublicNetworkAccess:            env.PublicNetworkAccess(),
+		RedisConfiguration: classic.RedisCommonPropertiesRedisConfigurationArgs{
+			AadEnabled:      pulumi.String("true"),
+			MaxmemoryPolicy: pulumi.String("allkeys-lru"),
+		},
+		Tags: env.Tags(),
+	}
+	if r.SKU == "Premium" {
+		args.Zones = env.Zones()
+	}
+	cache, err := classic.NewRedis(ctx, c.name, args, c.grantParent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("classic redis: %w", err)
+	}
+	c.cacheName = cache.Name
+	c.dataPlane = cache
+	c.Host = cache.HostName
+	c.Port = pulumi.Int(ClassicPort).ToIntOutput()
+	id := cache.ID().ToStringOutput()
+	if err := env.Diagnose(ctx, c.name+"-diagnostics", id, base.AllLogsAndMetrics, c.grantParent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return id, nil
+}
+
+// GrantDataAccess lets an Entra ID principal (a workload identity) read and
+// write keys: the "default" access policy of a managed database, or "Data
+// Contributor" on a classic cache. Grants are written one after another.
+func (c *Redis) GrantDataAccess(ctx *pulumi.Context, name string, principalID pulumi.StringInput, alias string) error {
+	after := c.dataPlane
+	if c.lastGrant != nil {
+		after = c.lastGrant
+	}
+	var (
+		grant pulumi.Resource
+		err   error
+	)
+	if c.kind == "classic" {
+		grant, err = classic.NewAccessPolicyAssignment(ctx, name, &classic.AccessPolicyAssignmentArgs{
+			ResourceGroupName: c.env.ResourceGroupName,
+			CacheName:         c.cacheName,
+			AccessPolicyName:  pulumi.String("Data Contributor"),
+			ObjectId:          principalID,
+			ObjectIdAlias:     pulumi.String(alias),
+		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
+	} else {
+		grant, err = managed.NewAccessPolicyAssignment(ctx, name, &managed.AccessPolicyAssignmentArgs{
+			ResourceGroupName: c.env.ResourceGroupName,
+			ClusterName:       c.cacheName,
+			DatabaseName:      pulumi.String("default"),
+			AccessPolicyName:  pulumi.String("default"),
+			User:              managed.AccessPolicyAssignmentPropertiesUserArgs{ObjectId: principalID},
+		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
+	}
+	if err != nil {
+		return fmt.Errorf("redis access for %s: %w", alias, err)
+	}
+	c.lastGrant = grant
+	return nil
+}

@@ -1,0 +1,261 @@
+package platform
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/resources/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/internal/components/aks"
+	"github.com/sluicehq/sluice/infra/internal/components/base"
+	"github.com/sluicehq/sluice/infra/internal/components/cosmos"
+	"github.com/sluicehq/sluice/infra/internal/components/datalake"
+	"github.com/sluicehq/sluice/infra/internal/components/eventhubs"
+	"github.com/sluicehq/sluice/infra/internal/components/identity"
+	"github.com/sluicehq/sluice/infra/internal/components/keyvault"
+	"github.com/sluicehq/sluice/infra/internal/components/monitoring"
+	"github.com/sluicehq/sluice/infra/internal/components/network"
+	"github.com/sluicehq/sluice/infra/internal/components/postgres"
+	"github.com/sluicehq/sluice/infra/internal/components/redis"
+	"github.com/sluicehq/sluice/infra/internal/components/registry"
+	"github.com/sluicehq/sluice/infra/internal/config"
+)
+
+// Workload names (DESIGN.md). The simulator only runs locally.
+const (
+	Ingest     = "ingest"
+	Changefeed = "changefeed"
+	API        = "api"
+	Enrich     = "enrich"
+)
+
+// KafkaReaders are the consumer groups on the events hub.
+var KafkaReaders = []string{Ingest, Changefeed}
+
+// WorkloadIdentity is what a workload's pod needs to authenticate.
+type WorkloadIdentity struct {
+	// ClientID goes in the service account's azure.workload.identity/client-id
+	// annotation.
+	ClientID pulumi.StringOutput
+	// PrincipalName is the identity's name; enrich's is its PostgreSQL role.
+	PrincipalName  pulumi.StringOutput
+	ServiceAccount string
+}
+
+// Outputs are the endpoints and identities the workloads need. None is a
+// secret.
+type Outputs struct {
+	ResourceGroupName pulumi.StringOutput
+	TenantID          string
+
+	AKSClusterName   pulumi.StringOutput
+	AKSOIDCIssuerURL pulumi.StringOutput
+	// KubernetesNamespace is where the workloads' service accounts live.
+	KubernetesNamespace string
+
+	KafkaBootstrap pulumi.StringOutput
+	EventsTopic    string
+	DLQTopic       string
+
+	CassandraContactPoint pulumi.StringOutput
+	CassandraPort         int
+	CassandraUsername     pulumi.StringOutput
+	// CassandraKeySecretName names the Key Vault secret with the password.
+	CassandraKeySecretName string
+
+	PostgresHost     pulumi.StringOutput
+	PostgresPort     pulumi.IntOutput
+	PostgresDatabase string
+
+	RedisHost pulumi.StringOutput
+	RedisPort pulumi.IntOutput
+
+	KeyVaultURI  pulumi.StringOutput
+	KeyVaultName pulumi.StringOutput
+
+	ACRLoginServer pulumi.StringOutput
+
+	DataLakeDfsEndpoint pulumi.StringOutput
+	ReferenceContainer  string
+
+	// Identities maps a workload name to its identity.
+	Identities map[string]WorkloadIdentity
+}
+
+// Program is the Pulumi program: it validates the stack's configuration
+// before declaring anything, deploys, and exports Outputs.
+func Program(ctx *pulumi.Context) error {
+	cfg, err := config.Load(ctx.Stack(), func(key string) (string, bool) { return ctx.GetConfig(key) })
+	if err != nil {
+		return err
+	}
+	out, err := Deploy(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for name, value := range Exports(out) {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Exports are the stack outputs, by name.
+func Exports(o *Outputs) map[string]pulumi.Input {
+	ex := map[string]pulumi.Input{
+		"resourceGroupName":      o.ResourceGroupName,
+		"tenantId":               pulumi.String(o.TenantID),
+		"aksClusterName":         o.AKSClusterName,
+		"aksOidcIssuerUrl":       o.AKSOIDCIssuerURL,
+		"kubernetesNamespace":    pulumi.String(o.KubernetesNamespace),
+		"kafkaBootstrap":         o.KafkaBootstrap,
+		"eventsTopic":            pulumi.String(o.EventsTopic),
+		"dlqTopic":               pulumi.String(o.DLQTopic),
+		"cassandraContactPoint":  o.CassandraContactPoint,
+		"cassandraPort":          pulumi.Int(o.CassandraPort),
+		"cassandraUsername":      o.CassandraUsername,
+		"cassandraKeySecretName": pulumi.String(o.CassandraKeySecretName),
+		"postgresHost":           o.PostgresHost,
+		"postgresPort":           o.PostgresPort,
+		"postgresDatabase":       pulumi.String(o.PostgresDatabase),
+		"redisHost":              o.RedisHost,
+		"redisPort":              o.RedisPort,
+		"keyVaultUri":            o.KeyVaultURI,
+		"keyVaultName":           o.KeyVaultName,
+		"acrLoginServer":         o.ACRLoginServer,
+		"dataLakeDfsEndpoint":    o.DataLakeDfsEndpoint,
+		"referenceContainer":     pulumi.String(o.ReferenceContainer),
+	}
+	for name, id := range o.Identities {
+		ex[name+"ClientId"] = id.ClientID
+		ex[name+"PrincipalName"] = id.PrincipalName
+	}
+	return ex
+}
+
+// Deploy declares the platform for a validated configuration.
+func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
+	client, err := authorization.GetClientConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read client config: %w", err)
+	}
+	env := &base.Env{
+		Config:           cfg,
+		SubscriptionID:   client.SubscriptionId,
+		TenantID:         client.TenantId,
+		DeployerObjectID: client.ObjectId,
+	}
+	rg, err := resources.NewResourceGroup(ctx, "rg", &resources.ResourceGroupArgs{
+		ResourceGroupName: pulumi.String("rg-sluice-" + cfg.Stack),
+		Location:          env.Location(),
+		Tags:              env.Tags(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resource group: %w", err)
+	}
+	env.ResourceGroupName = rg.Name
+
+	// The workspace comes first: every later component sends its
+	// diagnostics there (monitoring.New sets env.WorkspaceID).
+	if _, err := monitoring.New(ctx, "monitoring", env); err != nil {
+		return nil, err
+	}
+	net, err := network.New(ctx, "network", env)
+	if err != nil {
+		return nil, err
+	}
+	env.VNetID = net.VNetID
+	env.PrivateEndpointsSubnetID = net.PrivateEndpointsSubnetID
+
+	vault, err := keyvault.New(ctx, "kv-sluice", env)
+	if err != nil {
+		return nil, err
+	}
+	hubs, err := eventhubs.New(ctx, "evhns-sluice", env, eventhubs.Args{Readers: KafkaReaders})
+	if err != nil {
+		return nil, err
+	}
+	cas, err := cosmos.New(ctx, "cosmos-sluice", env, cosmos.Args{VaultName: vault.VaultName, VaultURI: vault.VaultURI})
+	if err != nil {
+		return nil, err
+	}
+	acr, err := registry.New(ctx, "acrsluice", env)
+	if err != nil {
+		return nil, err
+	}
+	lake, err := datalake.New(ctx, "stsluice", env)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := postgres.New(ctx, "psql-sluice", env)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := redis.New(ctx, "redis-sluice", env)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := aks.New(ctx, "aks-sluice", env, aks.Args{NodesSubnetID: net.AKSNodesSubnetID, RegistryID: acr.RegistryID})
+	if err != nil {
+		return nil, err
+	}
+	redisAccess := func(alias string) func(*pulumi.Context, string, pulumi.StringInput) error {
+		return func(ctx *pulumi.Context, name string, principalID pulumi.StringInput) error {
+			return cache.GrantDataAccess(ctx, name, principalID, alias)
+		}
+	}
+	secretsUser := identity.Grant{Label: "cosmos-key-reader", Role: base.RoleKeyVaultSecretsUser, Scope: cas.KeySecretID}
+	ids, err := identity.New(ctx, "workload-identities", env, identity.Args{
+		Namespace: cfg.KubernetesNamespace,
+		Issuer:    cluster.OIDCIssuerURL,
+		Workloads: []identity.Workload{
+			{Name: Ingest, Grants: []identity.Grant{
+				{Label: "events-receiver", Role: base.RoleEventHubsDataReceiver, Scope: hubs.EventsHubID},
+				{Label: "dlq-sender", Role: base.RoleEventHubsDataSender, Scope: hubs.DLQHubID},
+				secretsUser,
+			}},
+			{Name: Changefeed, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
+			{Name: API, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
+			// enrich logs in to PostgreSQL as its identity: the role is
+			// created in the database (pgaadauth_create_principal) by the
+			// schema migration, not by ARM, so it gets no administrator
+			// rights here.
+			{Name: Enrich, Grants: []identity.Grant{
+				secretsUser,
+				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
+			}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &Outputs{
+		ResourceGroupName:      rg.Name,
+		TenantID:               env.TenantID,
+		AKSClusterName:         cluster.ClusterName,
+		AKSOIDCIssuerURL:       cluster.OIDCIssuerURL,
+		KubernetesNamespace:    cfg.KubernetesNamespace,
+		KafkaBootstrap:         hubs.KafkaBootstrap,
+		EventsTopic:            eventhubs.EventsHub,
+		DLQTopic:               eventhubs.DLQHub,
+		CassandraContactPoint:  cas.ContactPoint,
+		CassandraPort:          cosmos.CassandraPort,
+		CassandraUsername:      cas.AccountName,
+		CassandraKeySecretName: cosmos.KeySecretName,
+		PostgresHost:           pg.Host,
+		PostgresPort:           pg.Port,
+		PostgresDatabase:       postgres.Database,
+		RedisHost:              cache.Host,
+		RedisPort:              cache.Port,
+		KeyVaultURI:            vault.VaultURI,
+		KeyVaultName:           vault.VaultName,
+		ACRLoginServer:         acr.LoginServer,
+		DataLakeDfsEndpoint:    lake.DfsEndpoint,
+		ReferenceContainer:     datalake.ReferenceContainer,
+		Identities:             map[string]WorkloadIdentity{},
+	}
+	for name, id := range ids.ByWorkload {
+		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
+	}
+	return out, nil
+}
