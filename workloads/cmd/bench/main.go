@@ -49,7 +49,7 @@ type row struct {
 func report(bench string, rows []row, fields [][2]any) error {
 	fmt.Println()
 	for _, r := range rows {
-		fmt.Printf("  %-40s %16s\n", r.name, r.value)
+		fmt.Printf("  %-46s %14s\n", r.name, r.value)
 	}
 	var b strings.Builder
 	b.WriteString(`{"bench":`)
