@@ -16,6 +16,27 @@ const (
 	TableEventsByID     = "events_by_id"
 	TableCriticalBySite = "critical_by_site"
 	TableEventsByHour   = "events_by_hour"
+	// TableChangefeedLeases holds one row per change-feed consumer and
+	// feed range: the lease (owner, epoch, expiry) and the checkpoint.
+	TableChangefeedLeases = "changefeed_leases"
+	// TableEventsOutbox is the local change feed: ingest appends one row
+	// per stored event when configured to. Plain Apache Cassandra only;
+	// see OutboxTables.
+	TableEventsOutbox = "events_outbox"
+)
+
+// Outbox layout. Ingest and the change-feed worker must agree on these;
+// changing OutboxShards or OutboxBucket needs both stopped and the outbox
+// drained first.
+const (
+	// OutboxShards is how many partitions one outbox time bucket is spread
+	// over; each shard is one feed range with its own lease.
+	OutboxShards = 4
+	// OutboxBucket is the width of one outbox time bucket.
+	OutboxBucket = time.Minute
+	// OutboxTTLSeconds bounds how long an unread change waits: a change
+	// feed stopped for longer than this loses changes.
+	OutboxTTLSeconds = 3 * 24 * 3600
 )
 
 // HourShards is how many partitions one hour of events is spread over in
@@ -103,7 +124,66 @@ func Tables() []Table {
 			PartitionKey:  []string{"site", "day"},
 			ClusteringKey: []ClusteringColumn{{Name: "at", Order: "DESC"}, {Name: "id", Order: "ASC"}},
 		},
+		changefeedLeasesTable(),
 	}
+}
+
+// changefeedLeasesTable is the lease and checkpoint table of the change
+// feed. It is in Tables because both change-feed sources use it, Cosmos DB's
+// included (its conditional updates need single-region writes).
+func changefeedLeasesTable() Table {
+	return Table{
+		Name: TableChangefeedLeases,
+		Comment: "change-feed leases and checkpoints: one row per consumer and feed range, " +
+			"updated only with lightweight transactions conditioned on owner and epoch",
+		Columns: []Column{
+			{Name: "feed", Type: "text"},
+			{Name: "feed_range", Type: "text"},
+			{Name: "owner", Type: "text"},
+			{Name: "epoch", Type: "bigint"},
+			{Name: "lease_until", Type: "timestamp"},
+			{Name: "checkpoint", Type: "text"},
+			{Name: "updated_at", Type: "timestamp"},
+		},
+		PartitionKey: []string{"feed", "feed_range"},
+	}
+}
+
+// OutboxTables returns the tables only plain Apache Cassandra needs: the
+// events outbox, the local stand-in for Cosmos DB's change feed. They are
+// kept out of Tables, which the infrastructure turns into Cosmos DB tables.
+// Rows are bucketed by ingestion time (OutboxBucket) and spread over
+// OutboxShards partitions by device, so a poller reads each shard's buckets
+// in order and sees one device's changes in the order they were written.
+func OutboxTables() []Table {
+	return []Table{{
+		Name: TableEventsOutbox,
+		Comment: "local change feed: one row per stored event, by ingestion-time bucket and shard, " +
+			"in write order (timeuuid)",
+		Columns: []Column{
+			{Name: "bucket", Type: "timestamp"},
+			{Name: "shard", Type: "int"},
+			{Name: "tid", Type: "timeuuid"},
+			{Name: "id", Type: "uuid"},
+			{Name: "device", Type: "text"},
+			{Name: "payload", Type: "text"},
+			{Name: "ingested_at", Type: "timestamp"},
+		},
+		PartitionKey:      []string{"bucket", "shard"},
+		ClusteringKey:     []ClusteringColumn{{Name: "tid", Order: "ASC"}},
+		DefaultTTLSeconds: OutboxTTLSeconds,
+	}}
+}
+
+// OutboxBucketOf is the outbox bucket of an ingestion time.
+func OutboxBucketOf(t time.Time) time.Time { return t.UTC().Truncate(OutboxBucket) }
+
+// OutboxShard is the outbox shard of a device: all changes of one device
+// land in one shard, which keeps their order.
+func OutboxShard(device string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(device))
+	return int(h.Sum32() % OutboxShards)
 }
 
 // Hour is the events_by_hour bucket of an event time.

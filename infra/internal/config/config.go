@@ -44,6 +44,7 @@ type Config struct {
 	ACR       ACR
 	Storage   Storage
 	Logs      Logs
+	Workloads Workloads
 }
 
 // ZoneRedundant reports whether zones are configured.
@@ -298,6 +299,7 @@ func read(r *reader) *Config {
 			RetentionDays: r.integer("logRetentionDays"),
 			DailyQuotaGB:  r.integer("logDailyQuotaGb"),
 		},
+		Workloads: readWorkloads(r),
 	}
 }
 

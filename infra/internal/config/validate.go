@@ -81,6 +81,7 @@ func Validate(c *Config) []string {
 	v.acr(c)
 	v.storage(c)
 	v.logs(c)
+	v.workloads(c)
 	return v.problems
 }
 

@@ -40,6 +40,9 @@ type Resource struct {
 	Protect      bool
 	Dependencies []string
 	Version      string
+	// Provider is the explicit provider reference ("<urn>::<id>"), empty
+	// for the default provider.
+	Provider string
 }
 
 // Call is one recorded invoke.
@@ -87,7 +90,7 @@ func (m *Monitor) urn(parent, typ, name string) string {
 
 // NewResource implements pulumi.MockResourceMonitor.
 func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := &Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
+	r := &Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/resources/v2"
@@ -19,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/components/postgres"
 	"github.com/sluicehq/sluice/infra/internal/components/redis"
 	"github.com/sluicehq/sluice/infra/internal/components/registry"
+	"github.com/sluicehq/sluice/infra/internal/components/workloads"
 	"github.com/sluicehq/sluice/infra/internal/config"
 )
 
@@ -89,6 +91,13 @@ func Program(ctx *pulumi.Context) error {
 	cfg, err := config.Load(ctx.Stack(), func(key string) (string, bool) { return ctx.GetConfig(key) })
 	if err != nil {
 		return err
+	}
+	// Delivery hands the images `make images` built and pushed over as a
+	// file; they win over the stack's configured images.
+	if path := os.Getenv(config.ImagesFileEnv); path != "" {
+		if err := config.ApplyImagesFile(cfg, path); err != nil {
+			return err
+		}
 	}
 	out, err := Deploy(ctx, cfg)
 	if err != nil {
@@ -257,5 +266,41 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	for name, id := range ids.ByWorkload {
 		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
 	}
+	if err := deployWorkloads(ctx, cfg, out, ids); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// deployWorkloads puts the workloads on the cluster once their identities,
+// federated credentials and grants exist.
+func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities) error {
+	identities := map[string]workloads.Identity{}
+	for name, id := range out.Identities {
+		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName}
+	}
+	_, err := workloads.New(ctx, "workloads", workloads.Args{
+		Config:                cfg,
+		ResourceGroupName:     out.ResourceGroupName,
+		ClusterName:           out.AKSClusterName,
+		TenantID:              out.TenantID,
+		RegistryLoginServer:   out.ACRLoginServer,
+		KafkaBootstrap:        out.KafkaBootstrap,
+		EventsTopic:           out.EventsTopic,
+		DLQTopic:              out.DLQTopic,
+		CassandraContactPoint: out.CassandraContactPoint,
+		CassandraUsername:     out.CassandraUsername,
+		KeySecretName:         out.CassandraKeySecretName,
+		KeyVaultName:          out.KeyVaultName,
+		PostgresHost:          out.PostgresHost,
+		PostgresPort:          out.PostgresPort,
+		PostgresDatabase:      out.PostgresDatabase,
+		RedisHost:             out.RedisHost,
+		RedisPort:             out.RedisPort,
+		DataLakeDfsEndpoint:   out.DataLakeDfsEndpoint,
+		ReferenceContainer:    out.ReferenceContainer,
+		Identities:            identities,
+		DependsOn:             []pulumi.Resource{ids},
+	})
+	return err
 }

@@ -2,7 +2,14 @@
 // engines: it starts the engines, prepares topics and schema, runs ingest
 // as a child process, produces a stream of simulated events with a progress
 // bar, and prints what happened: counts, throughput and the produce→stored
-// latency measured from the stored rows. Re-running it needs no clean-up:
+// latency measured from the stored rows. Alongside ingest it runs the
+// real-time path: the changefeed worker following the outbox into Redis and
+// the api with its live page, whose URL it prints; it measures how long
+// critical events take from produced to visible through the api and the
+// api's cache hit ratio (-serve keeps the page up afterwards). Then the
+// batch path: enrich runs over the stream's window into PostgreSQL (schema
+// and reference data prepared earlier) and the demo prints rows of the
+// report views, read as the BI login. Re-running it needs no clean-up:
 // topics and schema are ensured, the consumer group resumes where it was.
 //
 // It expects the workload binaries in -bin (make demo builds them there).
@@ -57,6 +64,7 @@ type demo struct {
 	invalid float64
 
 	ingest *localrun.Proc
+	rt     *realtime
 
 	mu       sync.Mutex
 	acked    []simulate.Acked // valid records the broker acknowledged
@@ -71,24 +79,30 @@ func run(args []string) error {
 	events := fs.Int64("events", 20000, "events to produce")
 	rate := fs.Float64("rate", 2000, "events per second")
 	invalid := fs.Float64("invalid-share", 0.01, "share of deliberately invalid records")
+	serve := fs.Bool("serve", false, "keep the api and its live page running after the summary, until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	d := &demo{bin: *bin, events: *events, rate: *rate, invalid: *invalid}
+	d := &demo{bin: *bin, events: *events, rate: *rate, invalid: *invalid, rt: &realtime{serve: *serve}}
 	steps := []struct {
 		name string
 		run  func(context.Context) error
 	}{
 		{"start the local engines", d.engines},
 		{"create topics and schema", d.migrate},
+		{"prepare PostgreSQL: schema and reference data", d.preparePostgres},
 		{"start ingest", d.startIngest},
+		{"start the change feed and the api", d.startRealtime},
 		{"stream events", d.stream},
 		{"stop ingest", d.stopIngest},
 		{"summary", d.summary},
+		{"real-time path: change feed → Redis → api", d.realtimeSummary},
+		{"batch path: enrich the window into PostgreSQL, read the report views", d.batch},
 	}
+	defer d.rt.stop()
 	defer func() {
 		if d.ingest != nil {
 			_ = d.ingest.Stop(30 * time.Second)
@@ -149,7 +163,10 @@ func (d *demo) runOnce(ctx context.Context, name string, args ...string) error {
 }
 
 func (d *demo) startIngest(ctx context.Context) error {
-	p, err := localrun.Start(ctx, "ingest", filepath.Join(d.bin, "ingest"), d.env, nil, filepath.Join(d.logs, "ingest.log"), 90*time.Second)
+	// INGEST_OUTBOX: ingest also appends each event to the outbox the
+	// changefeed worker follows on plain Apache Cassandra.
+	p, err := localrun.Start(ctx, "ingest", filepath.Join(d.bin, "ingest"), append(append([]string(nil), d.env...), "INGEST_OUTBOX=true"),
+		nil, filepath.Join(d.logs, "ingest.log"), 90*time.Second)
 	if err != nil {
 		return err
 	}
@@ -182,6 +199,7 @@ func (d *demo) stream(ctx context.Context) error {
 			d.acked = append(d.acked, a)
 			d.mu.Unlock()
 		}
+		d.rt.track(a)
 	}}
 	before, err := d.ingest.Metrics()
 	if err != nil {

@@ -1,6 +1,12 @@
 // Command ingest consumes events from Kafka and stores them in Cassandra;
 // see package ingest. Configuration comes from the environment (KAFKA_*,
 // CASSANDRA_*, INGEST_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL).
+// INGEST_OUTBOX=true also appends every stored event to the events outbox
+// that the changefeed worker reads on plain Apache Cassandra. Besides
+// /healthz, /readyz and /metrics it serves GET /lag, the consumer group's
+// lag as JSON (KEDA scales ingest on it). A changed CASSANDRA_PASSWORD_FILE
+// (a rotated Cosmos DB key) moves the writes to a new session without a
+// restart.
 package main
 
 import (
@@ -16,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sluicehq/sluice/workloads/internal/consumerlag"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
@@ -48,11 +55,14 @@ func run() error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(reg)
 
-	session, err := cfg.Cassandra.Open()
+	// The session follows the mounted Cosmos DB key: a rotated key opens a
+	// new session without a restart (see cqlsession.Rotating).
+	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Registerer: reg})
 	if err != nil {
 		return err
 	}
-	defer session.Close()
+	defer sessions.Close()
+	go sessions.Run(ctx)
 
 	sc, err := cfg.Kafka.Sarama(nil)
 	if err != nil {
@@ -68,13 +78,32 @@ func run() error {
 		return fmt.Errorf("dead-letter producer: %w", err)
 	}
 	defer producer.Close()
+	// The consumer group's lag, served at /lag for KEDA's metrics-api
+	// trigger (KEDA's kafka scaler cannot use workload identity).
+	lagClient, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
+	if err != nil {
+		_ = group.Close()
+		return fmt.Errorf("lag client: %w", err)
+	}
+	lagAdmin, err := sarama.NewClusterAdminFromClient(lagClient)
+	if err != nil {
+		_ = lagClient.Close()
+		_ = group.Close()
+		return fmt.Errorf("lag admin: %w", err)
+	}
+	defer lagAdmin.Close()
+	lag := consumerlag.New(lagClient, lagAdmin, cfg.Group, cfg.Kafka.Topic, reg)
 
-	worker := ingest.New(group, cfg.Kafka.Topic, eventstore.New(session, cfg.Cassandra.Keyspace),
+	var storeOpts []eventstore.Option
+	if cfg.Outbox {
+		storeOpts = append(storeOpts, eventstore.WithOutbox(""))
+	}
+	worker := ingest.New(group, cfg.Kafka.Topic, eventstore.NewWithSource(sessions, cfg.Cassandra.Keyspace, storeOpts...),
 		&ingest.KafkaDeadLetters{Producer: producer, Topic: cfg.Kafka.DLQTopic}, metrics,
 		ingest.Options{Concurrency: cfg.Concurrency, DrainTimeout: cfg.ShutdownTimeout * 4 / 5, Classify: cqlsession.Classify})
 
 	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(context.Context) error {
-		if session.Closed() {
+		if sessions.Closed() {
 			return errors.New("cassandra session closed")
 		}
 		return worker.Ready()
@@ -82,6 +111,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	ops.Handle("GET /lag", lag)
 	go ops.Serve()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,8 +1,10 @@
 // Command migrate prepares the stores the workloads need and exits: Kafka
 // topics and the Cassandra keyspace and tables on plain Apache Kafka and
 // Cassandra (on Azure the Pulumi program owns Event Hubs hubs and Cosmos DB
-// tables, so those steps are skipped there). It is idempotent; Kubernetes
-// runs it as a Job before the workloads start.
+// tables, so those steps are skipped there), and with -postgres the
+// PostgreSQL schema (see package pgmigrate), which it applies on Azure too,
+// over a direct connection (POSTGRES_MIGRATE_URL or POSTGRES_MIGRATE_PORT).
+// It is idempotent; Kubernetes runs it as a Job before the workloads start.
 package main
 
 import (
@@ -23,6 +25,8 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
+	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/version"
 )
 
@@ -41,6 +45,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	doKafka := fs.Bool("kafka", true, "create Kafka topics (skipped against Event Hubs)")
 	doCassandra := fs.Bool("cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
+	doPostgres := fs.Bool("postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
 	partitions := fs.Int("partitions", 6, "partitions of the events topic")
 	rf := fs.Int("replication-factor", 1, "Cassandra keyspace replication factor")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -59,6 +64,12 @@ func run(args []string) error {
 	}
 	if *doCassandra {
 		cc = cqlsession.FromEnv(env)
+	}
+	var pc pgstore.Config
+	var reportPassword string
+	if *doPostgres {
+		pc = pgstore.MigrationFromEnv(env, "migrate")
+		reportPassword = env.String("POSTGRES_REPORT_PASSWORD", "")
 	}
 	if err := env.Err(); err != nil {
 		return err
@@ -79,6 +90,11 @@ func run(args []string) error {
 		if cc.Cosmos {
 			slog.Info("cassandra: Cosmos DB keyspace and tables are created by the infrastructure; skipping")
 		} else if err := migrateCassandra(ctx, cc, *rf); err != nil {
+			return err
+		}
+	}
+	if *doPostgres {
+		if err := migratePostgres(ctx, pc, reportPassword); err != nil {
 			return err
 		}
 	}
@@ -118,5 +134,29 @@ func migrateCassandra(ctx context.Context, cc cqlsession.Config, rf int) error {
 		return err
 	}
 	slog.Info("cassandra: schema ready")
+	return nil
+}
+
+// migratePostgres applies the embedded PostgreSQL migrations (waiting while
+// another migrator holds the lock) and, when POSTGRES_REPORT_PASSWORD is set,
+// gives the BI login role that password (local use; on Azure the BI tool
+// signs in with Entra ID).
+func migratePostgres(ctx context.Context, pc pgstore.Config, reportPassword string) error {
+	db, err := pc.OpenDB(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := pgmigrate.Up(ctx, db, slog.Default())
+	if err != nil {
+		return err
+	}
+	slog.Info("postgres: schema ready", "target", pc.Redacted(), "version", res.Version, "applied", len(res.Applied))
+	if reportPassword != "" {
+		if err := pgmigrate.SetPassword(ctx, db, pgmigrate.PowerBIRole, reportPassword); err != nil {
+			return err
+		}
+		slog.Info("postgres: password of the BI login set", "role", pgmigrate.PowerBIRole)
+	}
 	return nil
 }

@@ -10,5 +10,11 @@
 // The password is read from CASSANDRA_PASSWORD_FILE (the Key Vault secret
 // mounted by the Secrets Store CSI driver) on every new connection, so a
 // rotated key is picked up without a restart; CASSANDRA_PASSWORD is the local
-// alternative.
+// alternative. Connections a session already holds stay authenticated with
+// the old key, so long-running workloads open a Rotating session instead: it
+// reads the file every CASSANDRA_PASSWORD_POLL (5 s), and when the content
+// changes opens a new session with the new key, swaps it in for new
+// statements and closes the old one after CASSANDRA_ROTATION_DRAIN (30 s).
+// infra/scripts/rotate-cosmos-key.sh rotates the Cosmos DB key this way
+// with no restart.
 package cqlsession

@@ -32,12 +32,17 @@ type Config struct {
 	Consistency  gocql.Consistency
 	Timeout      time.Duration
 	NumConns     int
+	// PasswordPoll is how often a Rotating session reads PasswordFile;
+	// RotationDrain how long a replaced session stays open.
+	PasswordPoll  time.Duration
+	RotationDrain time.Duration
 }
 
 // FromEnv reads CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_USERNAME,
 // CASSANDRA_PASSWORD or CASSANDRA_PASSWORD_FILE, CASSANDRA_TLS,
 // CASSANDRA_COSMOS, CASSANDRA_KEYSPACE, CASSANDRA_CONSISTENCY,
-// CASSANDRA_TIMEOUT and CASSANDRA_NUM_CONNS.
+// CASSANDRA_TIMEOUT, CASSANDRA_NUM_CONNS, and for key rotation (see
+// Rotating) CASSANDRA_PASSWORD_POLL and CASSANDRA_ROTATION_DRAIN.
 func FromEnv(r *envconfig.Reader) Config {
 	c := Config{Hosts: r.List("CASSANDRA_HOSTS", nil)}
 	if len(c.Hosts) == 0 {
@@ -59,6 +64,8 @@ func FromEnv(r *envconfig.Reader) Config {
 	c.Consistency = gocql.ParseConsistency(cons)
 	c.Timeout = r.Duration("CASSANDRA_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.NumConns = r.Int("CASSANDRA_NUM_CONNS", 2, 1, 64)
+	c.PasswordPoll = r.Duration("CASSANDRA_PASSWORD_POLL", DefaultPasswordPoll, 100*time.Millisecond, 10*time.Minute)
+	c.RotationDrain = r.Duration("CASSANDRA_ROTATION_DRAIN", DefaultRotationDrain, 100*time.Millisecond, 10*time.Minute)
 	if c.Cosmos && !c.TLS {
 		r.Problem("CASSANDRA_TLS=false is not allowed against Cosmos DB")
 	}

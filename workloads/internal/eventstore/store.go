@@ -17,10 +17,28 @@ var ErrNotFound = errors.New("event not found")
 
 // Store reads and writes events in one keyspace.
 type Store struct {
-	session  *gocql.Session
+	sessions SessionSource
 	keyspace string
 	inserts  map[string]insert // by table name
 	getByID  string
+	outbox   string // the outbox INSERT; empty when the outbox is off
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithOutbox makes every upsert also append the event to the outbox table
+// (contract.TableEventsOutbox when table is empty), the local change feed
+// of plain Apache Cassandra. The outbox row is written last, after every
+// event table, and its timeuuid is taken when that write starts, so a row
+// becomes visible at most one write timeout after the time it carries.
+func WithOutbox(table string) Option {
+	return func(s *Store) {
+		if table == "" {
+			table = contract.TableEventsOutbox
+		}
+		s.outbox = fmt.Sprintf("INSERT INTO %s.%s (bucket, shard, tid, id, device, payload, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)", s.keyspace, table)
+	}
 }
 
 type insert struct {
@@ -28,9 +46,33 @@ type insert struct {
 	columns []string
 }
 
-// New prepares the statements for the keyspace's event tables.
-func New(session *gocql.Session, keyspace string) *Store {
-	s := &Store{session: session, keyspace: keyspace, inserts: map[string]insert{}}
+// SessionSource supplies the session each statement runs on, looked up per
+// statement: cqlsession.Rotating swaps in a new session when the Cassandra
+// password (the Cosmos DB key) changes, and statements move to it without a
+// restart.
+type SessionSource interface {
+	Session() *gocql.Session
+}
+
+// Fixed is a SessionSource that always returns the same session.
+type Fixed struct{ S *gocql.Session }
+
+// Session implements SessionSource.
+func (f Fixed) Session() *gocql.Session { return f.S }
+
+// New prepares the statements for the keyspace's event tables on one
+// session.
+func New(session *gocql.Session, keyspace string, opts ...Option) *Store {
+	return NewWithSource(Fixed{session}, keyspace, opts...)
+}
+
+// NewWithSource is New for sessions that may be replaced while the store
+// is in use (see SessionSource).
+func NewWithSource(sessions SessionSource, keyspace string, opts ...Option) *Store {
+	s := &Store{sessions: sessions, keyspace: keyspace, inserts: map[string]insert{}}
+	for _, o := range opts {
+		o(s)
+	}
 	for _, t := range contract.Tables() {
 		cols := make([]string, len(t.Columns))
 		marks := make([]string, len(t.Columns))
@@ -94,7 +136,30 @@ func (s *Store) Statements(ev contract.Event, ingestedAt time.Time) ([]Statement
 		}
 		out[i] = Statement{CQL: ins.cql, Args: args}
 	}
+	if s.outbox != "" {
+		st, err := s.outboxStatement(ev, id, ingestedAt, ingestedAt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
 	return out, nil
+}
+
+// outboxStatement is the outbox row of an event, stamped at stamp: its
+// bucket and timeuuid. The payload is the event's wire form with the time
+// cut to milliseconds, as the event tables store it.
+func (s *Store) outboxStatement(ev contract.Event, id gocql.UUID, ingestedAt, stamp time.Time) (Statement, error) {
+	stored := ev
+	stored.At = ev.At.UTC().Truncate(time.Millisecond)
+	payload, err := stored.Marshal()
+	if err != nil {
+		return Statement{}, fmt.Errorf("outbox payload of event %s: %w", ev.ID, err)
+	}
+	return Statement{CQL: s.outbox, Args: []any{
+		contract.OutboxBucketOf(stamp), contract.OutboxShard(ev.Device), gocql.UUIDFromTime(stamp),
+		id, ev.Device, string(payload), ingestedAt.UTC(),
+	}}, nil
 }
 
 // Upsert writes one event to all its tables. It is safe to repeat: every
@@ -105,8 +170,17 @@ func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.T
 	if err != nil {
 		return fmt.Errorf("upsert event: %w", err)
 	}
-	for _, st := range stmts {
-		if err := s.session.Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+	for i, st := range stmts {
+		if s.outbox != "" && i == len(stmts)-1 {
+			// Stamp the outbox row now, not at ingestedAt: the event
+			// tables' writes may have taken a while, and the change feed
+			// relies on a row landing soon after the time it carries.
+			id, _ := gocql.ParseUUID(ev.ID) // parsed by Statements already
+			if st, err = s.outboxStatement(ev, id, ingestedAt, time.Now()); err != nil {
+				return fmt.Errorf("upsert event: %w", err)
+			}
+		}
+		if err := s.sessions.Session().Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
 			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
 		}
 	}
@@ -162,7 +236,7 @@ func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
 	var st Stored
 	var got gocql.UUID
 	var attrs map[string]string
-	err = s.session.Query(s.getByID, uid).WithContext(ctx).Idempotent(true).Scan(
+	err = s.sessions.Session().Query(s.getByID, uid).WithContext(ctx).Idempotent(true).Scan(
 		&got, &st.Site, &st.Device, &st.Kind, &st.Value, &st.Unit, &st.Severity, &st.At, &attrs, &st.IngestedAt)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return Stored{}, ErrNotFound
@@ -181,12 +255,13 @@ func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
 }
 
 // Migrate creates the keyspace (plain Apache Cassandra only; on Cosmos DB
-// the infrastructure owns it) and every table, idempotently.
+// the infrastructure owns it) and every table, the outbox included,
+// idempotently.
 func Migrate(ctx context.Context, session *gocql.Session, replicationFactor int) error {
 	if err := session.Query(contract.CreateKeyspaceCQL(replicationFactor)).WithContext(ctx).Exec(); err != nil {
 		return fmt.Errorf("create keyspace: %w", err)
 	}
-	for _, t := range contract.Tables() {
+	for _, t := range append(contract.Tables(), contract.OutboxTables()...) {
 		if err := session.Query(t.CreateCQL(contract.Keyspace)).WithContext(ctx).Exec(); err != nil {
 			return fmt.Errorf("create table %s: %w", t.Name, err)
 		}

@@ -40,6 +40,7 @@ func Register(mux *http.ServeMux, reg prometheus.Gatherer, ready Readiness) {
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
+	mux *http.ServeMux
 }
 
 // Listen binds addr (":0" picks a free port) and mounts the endpoints.
@@ -50,7 +51,7 @@ func Listen(addr string, reg prometheus.Gatherer, ready Readiness) (*Server, err
 	}
 	mux := http.NewServeMux()
 	Register(mux, reg, ready)
-	return &Server{ln: ln, srv: &http.Server{
+	return &Server{ln: ln, mux: mux, srv: &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -61,6 +62,10 @@ func Listen(addr string, reg prometheus.Gatherer, ready Readiness) (*Server, err
 
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Handle adds a workload's own route (e.g. ingest's "GET /lag") next to the
+// operational ones; call it before Serve.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Serve runs until Shutdown; it logs rather than returns a serve failure
 // because the workload's main job goes on without its metrics.

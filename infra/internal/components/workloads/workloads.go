@@ -1,0 +1,581 @@
+package workloads
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/internal/config"
+)
+
+// Type is the component's type token.
+const Type = "sluice:components:Workloads"
+
+// Workload names (DESIGN.md); Migrate is the schema Job.
+const (
+	Ingest     = "ingest"
+	Changefeed = "changefeed"
+	API        = "api"
+	Enrich     = "enrich"
+	Migrate    = "migrate"
+)
+
+// ServiceAccounts are the workloads with an identity; migrate runs as
+// enrich, whose identity owns the PostgreSQL schema.
+var ServiceAccounts = []string{Ingest, Changefeed, API, Enrich}
+
+// Fixed settings of the deployment.
+const (
+	// ModelsFile is the device-model Parquet file in the reference container.
+	ModelsFile = "models.parquet"
+	// PostgresDirectPort is the server's own port, which migrations use
+	// (a session-level advisory lock needs one server connection, which
+	// PgBouncer's transaction pooling does not give).
+	PostgresDirectPort = 5432
+	// KafkaPort and CassandraPort are the Event Hubs Kafka endpoint's and
+	// Cosmos DB's ports.
+	KafkaPort     = 9093
+	CassandraPort = 10350
+	// KedaPollingSeconds is how often KEDA reads ingest's lag.
+	KedaPollingSeconds = 15
+	// APICPUTarget is the api autoscaler's average CPU utilisation target.
+	APICPUTarget = 70
+	// LagPath is where ingest serves its consumer group's lag (JSON).
+	LagPath = "/lag"
+	// LagValueLocation is the JSON field KEDA reads.
+	LagValueLocation = "lag"
+)
+
+// Identity is a workload identity's client id (for the service account and
+// the SecretProviderClass) and principal name (enrich's PostgreSQL role).
+type Identity struct {
+	ClientID      pulumi.StringInput
+	PrincipalName pulumi.StringInput
+}
+
+// Args are the component's inputs: the stack's configuration and the
+// platform's endpoints and identities.
+type Args struct {
+	Config *config.Config
+	// ResourceGroupName and ClusterName locate the AKS cluster.
+	ResourceGroupName pulumi.StringInput
+	ClusterName       pulumi.StringInput
+	TenantID          string
+	// RegistryLoginServer completes images given as a bare digest.
+	RegistryLoginServer pulumi.StringInput
+
+	KafkaBootstrap pulumi.StringInput
+	EventsTopic    string
+	DLQTopic       string
+
+	CassandraContactPoint pulumi.StringInput
+	CassandraUsername     pulumi.StringInput
+	// KeySecretName is the Key Vault secret with the Cosmos DB key.
+	KeySecretName string
+	KeyVaultName  pulumi.StringInput
+
+	PostgresHost     pulumi.StringInput
+	PostgresPort     pulumi.IntInput
+	PostgresDatabase string
+
+	RedisHost pulumi.StringInput
+	RedisPort pulumi.IntInput
+
+	DataLakeDfsEndpoint pulumi.StringInput
+	ReferenceContainer  string
+
+	// Identities by service account (ServiceAccounts).
+	Identities map[string]Identity
+	// DependsOn are what the pods need before they start: the federated
+	// credentials and the role assignments.
+	DependsOn []pulumi.Resource
+}
+
+// Workloads is the component.
+type Workloads struct {
+	pulumi.ResourceState
+
+	Namespace pulumi.StringOutput
+	// Images are the image references deployed, by workload.
+	Images map[string]pulumi.StringOutput
+	// APIService is the api's in-cluster DNS name.
+	APIService pulumi.StringOutput
+}
+
+// New deploys the workloads.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Workloads, error) {
+	cfg := args.Config
+	if err := cfg.WorkloadsReady(); err != nil {
+		return nil, err
+	}
+	for _, sa := range ServiceAccounts {
+		if _, ok := args.Identities[sa]; !ok {
+			return nil, fmt.Errorf("workloads: no identity for %s", sa)
+		}
+	}
+	c := &Workloads{Images: map[string]pulumi.StringOutput{}}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("register workloads: %w", err)
+	}
+	provider, err := newProvider(ctx, name+"-kubernetes", args, c)
+	if err != nil {
+		return nil, err
+	}
+	d := &deployer{ctx: ctx, name: name, args: args, cfg: cfg, ns: cfg.KubernetesNamespace,
+		opts: []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(provider)}}
+	for _, w := range config.ImageWorkloads {
+		img, err := imageRef(cfg.Workloads.Images[w], w, args.RegistryLoginServer)
+		if err != nil {
+			return nil, err
+		}
+		c.Images[w] = img
+	}
+	d.images = c.Images
+	if err := d.deploy(); err != nil {
+		return nil, err
+	}
+	c.Namespace = pulumi.String(d.ns).ToStringOutput()
+	c.APIService = pulumi.Sprintf("%s.%s.svc.cluster.local", API, d.ns)
+	outputs := pulumi.Map{"namespace": c.Namespace, "apiService": c.APIService}
+	for w, img := range c.Images {
+		outputs[w+"Image"] = img
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
+		return nil, fmt.Errorf("register workloads outputs: %w", err)
+	}
+	return c, nil
+}
+
+// imageRef resolves a configured image: a full digest reference is used as
+// it is, a bare digest lives in the stack's registry under the workload's
+// name.
+func imageRef(value, workload string, loginServer pulumi.StringInput) (pulumi.StringOutput, error) {
+	switch {
+	case config.IsDigestRef(value):
+		return pulumi.String(value).ToStringOutput(), nil
+	case config.IsBareDigest(value):
+		return pulumi.Sprintf("%s/%s@%s", loginServer, workload, value), nil
+	}
+	return pulumi.StringOutput{}, fmt.Errorf("workloads: image of %s %q is not pinned by digest", workload, value)
+}
+
+// newProvider builds the Kubernetes provider from the cluster's user
+// credentials (kubelogin exec format, rewritten for the configured login
+// mode). The kubeconfig is a secret.
+func newProvider(ctx *pulumi.Context, name string, args Args, parent pulumi.Resource) (*kubernetes.Provider, error) {
+	creds := cs.ListManagedClusterUserCredentialsOutput(ctx, cs.ListManagedClusterUserCredentialsOutputArgs{
+		ResourceGroupName: args.ResourceGroupName,
+		ResourceName:      args.ClusterName,
+		Format:            pulumi.String("exec"),
+	})
+	mode := args.Config.Workloads.KubeLoginMode
+	kubeconfig := creds.Kubeconfigs().Index(pulumi.Int(0)).Value().ApplyT(func(encoded string) (string, error) {
+		raw, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			return "", fmt.Errorf("decode the cluster's kubeconfig: %w", err)
+		}
+		out, _, err := ForLogin(raw, mode)
+		if err != nil {
+			return "", err
+		}
+		return string(out), nil
+	}).(pulumi.StringOutput)
+	p, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
+		Kubeconfig:            pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
+		EnableServerSideApply: pulumi.Bool(true),
+		// Everything is namespaced explicitly; nothing lands in default.
+		Namespace: pulumi.String(args.Config.KubernetesNamespace),
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes provider: %w", err)
+	}
+	return p, nil
+}
+
+// deployer declares the Kubernetes objects.
+type deployer struct {
+	ctx    *pulumi.Context
+	name   string
+	args   Args
+	cfg    *config.Config
+	ns     string
+	opts   []pulumi.ResourceOption
+	images map[string]pulumi.StringOutput
+
+	namespace *corev1.Namespace
+	// ready are what workload pods wait for: namespace objects, the
+	// secret provider classes, the migration, the platform's grants.
+	ready []pulumi.Resource
+}
+
+func (d *deployer) with(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append(append([]pulumi.ResourceOption{}, d.opts...), extra...)
+}
+
+func (d *deployer) meta(name string, workload string) metav1.ObjectMetaArgs {
+	return metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(d.ns), Labels: labels(workload)}
+}
+
+func (d *deployer) deploy() error {
+	ns, err := corev1.NewNamespace(d.ctx, d.name+"-namespace", &corev1.NamespaceArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name: pulumi.String(d.ns),
+			Labels: pulumi.StringMap{
+				"app.kubernetes.io/part-of":          pulumi.String("sluice"),
+				"app.kubernetes.io/managed-by":       pulumi.String("pulumi"),
+				"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+				"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
+				"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
+			},
+		},
+	}, d.opts...)
+	if err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	d.namespace = ns
+	d.ready = append(d.ready, ns)
+	d.ready = append(d.ready, d.args.DependsOn...)
+	if err := d.networkPolicies(); err != nil {
+		return err
+	}
+	for _, sa := range ServiceAccounts {
+		if err := d.identity(sa); err != nil {
+			return err
+		}
+	}
+	migrate, err := d.migration()
+	if err != nil {
+		return err
+	}
+	d.ready = append(d.ready, migrate)
+	if err := d.ingest(); err != nil {
+		return err
+	}
+	if err := d.changefeed(); err != nil {
+		return err
+	}
+	if err := d.api(); err != nil {
+		return err
+	}
+	return d.enrich()
+}
+
+// identity declares a workload's service account and the
+// SecretProviderClass mounting the Cosmos DB key with its identity.
+func (d *deployer) identity(sa string) error {
+	id := d.args.Identities[sa]
+	m := d.meta(sa, sa)
+	m.Annotations = pulumi.StringMap{
+		ClientIDAnnotation: id.ClientID,
+		TenantIDAnnotation: pulumi.String(d.args.TenantID),
+	}
+	account, err := corev1.NewServiceAccount(d.ctx, d.name+"-"+sa+"-sa", &corev1.ServiceAccountArgs{
+		Metadata:                     m,
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
+	if err != nil {
+		return fmt.Errorf("service account %s: %w", sa, err)
+	}
+	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", d.args.KeySecretName, PasswordAlias)
+	spc, err := apiextensions.NewCustomResource(d.ctx, d.name+"-"+sa+"-cosmos-key", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("secrets-store.csi.x-k8s.io/v1"),
+		Kind:       pulumi.String("SecretProviderClass"),
+		Metadata:   d.meta(SecretProviderClassName(sa), sa),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": pulumi.Map{
+				"provider": pulumi.String("azure"),
+				// No secretObjects: the key is never synced to a
+				// Kubernetes Secret.
+				"parameters": pulumi.Map{
+					"usePodIdentity": pulumi.String("false"),
+					"clientID":       id.ClientID,
+					"keyvaultName":   d.args.KeyVaultName,
+					"tenantId":       pulumi.String(d.args.TenantID),
+					"objects":        pulumi.String(objects),
+				},
+			},
+		},
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
+	if err != nil {
+		return fmt.Errorf("secret provider class %s: %w", sa, err)
+	}
+	d.ready = append(d.ready, account, spc)
+	return nil
+}
+
+// cassandraEnv is how a workload reaches Cosmos DB: the account name as user
+// and the mounted key as password (port, TLS and protocol follow from the
+// host name; see cqlsession).
+func (d *deployer) cassandraEnv() []envVar {
+	return []envVar{
+		ev("CASSANDRA_HOSTS", d.args.CassandraContactPoint),
+		ev("CASSANDRA_USERNAME", d.args.CassandraUsername),
+		ev("CASSANDRA_PASSWORD_FILE", pulumi.String(PasswordFile)),
+	}
+}
+
+func (d *deployer) redisEnv() []envVar {
+	return []envVar{ev("REDIS_ADDR", pulumi.Sprintf("%s:%d", d.args.RedisHost, d.args.RedisPort))}
+}
+
+func (d *deployer) postgresEnv(port pulumi.IntInput, portKey string) []envVar {
+	return []envVar{
+		ev("POSTGRES_HOST", d.args.PostgresHost),
+		ev(portKey, pulumi.Sprintf("%d", port)),
+		ev("POSTGRES_DATABASE", pulumi.String(d.args.PostgresDatabase)),
+		ev("POSTGRES_USER", d.args.Identities[Enrich].PrincipalName),
+		ev("POSTGRES_AUTH", pulumi.String("entra")),
+		ev("POSTGRES_SSLMODE", pulumi.String("verify-full")),
+	}
+}
+
+func common() []envVar {
+	return []envVar{
+		ev("HTTP_ADDR", pulumi.String(":"+strconv.Itoa(HTTPPort))),
+		ev("LOG_LEVEL", pulumi.String("info")),
+		ev("SHUTDOWN_TIMEOUT", pulumi.String("25s")),
+	}
+}
+
+func join(groups ...[]envVar) corev1.EnvVarArray {
+	var all []envVar
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	return env(all...)
+}
+
+// migration is the schema Job. Its pod template holds the image, so a new
+// image replaces the Job (Jobs are immutable) and the migration runs again
+// before the workloads are updated.
+func (d *deployer) migration() (pulumi.Resource, error) {
+	pod := podSpec{
+		workload: Migrate, serviceAccount: Enrich, image: d.images[Migrate], restartPolicy: "Never",
+		env: join(
+			[]envVar{
+				ev("KAFKA_BROKERS", d.args.KafkaBootstrap),
+				ev("KAFKA_AUTH", pulumi.String("oauth")),
+				// Without a user the Cosmos DB step needs no key: on Cosmos
+				// DB the tables belong to the infrastructure and migrate
+				// skips them.
+				ev("CASSANDRA_HOSTS", d.args.CassandraContactPoint),
+			},
+			d.postgresEnv(pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
+		),
+	}
+	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Migrate, &batchv1.JobArgs{
+		// No name: Pulumi names the Job, so a replacement is created
+		// before the old one is deleted.
+		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(Migrate)},
+		Spec: batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(4),
+			ActiveDeadlineSeconds: pulumi.Int(900),
+			Template:              pod.template(),
+		},
+	}, d.with(pulumi.DependsOn(d.ready))...)
+	if err != nil {
+		return nil, fmt.Errorf("migration job: %w", err)
+	}
+	return job, nil
+}
+
+// deployment declares a long-running workload with its PodDisruptionBudget.
+// replicas nil leaves the count to an autoscaler.
+func (d *deployer) deployment(workload string, replicas *int, envs corev1.EnvVarArray) error {
+	spec := appsv1.DeploymentSpecArgs{
+		Selector: metav1.LabelSelectorArgs{MatchLabels: selector(workload)},
+		Strategy: appsv1.DeploymentStrategyArgs{
+			Type: pulumi.String("RollingUpdate"),
+			RollingUpdate: appsv1.RollingUpdateDeploymentArgs{
+				MaxUnavailable: pulumi.Int(0),
+				MaxSurge:       pulumi.Int(1),
+			},
+		},
+		RevisionHistoryLimit: pulumi.Int(5),
+		Template: podSpec{
+			workload: workload, serviceAccount: workload, image: d.images[workload], env: envs,
+			service: true, cosmosKey: true, zones: d.cfg.ZoneRedundant(),
+		}.template(),
+	}
+	if replicas != nil {
+		spec.Replicas = pulumi.Int(*replicas)
+	}
+	if _, err := appsv1.NewDeployment(d.ctx, d.name+"-"+workload, &appsv1.DeploymentArgs{
+		Metadata: d.meta(workload, workload),
+		Spec:     spec,
+	}, d.with(pulumi.DependsOn(d.ready))...); err != nil {
+		return fmt.Errorf("deployment %s: %w", workload, err)
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(d.ctx, d.name+"-"+workload+"-pdb", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: d.meta(workload, workload),
+		Spec: policyv1.PodDisruptionBudgetSpecArgs{
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       metav1.LabelSelectorArgs{MatchLabels: selector(workload)},
+		},
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...); err != nil {
+		return fmt.Errorf("disruption budget %s: %w", workload, err)
+	}
+	return nil
+}
+
+func (d *deployer) service(workload string, port int) error {
+	if _, err := corev1.NewService(d.ctx, d.name+"-"+workload+"-service", &corev1.ServiceArgs{
+		Metadata: d.meta(workload, workload),
+		Spec: corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: selector(workload),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name: pulumi.String("http"), Port: pulumi.Int(port), TargetPort: pulumi.String("http"), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...); err != nil {
+		return fmt.Errorf("service %s: %w", workload, err)
+	}
+	return nil
+}
+
+func (d *deployer) ingest() error {
+	envs := join(common(), []envVar{
+		ev("KAFKA_BROKERS", d.args.KafkaBootstrap),
+		ev("KAFKA_AUTH", pulumi.String("oauth")),
+		ev("KAFKA_TOPIC", pulumi.String(d.args.EventsTopic)),
+		ev("KAFKA_DLQ_TOPIC", pulumi.String(d.args.DLQTopic)),
+		ev("INGEST_GROUP", pulumi.String(Ingest)),
+	}, d.cassandraEnv())
+	if err := d.deployment(Ingest, nil, envs); err != nil {
+		return err
+	}
+	if err := d.service(Ingest, HTTPPort); err != nil {
+		return err
+	}
+	w := d.cfg.Workloads
+	if w.IngestMaxReplicas > d.cfg.EventHubs.Partitions {
+		return fmt.Errorf("workloads: ingest would scale to %d replicas on %d partitions", w.IngestMaxReplicas, d.cfg.EventHubs.Partitions)
+	}
+	url := fmt.Sprintf("http://%s.%s.svc.cluster.local:%d%s", Ingest, d.ns, HTTPPort, LagPath)
+	if _, err := apiextensions.NewCustomResource(d.ctx, d.name+"-ingest-scaler", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
+		Kind:       pulumi.String("ScaledObject"),
+		Metadata:   d.meta(Ingest, Ingest),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": pulumi.Map{
+				"scaleTargetRef":  pulumi.Map{"apiVersion": pulumi.String("apps/v1"), "kind": pulumi.String("Deployment"), "name": pulumi.String(Ingest)},
+				"minReplicaCount": pulumi.Int(w.IngestMinReplicas),
+				// A consumer beyond the partition count owns no partition.
+				"maxReplicaCount": pulumi.Int(w.IngestMaxReplicas),
+				"pollingInterval": pulumi.Int(KedaPollingSeconds),
+				"cooldownPeriod":  pulumi.Int(300),
+				// When the lag cannot be read, hold the minimum rather
+				// than guess.
+				"fallback": pulumi.Map{"failureThreshold": pulumi.Int(4), "replicas": pulumi.Int(w.IngestMinReplicas)},
+				"advanced": pulumi.Map{"horizontalPodAutoscalerConfig": pulumi.Map{"behavior": pulumi.Map{
+					"scaleDown": pulumi.Map{"stabilizationWindowSeconds": pulumi.Int(300)},
+				}}},
+				"triggers": pulumi.Array{pulumi.Map{
+					"type":       pulumi.String("metrics-api"),
+					"metricType": pulumi.String("AverageValue"),
+					"metadata": pulumi.Map{
+						"url":                   pulumi.String(url),
+						"valueLocation":         pulumi.String(LagValueLocation),
+						"targetValue":           pulumi.String(strconv.Itoa(w.IngestLagThreshold)),
+						"activationTargetValue": pulumi.String("0"),
+					},
+				}},
+			},
+		},
+	}, d.with(pulumi.DependsOn(d.ready))...); err != nil {
+		return fmt.Errorf("ingest scaler: %w", err)
+	}
+	return nil
+}
+
+func (d *deployer) changefeed() error {
+	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
+		ev("CHANGEFEED_SOURCE", pulumi.String("cosmos")),
+	})
+	n := d.cfg.Workloads.ChangefeedReplicas
+	return d.deployment(Changefeed, &n, envs)
+}
+
+func (d *deployer) api() error {
+	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
+		ev("API_MODE", pulumi.String("production")),
+		ev("API_KEYS_SHA256", pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
+	})
+	if err := d.deployment(API, nil, envs); err != nil {
+		return err
+	}
+	if err := d.service(API, 80); err != nil {
+		return err
+	}
+	w := d.cfg.Workloads
+	if _, err := autoscalingv2.NewHorizontalPodAutoscaler(d.ctx, d.name+"-api-autoscaler", &autoscalingv2.HorizontalPodAutoscalerArgs{
+		Metadata: d.meta(API, API),
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpecArgs{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReferenceArgs{
+				ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: pulumi.String(API),
+			},
+			MinReplicas: pulumi.Int(w.APIMinReplicas),
+			MaxReplicas: pulumi.Int(w.APIMaxReplicas),
+			Metrics: autoscalingv2.MetricSpecArray{autoscalingv2.MetricSpecArgs{
+				Type: pulumi.String("Resource"),
+				Resource: autoscalingv2.ResourceMetricSourceArgs{
+					Name:   pulumi.String("cpu"),
+					Target: autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(APICPUTarget)},
+				},
+			}},
+			Behavior: autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{
+				ScaleDown: autoscalingv2.HPAScalingRulesArgs{StabilizationWindowSeconds: pulumi.Int(300)},
+			},
+		},
+	}, d.with(pulumi.DependsOn(d.ready))...); err != nil {
+		return fmt.Errorf("api autoscaler: %w", err)
+	}
+	return nil
+}
+
+func (d *deployer) enrich() error {
+	models := pulumi.Sprintf("%s%s/%s", d.args.DataLakeDfsEndpoint, d.args.ReferenceContainer, ModelsFile)
+	pod := podSpec{
+		workload: Enrich, serviceAccount: Enrich, image: d.images[Enrich], restartPolicy: "Never", cosmosKey: true,
+		env: join(
+			[]envVar{ev("LOG_LEVEL", pulumi.String("info")), ev("ENRICH_MODELS_URL", models)},
+			d.cassandraEnv(),
+			d.postgresEnv(d.args.PostgresPort, "POSTGRES_PORT"),
+		),
+	}
+	if _, err := batchv1.NewCronJob(d.ctx, d.name+"-"+Enrich, &batchv1.CronJobArgs{
+		Metadata: d.meta(Enrich, Enrich),
+		Spec: batchv1.CronJobSpecArgs{
+			Schedule:                   pulumi.String(d.cfg.Workloads.EnrichSchedule),
+			TimeZone:                   pulumi.String("Etc/UTC"),
+			ConcurrencyPolicy:          pulumi.String("Forbid"),
+			StartingDeadlineSeconds:    pulumi.Int(600),
+			SuccessfulJobsHistoryLimit: pulumi.Int(3),
+			FailedJobsHistoryLimit:     pulumi.Int(5),
+			JobTemplate: batchv1.JobTemplateSpecArgs{
+				Metadata: metav1.ObjectMetaArgs{Labels: labels(Enrich)},
+				Spec: batchv1.JobSpecArgs{
+					BackoffLimit:          pulumi.Int(2),
+					ActiveDeadlineSeconds: pulumi.Int(3300),
+					Template:              pod.template(),
+				},
+			},
+		},
+	}, d.with(pulumi.DependsOn(d.ready))...); err != nil {
+		return fmt.Errorf("enrich cron job: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+// Command api serves Sluice's read API and live page; see package api.
+// Configuration comes from the environment (API_*, CASSANDRA_*, REDIS_*,
+// CACHE_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL). Outside API_MODE=local
+// it needs API_KEYS_SHA256. It starts without Redis and answers from
+// Cassandra until Redis is back. A changed CASSANDRA_PASSWORD_FILE (a rotated
+// Cosmos DB key) moves the reads to a new session without a restart.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicehq/sluice/workloads/internal/api"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
+	"github.com/sluicehq/sluice/workloads/internal/version"
+)
+
+func main() {
+	if version.HandleFlags("api", "serves the read API and the live page; configured by environment variables") {
+		return
+	}
+	log := logging.Setup("api")
+	if err := run(log); err != nil {
+		log.Error("api failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	cfg, err := api.ConfigFromEnv(envconfig.New())
+	if err != nil {
+		return err
+	}
+	// The heap is small and short-lived (requests, cached documents): a
+	// less eager collector costs little memory and a good share of CPU
+	// per request less. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	reg := prometheus.NewRegistry()
+	// The session follows the mounted Cosmos DB key: a rotated key opens a
+	// new session without a restart (see cqlsession.Rotating).
+	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	defer sessions.Close()
+	go sessions.Run(ctx)
+	// No ping: the API starts and serves from Cassandra while Redis is
+	// down, and the client reconnects by itself.
+	ropts, err := cfg.Redis.Options(nil)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewUniversalClient(ropts)
+	defer rdb.Close()
+
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := cfg.Options
+	opts.Logger = log
+	cache := rediscache.New(rdb, cfg.Cache)
+	srv, err := api.New(api.NewCassandraStoreFrom(sessions, cfg.Cassandra.Keyspace, opts.LookbackDays), cache, opts, reg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Routes(reg),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("api listening", "addr", ln.Addr().String(), "local", opts.Local)
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Readiness fails first so load balancers stop sending, then the
+	// requests in flight finish.
+	srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("api stopped")
+	return nil
+}

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/devservices"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/localrun"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
+)
+
+func init() { benchmarks["api"] = benchAPI }
+
+// benchAPI measures cache-hit GET /v1/events/{id}: the api binary's
+// maximum rate against a bare net/http handler returning the same bytes
+// (each in its own process, driven by the same load generator in the same
+// run), then the api's latency at half its maximum rate.
+func benchAPI(args []string) error {
+	fs := flag.NewFlagSet("bench api", flag.ContinueOnError)
+	bin := fs.String("bin", ".sluice/bin", "folder holding the api binary")
+	d := fs.Duration("duration", 10*time.Second, "length of each measured phase")
+	conns := fs.Int("connections", 32, "keep-alive connections of the load generator")
+	nIDs := fs.Int("ids", 100, "distinct cached events requested in turn")
+	serve := fs.Bool("serve-baseline", false, "internal: serve the baseline on HTTP_ADDR with the documents in -docs")
+	docsFile := fs.String("docs", "", "internal: the baseline's documents (JSON object id → document)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *serve {
+		return serveBaseline(os.Getenv("HTTP_ADDR"), *docsFile)
+	}
+	ctx := context.Background()
+	m, err := devservices.New("")
+	if err != nil {
+		return err
+	}
+	if err := m.Up(ctx, devservices.Cassandra, devservices.Redis); err != nil {
+		return err
+	}
+	home, err := devservices.DiscoverHome("")
+	if err != nil {
+		return err
+	}
+	ep := devservices.LocalEndpoints()
+	envMap := map[string]string{"CASSANDRA_CONSISTENCY": "ONE"}
+	for _, kv := range ep.Env() {
+		envMap[kv[0]] = kv[1]
+	}
+
+	// The events: in Cassandra and in Redis, as the change feed leaves them.
+	ids, docs, err := seedCached(ctx, envMap, ep.RedisAddr, *nIDs)
+	if err != nil {
+		return err
+	}
+	docsPath := filepath.Join(home, "logs", "bench-api-docs.json")
+	b, err := json.Marshal(docs)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(docsPath, b, 0o644); err != nil {
+		return fmt.Errorf("write baseline documents: %w", err)
+	}
+
+	keyBytes := make([]byte, 24)
+	if _, err := rand.Read(keyBytes); err != nil {
+		return err
+	}
+	key := hex.EncodeToString(keyBytes)
+	sum := sha256.Sum256([]byte(key))
+	env := []string{"API_KEYS_SHA256=" + hex.EncodeToString(sum[:]), "LOG_LEVEL=warn"}
+	for k, v := range envMap {
+		env = append(env, k+"="+v)
+	}
+	api, err := localrun.Start(ctx, "api", filepath.Join(*bin, "api"), env, nil, filepath.Join(home, "logs", "bench-api.log"), time.Minute)
+	if err != nil {
+		return err
+	}
+	defer api.Stop(10 * time.Second)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	base, err := localrun.Start(ctx, "baseline", self, nil, []string{"api", "-serve-baseline", "-docs", docsPath},
+		filepath.Join(home, "logs", "bench-api-baseline.log"), time.Minute)
+	if err != nil {
+		return err
+	}
+	defer base.Stop(10 * time.Second)
+
+	requests := func(withKey bool) requestFor {
+		reqs := make([][]byte, len(ids))
+		for i, id := range ids {
+			h := "GET /v1/events/" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			if withKey {
+				h += "X-API-Key: " + key + "\r\n"
+			}
+			reqs[i] = []byte(h + "\r\n")
+		}
+		return func(i int64) []byte { return reqs[i%int64(len(reqs))] }
+	}
+	apiReq, baseReq := requests(true), requests(false)
+	var baseline, full loadResult
+
+	fmt.Printf("warming up: %d connections, %d cached events\n", *conns, len(ids))
+	for _, p := range []struct {
+		addr string
+		req  requestFor
+	}{{api.Addr, apiReq}, {base.Addr, baseReq}} {
+		if _, err := closedLoop(ctx, p.addr, *conns, 2*time.Second, p.req); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("baseline: bare net/http handler, %s at full speed\n", *d)
+	baseCPU, err := cpuDuring(base, func() error {
+		var err error
+		baseline, err = closedLoop(ctx, base.Addr, *conns, *d, baseReq)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("api: cache-hit GET /v1/events/{id}, %s at full speed\n", *d)
+	apiCPU, err := cpuDuring(api, func() error {
+		var err error
+		full, err = closedLoop(ctx, api.Addr, *conns, *d, apiReq)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	half := full.rps() / 2
+	fmt.Printf("api: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", half, *d)
+	paced, err := openLoop(ctx, api.Addr, *conns, half, *d, apiReq)
+	if err != nil {
+		return err
+	}
+	for name, r := range map[string]loadResult{"baseline": baseline, "api": full, "api at half rate": paced} {
+		if r.errors > 0 || r.non200 > 0 {
+			return fmt.Errorf("%s: %d connection errors, %d non-200 answers (logs in %s)", name, r.errors, r.non200, filepath.Join(home, "logs"))
+		}
+	}
+	hitShare := float64(full.hits+paced.hits) / float64(full.requests+paced.requests)
+	if hitShare < 0.99 {
+		mt, err := api.Metrics()
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("only %.1f%% of the api's answers were cache hits (redis errors %.0f, bypassed %.0f, misses %.0f): the machine is too busy for this benchmark",
+			hitShare*100, mt["sluice_api_cache_errors_total"], mt["sluice_api_cache_bypass_total"], mt["sluice_api_cache_misses_total"])
+	}
+	ratio := full.rps() / baseline.rps()
+	p50, p99 := percentile(paced.latencies, 0.50), percentile(paced.latencies, 0.99)
+	verdict := "meets"
+	if ratio < 0.60 || p99 > 5*time.Millisecond {
+		verdict = "MISSES"
+	}
+	fmt.Fprintf(os.Stderr, "target ratio ≥ 0.60 and p99 ≤ 5 ms at half rate: %s\n", verdict)
+	return report("api", []row{
+		{"cached events requested in turn", fmt.Sprint(len(ids))},
+		{"load generator connections", fmt.Sprint(*conns)},
+		{"baseline: bare net/http (requests/s)", fmt.Sprintf("%.0f", baseline.rps())},
+		{"api: cache-hit GET /v1/events/{id} (req/s)", fmt.Sprintf("%.0f", full.rps())},
+		{"ratio (target ≥ 0.60)", fmt.Sprintf("%.2f", ratio)},
+		{"server CPU µs per request: baseline", fmt.Sprintf("%.1f", baseCPU/float64(baseline.requests)*1e6)},
+		{"server CPU µs per request: api (without redis)", fmt.Sprintf("%.1f", apiCPU/float64(full.requests)*1e6)},
+		{"api answers that were cache hits", fmt.Sprintf("%.2f%%", hitShare*100)},
+		{"api at half rate: requests/s", fmt.Sprintf("%.0f", paced.rps())},
+		{"api at half rate: p50 ms", fmt.Sprintf("%.2f", ms(p50))},
+		{"api at half rate: p99 ms (target ≤ 5)", fmt.Sprintf("%.2f", ms(p99))},
+	}, [][2]any{
+		{"rps", round(full.rps())}, {"baseline_rps", round(baseline.rps())}, {"ratio", round2(ratio)}, {"p99_ms", ms(p99)},
+	})
+}
+
+// cpuDuring returns the CPU seconds proc used while run ran.
+func cpuDuring(proc *localrun.Proc, run func() error) (float64, error) {
+	before, err := proc.CPUSeconds()
+	if err != nil {
+		return 0, err
+	}
+	if err := run(); err != nil {
+		return 0, err
+	}
+	after, err := proc.CPUSeconds()
+	if err != nil {
+		return 0, err
+	}
+	return after - before, nil
+}
+
+// seedCached stores n critical events in Cassandra and Redis and returns
+// their ids and documents.
+func seedCached(ctx context.Context, envMap map[string]string, redisAddr string, n int) ([]string, map[string]string, error) {
+	r := envconfig.NewFrom(envconfig.FromMap(envMap))
+	cc := cqlsession.FromEnv(r)
+	if err := r.Err(); err != nil {
+		return nil, nil, err
+	}
+	boot := cc
+	boot.Keyspace = ""
+	bs, err := boot.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	err = eventstore.Migrate(ctx, bs, 1)
+	bs.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	session, err := cc.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer session.Close()
+	store := eventstore.New(session, cc.Keyspace)
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DisableIdentity: true})
+	defer rdb.Close()
+	cache := rediscache.New(rdb, rediscache.Options{EventTTL: 2 * time.Hour})
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var evs []eventstore.Stored
+	ids := make([]string, n)
+	docs := make(map[string]string, n)
+	for i := range ids {
+		ev := contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: "bench-site", Device: fmt.Sprintf("bench-dev-%03d", i%50),
+			Kind: "co2", Value: 1500 + float64(i), Unit: "ppm", Severity: contract.SeverityCritical, At: now.Add(time.Duration(-i) * time.Second),
+			Attrs: map[string]string{"model": "co2-m1", "fw": "1.2"}}
+		if err := store.Upsert(ctx, ev, now); err != nil {
+			return nil, nil, err
+		}
+		st := eventstore.Stored{Event: ev, IngestedAt: now}
+		evs = append(evs, st)
+		b, err := rediscache.Encode(st)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids[i], docs[ev.ID] = ev.ID, string(b)
+	}
+	if err := cache.Write(ctx, evs); err != nil {
+		return nil, nil, err
+	}
+	return ids, docs, nil
+}
+
+// serveBaseline is the bare handler: it returns the document of the id in
+// the path, with no routing, authentication, cache or metrics.
+func serveBaseline(addr, docsPath string) error {
+	if addr == "" {
+		return errors.New("HTTP_ADDR is required")
+	}
+	b, err := os.ReadFile(docsPath)
+	if err != nil {
+		return fmt.Errorf("read documents: %w", err)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("documents: %w", err)
+	}
+	docs := make(map[string][]byte, len(raw))
+	for id, d := range raw {
+		docs[id] = []byte(d)
+	}
+	ctype := []string{"application/json"}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, ok := docs[strings.TrimPrefix(r.URL.Path, "/v1/events/")]
+		if !ok {
+			if r.URL.Path == "/readyz" {
+				return
+			}
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header()["Content-Type"] = ctype
+		_, _ = w.Write(doc)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	return srv.Serve(ln)
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
+)
+
+// Modes of the API.
+const (
+	ModeLocal      = "local"
+	ModeProduction = "production"
+)
+
+// Config is everything the api binary reads from its environment.
+type Config struct {
+	Cassandra       cqlsession.Config
+	Redis           rediscache.Config
+	Cache           rediscache.Options
+	Options         Options
+	HTTPAddr        string
+	ShutdownTimeout time.Duration
+}
+
+// ConfigFromEnv reads the configuration and reports every problem at once:
+// CASSANDRA_*, REDIS_*, CACHE_*, HTTP_ADDR, SHUTDOWN_TIMEOUT and API_*
+// (API_MODE, API_KEYS_SHA256, API_CACHE_TIMEOUT, API_CACHE_COOLDOWN,
+// API_REQUEST_TIMEOUT, API_MAX_BODY_BYTES, API_LOOKBACK_DAYS,
+// API_MAX_RANGE, API_LIVE_POLL, CACHE_SITE_FILLED_TTL, CACHE_TTL_JITTER).
+func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
+	c := Config{
+		Cassandra:       cqlsession.FromEnv(r),
+		Redis:           rediscache.FromEnv(r),
+		Cache:           rediscache.OptionsFromEnv(r),
+		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
+		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute),
+	}
+	o := Options{
+		Local:          r.OneOf("API_MODE", ModeProduction, ModeLocal, ModeProduction) == ModeLocal,
+		CacheTimeout:   r.Duration("API_CACHE_TIMEOUT", 250*time.Millisecond, time.Millisecond, 10*time.Second),
+		CacheCooldown:  r.Duration("API_CACHE_COOLDOWN", time.Second, 10*time.Millisecond, 5*time.Minute),
+		RequestTimeout: r.Duration("API_REQUEST_TIMEOUT", 5*time.Second, 10*time.Millisecond, 2*time.Minute),
+		MaxBodyBytes:   int64(r.Int("API_MAX_BODY_BYTES", 1<<20, 1, 64<<20)),
+		LookbackDays:   r.Int("API_LOOKBACK_DAYS", 7, 1, 366),
+		MaxRange:       r.Duration("API_MAX_RANGE", 31*24*time.Hour, time.Minute, 366*24*time.Hour),
+		LivePoll:       r.Duration("API_LIVE_POLL", time.Second, 100*time.Millisecond, time.Minute),
+		SiteFilledTTL:  r.Duration("CACHE_SITE_FILLED_TTL", 10*time.Minute, time.Second, 24*time.Hour),
+		Jitter:         r.Float("CACHE_TTL_JITTER", 0.1, 0, 1),
+		EventTTL:       c.Cache.EventTTL,
+		DeviceTTL:      c.Cache.DeviceTTL,
+		SiteMax:        c.Cache.SiteMax,
+	}
+	for _, h := range r.List("API_KEYS_SHA256", nil) {
+		b, err := hex.DecodeString(strings.ToLower(h))
+		if err != nil || len(b) != 32 {
+			r.Problem("API_KEYS_SHA256 entry %q is not a hex SHA-256 hash (64 hex digits)", abbreviate(h))
+			continue
+		}
+		o.KeyHashes = append(o.KeyHashes, [32]byte(b))
+	}
+	if !o.Local && len(o.KeyHashes) == 0 {
+		r.Problem("API_KEYS_SHA256 is required unless API_MODE=local: the API is not served without keys")
+	}
+	// The API answers from Cassandra when Redis is slow, so a Redis call
+	// gets no longer than API_CACHE_TIMEOUT and is not retried.
+	if r.String("REDIS_TIMEOUT", "") == "" {
+		c.Redis.Timeout = o.CacheTimeout
+	}
+	if r.String("REDIS_MAX_RETRIES", "") == "" {
+		c.Redis.MaxRetries = -1
+	}
+	c.Cache.GetTimeout = o.CacheTimeout
+	c.Options = o
+	return c, r.Err()
+}
+
+func abbreviate(s string) string {
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}

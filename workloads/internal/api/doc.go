@@ -1,0 +1,49 @@
+// Package api is Sluice's read API and live page: critical events, the
+// latest reading per device and a device's history, served cache-aside from
+// Redis with Cassandra as the system of record.
+//
+// # Routes
+//
+//	GET /v1/events/{id}                      one event (Redis, else Cassandra)
+//	GET /v1/sites/{site}/critical?limit=     a site's newest critical events
+//	GET /v1/devices/{device}/latest          a device's newest reading
+//	GET /v1/devices/{device}/events?from=&to=&limit=&page=
+//	                                         a device's events, newest first, paged (Cassandra)
+//	GET /v1/live?sites=&per_site=            the live page's data
+//	GET /                                    the live page; /static/ its script and style
+//	GET /healthz, /readyz, /metrics          operations
+//
+// # Cache-aside
+//
+// A read tries Redis first. On a miss it reads Cassandra and fills Redis
+// with the key's lifetime plus up to 10 % jitter; concurrent misses for one
+// key share one Cassandra read (singleflight). When Redis fails or is slow
+// (each call is bounded by API_CACHE_TIMEOUT), the request is answered from
+// Cassandra with the header X-Cache: bypass, never an error; after three
+// failures in a row Redis is skipped for API_CACHE_COOLDOWN before it is
+// tried again. X-Cache says hit, miss or bypass on every cached route.
+//
+// A site's sorted set in Redis is complete once the API filled it from
+// Cassandra (the marker site:{s}:critical:filled lives for
+// CACHE_SITE_FILLED_TTL) or when it holds at least the requested number of
+// events; otherwise the request is a miss.
+//
+// # Authentication
+//
+// Outside local mode (API_MODE=local) every /v1/ route needs an API key in
+// X-API-Key or Authorization: Bearer. Only SHA-256 hashes of the keys are
+// configured (API_KEYS_SHA256, comma-separated hex); a presented key is
+// hashed and compared with each in constant time. Without keys the API
+// refuses to start outside local mode. The live page itself is static and
+// public; its script calls /v1/live and, when that answers 401, asks for a
+// key, keeps it in the tab's sessionStorage and sends it as X-API-Key. The
+// operations endpoints stay open for probes and scraping.
+//
+// # Limits
+//
+// Server read, write and idle timeouts, a 16 KiB header limit and a request
+// body limit (API_MAX_BODY_BYTES; the API reads no bodies, so larger ones
+// are refused with 413), a per-request deadline for Cassandra reads, and
+// graceful shutdown: readiness fails first, then in-flight requests finish
+// within SHUTDOWN_TIMEOUT.
+package api

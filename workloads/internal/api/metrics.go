@@ -1,0 +1,33 @@
+package api
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the API's Prometheus series. The cache hit ratio is
+// hits / (hits + misses + bypassed).
+type Metrics struct {
+	Requests    *prometheus.CounterVec
+	Seconds     *prometheus.HistogramVec
+	CacheHits   *prometheus.CounterVec
+	CacheMisses *prometheus.CounterVec
+	CacheBypass *prometheus.CounterVec
+	CacheErrors prometheus.Counter
+	StoreReads  *prometheus.CounterVec
+	Shared      prometheus.Counter
+}
+
+// NewMetrics registers the metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_requests_total", Help: "Requests by route and status code."}, []string{"route", "code"}),
+		Seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sluice_api_request_seconds", Help: "Request duration by route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"}),
+		CacheHits:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_cache_hits_total", Help: "Reads answered from Redis."}, []string{"route"}),
+		CacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_cache_misses_total", Help: "Reads Redis did not hold, answered from Cassandra and filled."}, []string{"route"}),
+		CacheBypass: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_cache_bypass_total", Help: "Reads answered from Cassandra because Redis failed or was skipped."}, []string{"route"}),
+		CacheErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_api_cache_errors_total", Help: "Redis calls that failed or timed out."}),
+		StoreReads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_store_reads_total", Help: "Cassandra reads by kind."}, []string{"kind"}),
+		Shared:      prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_api_singleflight_shared_total", Help: "Requests answered by a Cassandra read that several concurrent requests shared."}),
+	}
+	reg.MustRegister(m.Requests, m.Seconds, m.CacheHits, m.CacheMisses, m.CacheBypass, m.CacheErrors, m.StoreReads, m.Shared)
+	return m
+}

@@ -1,0 +1,350 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/opsserver"
+)
+
+// Cache is the Redis side of cache-aside; rediscache.Cache implements it.
+// A key Redis does not hold is rediscache.ErrMiss. Event must bound its own
+// wait (rediscache does, with the API's cache timeout): the hot path adds
+// no deadline of its own.
+type Cache interface {
+	Event(ctx context.Context, id string) ([]byte, error)
+	Events(ctx context.Context, ids []string) ([][]byte, error)
+	SetEvent(ctx context.Context, id string, doc []byte, ttl time.Duration) error
+	SiteCritical(ctx context.Context, site string, limit int) ([]string, bool, error)
+	SitesCritical(ctx context.Context, sites []string, limit int) ([][]string, error)
+	FillSite(ctx context.Context, site string, events []eventstore.Stored, ttl time.Duration) error
+	DeviceLatest(ctx context.Context, device string) ([]byte, error)
+	SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error
+	LiveSites(ctx context.Context, n int) ([]string, error)
+}
+
+// Store is the Cassandra side; CassandraStore implements it. A missing
+// event or device is eventstore.ErrNotFound.
+type Store interface {
+	Event(ctx context.Context, id string) (eventstore.Stored, error)
+	SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error)
+	DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error)
+	DeviceEvents(ctx context.Context, q DeviceQuery) (DevicePage, error)
+	Ready(ctx context.Context) error
+}
+
+// Options tune the server.
+type Options struct {
+	// Local turns authentication off (API_MODE=local).
+	Local bool
+	// KeyHashes are the SHA-256 hashes of the accepted API keys.
+	KeyHashes [][32]byte
+	// CacheTimeout bounds every Redis call; CacheCooldown is how long
+	// Redis is skipped after repeated failures.
+	CacheTimeout  time.Duration
+	CacheCooldown time.Duration
+	// RequestTimeout bounds a request's Cassandra reads.
+	RequestTimeout time.Duration
+	// MaxBodyBytes is the largest request body accepted.
+	MaxBodyBytes int64
+	// LookbackDays is how many UTC days a "latest" read searches back.
+	LookbackDays int
+	// MaxRange is the widest from–to range of a device's events.
+	MaxRange time.Duration
+	// LivePoll is the live page's polling period.
+	LivePoll time.Duration
+	// EventTTL, DeviceTTL and SiteFilledTTL are the lifetimes of filled
+	// keys, before Jitter (a share, 0.1 = up to 10 % more).
+	EventTTL, DeviceTTL, SiteFilledTTL time.Duration
+	Jitter                             float64
+	// SiteMax is the largest ?limit= of a site's critical events, the
+	// length of the cached sorted set.
+	SiteMax int
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.CacheTimeout <= 0 {
+		o.CacheTimeout = 250 * time.Millisecond
+	}
+	if o.CacheCooldown <= 0 {
+		o.CacheCooldown = time.Second
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 5 * time.Second
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.LookbackDays <= 0 {
+		o.LookbackDays = 7
+	}
+	if o.MaxRange <= 0 {
+		o.MaxRange = 31 * 24 * time.Hour
+	}
+	if o.LivePoll <= 0 {
+		o.LivePoll = time.Second
+	}
+	if o.EventTTL <= 0 {
+		o.EventTTL = 24 * time.Hour
+	}
+	if o.DeviceTTL <= 0 {
+		o.DeviceTTL = 24 * time.Hour
+	}
+	if o.SiteFilledTTL <= 0 {
+		o.SiteFilledTTL = 10 * time.Minute
+	}
+	if o.SiteMax <= 0 {
+		o.SiteMax = 100
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+//go:embed web
+var webFiles embed.FS
+
+// Server is the API's HTTP handler.
+type Server struct {
+	store     Store
+	cache     Cache
+	opts      Options
+	metrics   *Metrics
+	eventHits prometheus.Counter
+	breaker   breaker
+	flights   singleflight.Group
+	handler   http.Handler
+	page      []byte
+	static    http.Handler
+	closing   atomic.Bool
+
+	sitesMu    sync.Mutex
+	knownSites []string // the last live:sites seen, for the page when Redis is down
+}
+
+// New builds the server; cache may be nil (every request then bypasses
+// Redis). Metrics are registered on reg.
+func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Server, error) {
+	opts.defaults()
+	s := &Server{store: store, cache: cache, opts: opts, metrics: NewMetrics(reg)}
+	s.eventHits = s.metrics.CacheHits.WithLabelValues("event")
+	s.breaker.cooldown = opts.CacheCooldown
+	page, err := webFiles.ReadFile("web/index.html")
+	if err != nil {
+		return nil, err
+	}
+	s.page = []byte(strings.ReplaceAll(string(page), "{{POLL_MS}}", strconv.FormatInt(opts.LivePoll.Milliseconds(), 10)))
+	sub, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		return nil, err
+	}
+	s.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	return s, nil
+}
+
+// Routes returns the handler with every route, the operations endpoints
+// on gatherer included.
+func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/events/{id}", s.route("event", true, s.getEvent))
+	mux.Handle("/v1/sites/{site}/critical", s.route("site_critical", true, s.getSiteCritical))
+	mux.Handle("/v1/devices/{device}/latest", s.route("device_latest", true, s.getDeviceLatest))
+	mux.Handle("/v1/devices/{device}/events", s.route("device_events", true, s.getDeviceEvents))
+	mux.Handle("/v1/live", s.route("live", true, s.getLive))
+	mux.Handle("/{$}", s.route("page", false, s.getPage))
+	mux.Handle("/static/", s.route("static", false, func(w http.ResponseWriter, r *http.Request) { s.static.ServeHTTP(w, r) }))
+	opsserver.Register(mux, gatherer, s.Ready)
+	mux.Handle("/", s.route("unknown", false, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.URL.Path)
+	}))
+	return s.limits(mux)
+}
+
+// Ready is the readiness check: Cassandra must answer; Redis need not.
+func (s *Server) Ready(ctx context.Context) error {
+	if s.closing.Load() {
+		return errors.New("shutting down")
+	}
+	return s.store.Ready(ctx)
+}
+
+// Close makes readiness fail, ahead of a graceful shutdown.
+func (s *Server) Close() { s.closing.Store(true) }
+
+// limits refuses bodies over MaxBodyBytes and recovers panics as 500s.
+func (s *Server) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body over "+strconv.FormatInt(s.opts.MaxBodyBytes, 10)+" bytes")
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.opts.Logger.Error("handler panicked", "path", r.URL.Path, "panic", v)
+				writeError(w, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// route wraps a GET handler with method checks, authentication (when
+// auth) and metrics.
+func (s *Server) route(name string, auth bool, h http.HandlerFunc) http.Handler {
+	reqs := s.metrics.Requests.MustCurryWith(prometheus.Labels{"route": name})
+	ok := reqs.WithLabelValues("200")
+	dur := s.metrics.Seconds.WithLabelValues(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		switch {
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			sw.Header().Set("Allow", "GET, HEAD")
+			writeError(sw, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+		case auth && !s.authorized(r):
+			sw.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
+			writeError(sw, http.StatusUnauthorized, "unauthorized", "a valid API key is required in X-API-Key or Authorization: Bearer")
+		default:
+			h(sw, r)
+		}
+		dur.Observe(time.Since(start).Seconds())
+		if sw.code == http.StatusOK {
+			ok.Inc()
+		} else {
+			reqs.WithLabelValues(strconv.Itoa(sw.code)).Inc()
+		}
+	})
+}
+
+// authorized checks the request's API key against every configured hash
+// in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.Local {
+		return true
+	}
+	key := r.Header.Get("X-API-Key")
+	if key == "" {
+		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
+			key = strings.TrimSpace(a[7:])
+		}
+	}
+	if key == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(key))
+	ok := 0
+	for _, h := range s.opts.KeyHashes {
+		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
+	}
+	return ok == 1
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"encode response"}}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+)
+
+// breaker skips Redis for a cooldown after three failures in a row, so a
+// dead or stalled Redis costs one timeout per cooldown, not one per request.
+type breaker struct {
+	cooldown  time.Duration
+	failures  atomic.Int32
+	openUntil atomic.Int64 // Unix ns
+}
+
+const breakerThreshold = 3
+
+func (b *breaker) allow() bool {
+	u := b.openUntil.Load()
+	return u == 0 || time.Now().UnixNano() >= u
+}
+
+func (b *breaker) success() {
+	if b.failures.Load() != 0 {
+		b.failures.Store(0)
+	}
+	if b.openUntil.Load() != 0 {
+		b.openUntil.Store(0)
+	}
+}
+
+func (b *breaker) failure() {
+	if b.failures.Add(1) >= breakerThreshold {
+		b.openUntil.Store(time.Now().Add(b.cooldown).UnixNano())
+	}
+}

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+)
+
+// ErrBadPage is wrapped when a page token is malformed or belongs to
+// another query.
+var ErrBadPage = errors.New("invalid page token")
+
+// DeviceQuery asks for a device's events with From <= at < To, newest
+// first, Limit per page; Page continues a previous answer.
+type DeviceQuery struct {
+	Device   string
+	From, To time.Time
+	Limit    int
+	Page     string
+}
+
+// DevicePage is one page of a device's events; Next is empty on the last.
+type DevicePage struct {
+	Events []eventstore.Stored
+	Next   string
+}
+
+// CassandraStore reads events from the keyspace's tables.
+type CassandraStore struct {
+	sessions eventstore.SessionSource
+	events   *eventstore.Store
+	keyspace string
+	lookback int
+	now      func() time.Time
+}
+
+// NewCassandraStore returns the store; lookbackDays bounds how many UTC
+// days the "latest" reads search back.
+func NewCassandraStore(session *gocql.Session, keyspace string, lookbackDays int) *CassandraStore {
+	return NewCassandraStoreFrom(eventstore.Fixed{S: session}, keyspace, lookbackDays)
+}
+
+// NewCassandraStoreFrom is NewCassandraStore over a session that may be
+// replaced while the API runs (a cqlsession.Rotating following the Cosmos DB
+// key): every read asks sessions for the current session.
+func NewCassandraStoreFrom(sessions eventstore.SessionSource, keyspace string, lookbackDays int) *CassandraStore {
+	if lookbackDays <= 0 {
+		lookbackDays = 7
+	}
+	return &CassandraStore{sessions: sessions, events: eventstore.NewWithSource(sessions, keyspace), keyspace: keyspace, lookback: lookbackDays, now: time.Now}
+}
+
+const eventColumns = "id, site, device, kind, value, unit, severity, at, attrs, ingested_at"
+
+func scanEvents(iter *gocql.Iter) []eventstore.Stored {
+	var out []eventstore.Stored
+	for {
+		var st eventstore.Stored
+		var id gocql.UUID
+		var attrs map[string]string
+		if !iter.Scan(&id, &st.Site, &st.Device, &st.Kind, &st.Value, &st.Unit, &st.Severity, &st.At, &attrs, &st.IngestedAt) {
+			return out
+		}
+		st.V = contract.SchemaVersion
+		st.ID = id.String()
+		st.At = st.At.UTC()
+		st.IngestedAt = st.IngestedAt.UTC()
+		if len(attrs) > 0 {
+			st.Attrs = attrs
+		}
+		out = append(out, st)
+	}
+}
+
+// Event implements Store.
+func (c *CassandraStore) Event(ctx context.Context, id string) (eventstore.Stored, error) {
+	return c.events.Get(ctx, id)
+}
+
+// days returns the UTC days to search for the newest rows: from the day of
+// now plus the allowed clock skew back over the lookback.
+func (c *CassandraStore) days() []time.Time {
+	first := contract.Day(c.now().Add(contract.MaxFutureSkew))
+	out := make([]time.Time, c.lookback+1)
+	for i := range out {
+		out[i] = first.AddDate(0, 0, -i)
+	}
+	return out
+}
+
+// newest reads up to limit rows of a (key, day)-partitioned table, newest
+// day first, until it has limit rows or the lookback is exhausted.
+func (c *CassandraStore) newest(ctx context.Context, table, keyCol, key string, limit int) ([]eventstore.Stored, error) {
+	cql := fmt.Sprintf("SELECT %s FROM %s.%s WHERE %s = ? AND day = ? LIMIT ?", eventColumns, c.keyspace, table, keyCol)
+	var out []eventstore.Stored
+	for _, day := range c.days() {
+		iter := c.sessions.Session().Query(cql, key, day, limit-len(out)).WithContext(ctx).Idempotent(true).Iter()
+		out = append(out, scanEvents(iter)...)
+		if err := iter.Close(); err != nil {
+			return nil, fmt.Errorf("read %s of %s on %s: %w", table, key, day.Format(time.DateOnly), err)
+		}
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// SiteCritical implements Store: the site's newest critical events.
+func (c *CassandraStore) SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error) {
+	return c.newest(ctx, contract.TableCriticalBySite, "site", site, limit)
+}
+
+// DeviceLatest implements Store.
+func (c *CassandraStore) DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error) {
+	evs, err := c.newest(ctx, contract.TableEventsByDevice, "device", device, 1)
+	if err != nil {
+		return eventstore.Stored{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.Stored{}, eventstore.ErrNotFound
+	}
+	return evs[0], nil
+}
+
+// pageToken continues a device query: the day partition and the paging
+// state within it, bound to the query by a hash of its parameters.
+type pageToken struct {
+	Day   string `json:"d"`
+	State []byte `json:"s,omitempty"`
+	Query string `json:"q"`
+}
+
+func queryHash(q DeviceQuery) string {
+	h := sha256.Sum256([]byte(q.Device + "\x00" + q.From.Format(time.RFC3339Nano) + "\x00" + q.To.Format(time.RFC3339Nano)))
+	return base64.RawURLEncoding.EncodeToString(h[:9])
+}
+
+func encodePage(t pageToken) (string, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("encode page token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func decodePage(s string, q DeviceQuery) (pageToken, time.Time, error) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 4096 {
+		return t, time.Time{}, fmt.Errorf("%w: not a page token of this API", ErrBadPage)
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, time.Time{}, fmt.Errorf("%w: not a page token of this API", ErrBadPage)
+	}
+	if t.Query != queryHash(q) {
+		return t, time.Time{}, fmt.Errorf("%w: it belongs to another device or time range", ErrBadPage)
+	}
+	day, err := time.Parse(time.DateOnly, t.Day)
+	if err != nil || day.Before(contract.Day(q.From)) || day.After(contract.Day(q.To)) {
+		return t, time.Time{}, fmt.Errorf("%w: day out of range", ErrBadPage)
+	}
+	return t, day, nil
+}
+
+// DeviceEvents implements Store: the device's day partitions from To's
+// back to From's, each read with Cassandra paging, so a page never holds
+// more than Limit rows and a token resumes exactly where the last page
+// stopped.
+func (c *CassandraStore) DeviceEvents(ctx context.Context, q DeviceQuery) (DevicePage, error) {
+	last := q.To.Add(-time.Millisecond)
+	day := contract.Day(last)
+	var state []byte
+	if q.Page != "" {
+		t, d, err := decodePage(q.Page, q)
+		if err != nil {
+			return DevicePage{}, err
+		}
+		day, state = d, t.State
+	}
+	first := contract.Day(q.From)
+	cql := fmt.Sprintf("SELECT %s FROM %s.%s WHERE device = ? AND day = ? AND at >= ? AND at < ?", eventColumns, c.keyspace, contract.TableEventsByDevice)
+	var out DevicePage
+	for !day.Before(first) {
+		want := q.Limit - len(out.Events)
+		iter := c.sessions.Session().Query(cql, q.Device, day, q.From, q.To).WithContext(ctx).Idempotent(true).PageSize(want).PageState(state).Iter()
+		out.Events = append(out.Events, scanEvents(iter)...)
+		next := append([]byte(nil), iter.PageState()...)
+		if err := iter.Close(); err != nil {
+			var re gocql.RequestError
+			if q.Page != "" && errors.As(err, &re) && re.Code() == gocql.ErrCodeInvalid {
+				return DevicePage{}, fmt.Errorf("%w: %s", ErrBadPage, strings.ToLower(re.Message()))
+			}
+			return DevicePage{}, fmt.Errorf("read events of %s on %s: %w", q.Device, day.Format(time.DateOnly), err)
+		}
+		state = next
+		if len(state) == 0 {
+			day = day.AddDate(0, 0, -1)
+		}
+		if len(out.Events) >= q.Limit {
+			break
+		}
+	}
+	if !day.Before(first) {
+		tok, err := encodePage(pageToken{Day: day.Format(time.DateOnly), State: state, Query: queryHash(q)})
+		if err != nil {
+			return DevicePage{}, err
+		}
+		out.Next = tok
+	}
+	return out, nil
+}
+
+// Ready implements Store.
+func (c *CassandraStore) Ready(ctx context.Context) error {
+	if c.sessions.Session().Closed() {
+		return errors.New("cassandra session closed")
+	}
+	return c.sessions.Session().Query("SELECT release_version FROM system.local").WithContext(ctx).Exec()
+}

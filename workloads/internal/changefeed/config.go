@@ -1,0 +1,90 @@
+package changefeed
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
+)
+
+// Source kinds.
+const (
+	SourceOutbox = "outbox"
+	SourceCosmos = "cosmos"
+)
+
+// Config is everything the changefeed binary reads from its environment.
+type Config struct {
+	Cassandra cqlsession.Config
+	Redis     rediscache.Config
+	Cache     rediscache.Options
+	// Source is "outbox" (plain Apache Cassandra) or "cosmos"; the
+	// default follows CASSANDRA_COSMOS.
+	Source string
+	// Start is where a consumer without a checkpoint begins (zero: now).
+	Start       time.Time
+	PageSize    int
+	Grace       time.Duration
+	CosmosTable string
+	Runner      RunnerOptions
+
+	HTTPAddr        string
+	ShutdownTimeout time.Duration
+}
+
+// ConfigFromEnv reads CASSANDRA_*, REDIS_*, CACHE_*, HTTP_ADDR,
+// SHUTDOWN_TIMEOUT and CHANGEFEED_* (SOURCE, NAME, OWNER, START, PAGE_SIZE,
+// LEASE_TTL, IDLE_MIN, IDLE_MAX, COMMIT_INTERVAL, OUTBOX_GRACE,
+// COSMOS_TABLE), reporting every problem at once.
+func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
+	c := Config{
+		Cassandra:       cqlsession.FromEnv(r),
+		Redis:           rediscache.FromEnv(r),
+		Cache:           rediscache.OptionsFromEnv(r),
+		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
+		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+	}
+	def := SourceOutbox
+	if c.Cassandra.Cosmos {
+		def = SourceCosmos
+	}
+	c.Source = r.OneOf("CHANGEFEED_SOURCE", def, SourceOutbox, SourceCosmos)
+	if c.Source == SourceOutbox && c.Cassandra.Cosmos {
+		r.Problem("CHANGEFEED_SOURCE=outbox cannot run on Cosmos DB: it has no outbox, use its change feed (cosmos)")
+	}
+	if v := r.String("CHANGEFEED_START", ""); v != "" && v != "now" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			r.Problem("CHANGEFEED_START=%q must be \"now\" or an RFC 3339 time", v)
+		}
+		c.Start = t
+	}
+	c.PageSize = r.Int("CHANGEFEED_PAGE_SIZE", 500, 1, 10000)
+	c.Grace = r.Duration("CHANGEFEED_OUTBOX_GRACE", 5*time.Second, 100*time.Millisecond, 10*time.Minute)
+	c.CosmosTable = r.String("CHANGEFEED_COSMOS_TABLE", "events_by_id")
+	c.Runner = RunnerOptions{
+		Name:        r.String("CHANGEFEED_NAME", "redis-cache"),
+		Owner:       r.String("CHANGEFEED_OWNER", DefaultOwner()),
+		LeaseTTL:    r.Duration("CHANGEFEED_LEASE_TTL", 15*time.Second, time.Second, 10*time.Minute),
+		IdleMin:     r.Duration("CHANGEFEED_IDLE_MIN", 25*time.Millisecond, time.Millisecond, time.Minute),
+		IdleMax:     r.Duration("CHANGEFEED_IDLE_MAX", 250*time.Millisecond, time.Millisecond, 5*time.Minute),
+		CommitEvery: r.Duration("CHANGEFEED_COMMIT_INTERVAL", time.Second, 0, 5*time.Minute),
+	}
+	if c.Runner.IdleMax < c.Runner.IdleMin {
+		r.Problem("CHANGEFEED_IDLE_MAX must not be below CHANGEFEED_IDLE_MIN")
+	}
+	return c, r.Err()
+}
+
+// DefaultOwner names this process uniquely: host, pid and a random suffix.
+func DefaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "host"
+	}
+	return fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+}

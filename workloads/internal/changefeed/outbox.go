@@ -1,0 +1,329 @@
+package changefeed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+)
+
+// OutboxOptions configure an OutboxFeed.
+type OutboxOptions struct {
+	// Keyspace holds the outbox table.
+	Keyspace string
+	// Table is the outbox table; contract.TableEventsOutbox when empty.
+	Table string
+	// PageSize bounds the changes in one batch (default 500).
+	PageSize int
+	// Grace is how long after its timeuuid a row may still land; the
+	// settle cursor trails the clock by this much (default 5 s).
+	Grace time.Duration
+	// SweepEvery is how often the settle cursor re-reads (default 500 ms).
+	SweepEvery time.Duration
+	// Start is where a range without a checkpoint begins; zero is now.
+	Start time.Time
+	// MaxBuckets bounds the buckets one Next walks through, so a feed
+	// far behind returns (empty) batches instead of blocking (default 60).
+	MaxBuckets int
+	// Now is the clock; tests set it.
+	Now func() time.Time
+	// Logger receives warnings about unreadable rows.
+	Logger *slog.Logger
+}
+
+func (o *OutboxOptions) defaults() {
+	if o.Table == "" {
+		o.Table = contract.TableEventsOutbox
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 500
+	}
+	if o.Grace <= 0 {
+		o.Grace = 5 * time.Second
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = 500 * time.Millisecond
+	}
+	if o.MaxBuckets <= 0 {
+		o.MaxBuckets = 60
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// OutboxFeed is the change feed of plain Apache Cassandra: the events
+// outbox, one feed range per shard.
+type OutboxFeed struct {
+	session *gocql.Session
+	opts    OutboxOptions
+}
+
+// NewOutboxFeed returns the outbox feed over session.
+func NewOutboxFeed(session *gocql.Session, opts OutboxOptions) *OutboxFeed {
+	opts.defaults()
+	return &OutboxFeed{session: session, opts: opts}
+}
+
+// Kind implements Feed.
+func (f *OutboxFeed) Kind() string { return "outbox" }
+
+// Options returns the feed's effective options.
+func (f *OutboxFeed) Options() OutboxOptions { return f.opts }
+
+// Ranges implements Feed: one range per outbox shard, named by its number.
+func (f *OutboxFeed) Ranges() []string {
+	out := make([]string, contract.OutboxShards)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}
+
+// Open implements Feed.
+func (f *OutboxFeed) Open(ctx context.Context, feedRange string, cp Checkpoints) (Source, error) {
+	shard, err := strconv.Atoi(feedRange)
+	if err != nil || shard < 0 || shard >= contract.OutboxShards {
+		return nil, fmt.Errorf("outbox range %q: not a shard number below %d", feedRange, contract.OutboxShards)
+	}
+	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}}
+	saved, err := cp.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load outbox checkpoint of shard %d: %w", shard, err)
+	}
+	if saved == nil {
+		start := f.opts.Start
+		if start.IsZero() {
+			start = f.opts.Now()
+		}
+		c := cursor{Bucket: contract.OutboxBucketOf(start), After: gocql.MinTimeUUID(start)}
+		s.pos = outboxPosition{V: 1, Kind: "outbox", Shard: shard, Settled: c, Tail: c}
+		return s, nil
+	}
+	if err := json.Unmarshal(saved, &s.pos); err != nil {
+		return nil, fmt.Errorf("outbox checkpoint of shard %d: %w: %w", shard, ErrBadPosition, err)
+	}
+	if s.pos.Kind != "outbox" || s.pos.Shard != shard {
+		return nil, fmt.Errorf("outbox checkpoint of shard %d is a %q position of shard %d: %w", shard, s.pos.Kind, s.pos.Shard, ErrBadPosition)
+	}
+	return s, nil
+}
+
+// cursor is a place in one shard: a bucket and the last timeuuid read in
+// it (the zero UUID: nothing read in it yet).
+type cursor struct {
+	Bucket time.Time  `json:"bucket"`
+	After  gocql.UUID `json:"after"`
+}
+
+// time is the cursor's place on the clock: the time of its last row, or
+// the start of its bucket.
+func (c cursor) time() time.Time {
+	if c.After == (gocql.UUID{}) {
+		return c.Bucket
+	}
+	return c.After.Time()
+}
+
+type outboxPosition struct {
+	V     int    `json:"v"`
+	Kind  string `json:"kind"`
+	Shard int    `json:"shard"`
+	// Settled: every row before it was delivered (given the grace window).
+	Settled cursor `json:"settled"`
+	// Tail: the newest row delivered.
+	Tail cursor `json:"tail"`
+}
+
+type outboxSource struct {
+	feed  *OutboxFeed
+	shard int
+	cp    Checkpoints
+	pos   outboxPosition
+	// seen holds the timeuuids the tail delivered after the settle cursor,
+	// so the settle sweep delivers only rows the tail missed.
+	seen      map[gocql.UUID]struct{}
+	lastSweep time.Time
+}
+
+type outboxRow struct {
+	tid        gocql.UUID
+	payload    string
+	ingestedAt time.Time
+}
+
+// Next implements Source: first the settle sweep (rows that landed behind
+// the tail), at most every SweepEvery, then the tail.
+func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
+	o := s.feed.opts
+	now := o.Now()
+	var changes []Change
+	if now.Sub(s.lastSweep) >= o.SweepEvery {
+		late, err := s.sweep(ctx, now)
+		if err != nil {
+			return Batch{}, err
+		}
+		s.lastSweep = now
+		changes = append(changes, late...)
+	}
+	if room := o.PageSize - len(changes); room > 0 {
+		rows, c, err := s.read(ctx, s.pos.Tail, bound{}, now, room)
+		if err != nil {
+			return Batch{}, err
+		}
+		s.pos.Tail = c
+		for _, r := range rows {
+			s.seen[r.tid] = struct{}{}
+			if ch, ok := s.decode(r); ok {
+				changes = append(changes, ch)
+			}
+		}
+	}
+	pos, err := json.Marshal(s.pos)
+	if err != nil {
+		return Batch{}, fmt.Errorf("encode outbox position: %w", err)
+	}
+	return Batch{Changes: latest(changes), Position: pos}, nil
+}
+
+// sweep moves the settle cursor up to the older of now-Grace and the tail,
+// returning the rows the tail did not deliver.
+func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, error) {
+	o := s.feed.opts
+	// By default everything older than the grace window is swept; when
+	// the tail is further behind, up to and including its last row.
+	b := bound{time: now.Add(-o.Grace)}
+	if t := s.pos.Tail.time(); !t.After(b.time) {
+		b = bound{time: t, upTo: s.pos.Tail.After}
+	}
+	var out []Change
+	// Mostly the rows swept were delivered by the tail already, so the
+	// sweep goes on page after page (a bounded number) until it reaches
+	// its bound or has a page of late rows to return.
+	for pages := 0; pages < 16 && len(out) < o.PageSize; pages++ {
+		if !s.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || s.pos.Settled.After == b.upTo) {
+			break
+		}
+		rows, c, err := s.read(ctx, s.pos.Settled, b, b.time, o.PageSize)
+		if err != nil {
+			return nil, err
+		}
+		s.pos.Settled = c
+		for _, r := range rows {
+			if _, ok := s.seen[r.tid]; ok {
+				continue
+			}
+			if ch, ok := s.decode(r); ok {
+				out = append(out, ch)
+			}
+		}
+		// Rows the settle cursor passed can never be read again.
+		settled := c.time()
+		for tid := range s.seen {
+			if tid.Time().Before(settled) || tid == c.After {
+				delete(s.seen, tid)
+			}
+		}
+		if len(rows) < o.PageSize {
+			break
+		}
+	}
+	return out, nil
+}
+
+// bound is the upper end of a read: rows up to and including upTo when it
+// is set, else rows before time.
+type bound struct {
+	time time.Time
+	upTo gocql.UUID
+}
+
+// read returns up to limit rows after c within b, bucket by bucket. It
+// moves on to the next bucket once a bucket starts no later than
+// advanceBy.
+func (s *outboxSource) read(ctx context.Context, c cursor, b bound, advanceBy time.Time, limit int) ([]outboxRow, cursor, error) {
+	o := s.feed.opts
+	var out []outboxRow
+	for buckets := 0; buckets < o.MaxBuckets && len(out) < limit; buckets++ {
+		rows, err := s.query(ctx, c, b, limit-len(out))
+		if err != nil {
+			return nil, c, err
+		}
+		if len(rows) > 0 {
+			c.After = rows[len(rows)-1].tid
+			out = append(out, rows...)
+		}
+		if len(out) >= limit {
+			break
+		}
+		next := c.Bucket.Add(contract.OutboxBucket)
+		if next.After(advanceBy) {
+			break
+		}
+		c = cursor{Bucket: next}
+	}
+	return out, c, nil
+}
+
+func (s *outboxSource) query(ctx context.Context, c cursor, b bound, limit int) ([]outboxRow, error) {
+	o := s.feed.opts
+	var q strings.Builder
+	fmt.Fprintf(&q, "SELECT tid, payload, ingested_at FROM %s.%s WHERE bucket = ? AND shard = ?", o.Keyspace, o.Table)
+	args := []any{c.Bucket, s.shard}
+	if c.After != (gocql.UUID{}) {
+		q.WriteString(" AND tid > ?")
+		args = append(args, c.After)
+	}
+	switch {
+	case b.upTo != (gocql.UUID{}):
+		q.WriteString(" AND tid <= ?")
+		args = append(args, b.upTo)
+	case !b.time.IsZero():
+		q.WriteString(" AND tid < ?")
+		args = append(args, gocql.MinTimeUUID(b.time))
+	}
+	q.WriteString(" LIMIT ?")
+	args = append(args, limit)
+	iter := s.feed.session.Query(q.String(), args...).WithContext(ctx).Idempotent(true).PageSize(limit).Iter()
+	var rows []outboxRow
+	var r outboxRow
+	for iter.Scan(&r.tid, &r.payload, &r.ingestedAt) {
+		rows = append(rows, r)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("read outbox shard %d bucket %s: %w", s.shard, c.Bucket.Format(time.RFC3339), err)
+	}
+	return rows, nil
+}
+
+func (s *outboxSource) decode(r outboxRow) (Change, bool) {
+	var ev contract.Event
+	dec := json.NewDecoder(bytes.NewReader([]byte(r.payload)))
+	if err := dec.Decode(&ev); err != nil || ev.ID == "" {
+		// A row no reader can use would stop the shard for good; it is
+		// logged and skipped instead.
+		s.feed.opts.Logger.Error("skipping unreadable outbox row", "shard", s.shard, "tid", r.tid.String(), "err", err)
+		return Change{}, false
+	}
+	ev.At = ev.At.UTC()
+	return Change{Event: ev, IngestedAt: r.ingestedAt.UTC()}, true
+}
+
+// Commit implements Source.
+func (s *outboxSource) Commit(ctx context.Context, b Batch) error {
+	if err := s.cp.Save(ctx, b.Position); err != nil {
+		return fmt.Errorf("commit outbox shard %d: %w", s.shard, err)
+	}
+	return nil
+}
