@@ -37,7 +37,8 @@ func init() { benchmarks["api"] = benchAPI }
 func benchAPI(args []string) error {
 	fs := flag.NewFlagSet("bench api", flag.ContinueOnError)
 	bin := fs.String("bin", ".sluice/bin", "folder holding the api binary")
-	d := fs.Duration("duration", 10*time.Second, "length of each measured phase")
+	d := fs.Duration("duration", 6*time.Second, "length of each measured phase")
+	rounds := fs.Int("rounds", 2, "full-speed rounds per server; the best counts")
 	conns := fs.Int("connections", 32, "keep-alive connections of the load generator")
 	nIDs := fs.Int("ids", 100, "distinct cached events requested in turn")
 	serve := fs.Bool("serve-baseline", false, "internal: serve the baseline on HTTP_ADDR with the documents in -docs")
@@ -129,31 +130,52 @@ func benchAPI(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("baseline: bare net/http handler, %s at full speed\n", *d)
-	baseCPU, err := cpuDuring(base, func() error {
-		var err error
-		baseline, err = closedLoop(ctx, base.Addr, *conns, *d, baseReq)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("api: cache-hit GET /v1/events/{id}, %s at full speed\n", *d)
-	apiCPU, err := cpuDuring(api, func() error {
-		var err error
-		full, err = closedLoop(ctx, api.Addr, *conns, *d, apiReq)
-		return err
-	})
-	if err != nil {
-		return err
+	// Rounds alternate the two servers; each keeps its best round, so a
+	// burst of unrelated work on the machine does not decide the ratio.
+	var baseCPU, apiCPU float64
+	for round := 1; round <= *rounds; round++ {
+		fmt.Printf("round %d/%d: baseline (bare net/http handler), then api, %s each at full speed\n", round, *rounds, *d)
+		var b, a loadResult
+		cpu, err := cpuDuring(base, func() error {
+			var err error
+			b, err = closedLoop(ctx, base.Addr, *conns, *d, baseReq)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if baseline.requests == 0 || b.rps() > baseline.rps() {
+			baseline, baseCPU = b, cpu
+		}
+		cpu, err = cpuDuring(api, func() error {
+			var err error
+			a, err = closedLoop(ctx, api.Addr, *conns, *d, apiReq)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if full.requests == 0 || a.rps() > full.rps() {
+			full, apiCPU = a, cpu
+		}
+		if b.errors+b.non200+a.errors+a.non200 > 0 {
+			return fmt.Errorf("round %d: %d connection errors, %d non-200 answers (logs in %s)", round, b.errors+a.errors, b.non200+a.non200, filepath.Join(home, "logs"))
+		}
 	}
 	half := full.rps() / 2
-	fmt.Printf("api: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", half, *d)
-	paced, err := openLoop(ctx, api.Addr, *conns, half, *d, apiReq)
+	fmt.Printf("api: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", half, 2**d)
+	paced, err := openLoop(ctx, api.Addr, *conns, half, 2**d, apiReq)
 	if err != nil {
 		return err
 	}
-	for name, r := range map[string]loadResult{"baseline": baseline, "api": full, "api at half rate": paced} {
+	// The same paced load on the bare handler shows how much of the tail
+	// belongs to the machine rather than to the api.
+	fmt.Printf("baseline: the same %.0f requests/s for %s\n", half, 2**d)
+	basePaced, err := openLoop(ctx, base.Addr, *conns, half, 2**d, baseReq)
+	if err != nil {
+		return err
+	}
+	for name, r := range map[string]loadResult{"baseline": baseline, "api": full, "api at half rate": paced, "baseline at half rate": basePaced} {
 		if r.errors > 0 || r.non200 > 0 {
 			return fmt.Errorf("%s: %d connection errors, %d non-200 answers (logs in %s)", name, r.errors, r.non200, filepath.Join(home, "logs"))
 		}
@@ -177,6 +199,7 @@ func benchAPI(args []string) error {
 	return report("api", []row{
 		{"cached events requested in turn", fmt.Sprint(len(ids))},
 		{"load generator connections", fmt.Sprint(*conns)},
+		{"full-speed rounds per server (best counts)", fmt.Sprint(*rounds)},
 		{"baseline: bare net/http (requests/s)", fmt.Sprintf("%.0f", baseline.rps())},
 		{"api: cache-hit GET /v1/events/{id} (req/s)", fmt.Sprintf("%.0f", full.rps())},
 		{"ratio (target ≥ 0.60)", fmt.Sprintf("%.2f", ratio)},
@@ -186,6 +209,7 @@ func benchAPI(args []string) error {
 		{"api at half rate: requests/s", fmt.Sprintf("%.0f", paced.rps())},
 		{"api at half rate: p50 ms", fmt.Sprintf("%.2f", ms(p50))},
 		{"api at half rate: p99 ms (target ≤ 5)", fmt.Sprintf("%.2f", ms(p99))},
+		{"baseline at that rate: p50 / p99 ms", fmt.Sprintf("%.2f / %.2f", ms(percentile(basePaced.latencies, 0.50)), ms(percentile(basePaced.latencies, 0.99)))},
 	}, [][2]any{
 		{"rps", round(full.rps())}, {"baseline_rps", round(baseline.rps())}, {"ratio", round2(ratio)}, {"p99_ms", ms(p99)},
 	})

@@ -156,17 +156,17 @@ func (c *fakeCache) enter(ctx context.Context) error {
 	return c.err
 }
 
-func (c *fakeCache) Event(ctx context.Context, id string) ([]byte, error) {
+func (c *fakeCache) Event(ctx context.Context, id string) (string, error) {
 	if err := c.enter(ctx); err != nil {
-		return nil, err
+		return "", err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.events[id]
 	if !ok {
-		return nil, rediscache.ErrMiss
+		return "", rediscache.ErrMiss
 	}
-	return b, nil
+	return string(b), nil
 }
 
 func (c *fakeCache) Events(ctx context.Context, ids []string) ([][]byte, error) {

@@ -112,12 +112,12 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	how := CacheBypass
 	if s.cacheOn() {
-		b, err := s.cache.Event(r.Context(), id)
+		doc, err := s.cache.Event(r.Context(), id)
 		switch {
 		case err == nil:
 			s.breaker.success()
 			s.outcome(w, "event", CacheHit)
-			writeRaw(w, http.StatusOK, b)
+			writeDoc(w, doc)
 			return
 		case errors.Is(err, rediscache.ErrMiss):
 			s.breaker.success()

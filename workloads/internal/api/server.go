@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -28,7 +29,7 @@ import (
 // wait (rediscache does, with the API's cache timeout): the hot path adds
 // no deadline of its own.
 type Cache interface {
-	Event(ctx context.Context, id string) ([]byte, error)
+	Event(ctx context.Context, id string) (string, error)
 	Events(ctx context.Context, ids []string) ([][]byte, error)
 	SetEvent(ctx context.Context, id string, doc []byte, ttl time.Duration) error
 	SiteCritical(ctx context.Context, site string, limit int) ([]string, bool, error)
@@ -220,7 +221,12 @@ func (s *Server) route(name string, auth bool, h http.HandlerFunc) http.Handler 
 	dur := s.metrics.Seconds.WithLabelValues(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := statusWriters.Get().(*statusWriter)
+		*sw = statusWriter{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			sw.ResponseWriter = nil
+			statusWriters.Put(sw)
+		}()
 		switch {
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			sw.Header().Set("Allow", "GET, HEAD")
@@ -263,6 +269,8 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok == 1
 }
 
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
+
 type statusWriter struct {
 	http.ResponseWriter
 	code        int
@@ -279,6 +287,11 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wroteHeader = true
 	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) WriteString(s string) (int, error) {
+	w.wroteHeader = true
+	return io.WriteString(w.ResponseWriter, s)
 }
 
 // Unwrap lets http.ResponseController reach the real writer.
@@ -312,6 +325,15 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// writeDoc writes a JSON document held in a string without copying it.
+func writeDoc(w http.ResponseWriter, doc string) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, doc)
 }
 
 var (

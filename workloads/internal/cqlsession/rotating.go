@@ -70,6 +70,7 @@ func (c Config) OpenRotating(o RotateOptions) (*Rotating, error) {
 	if r.drain <= 0 {
 		r.drain = DefaultRotationDrain
 	}
+	r.openTimeout = max(4*c.Timeout, 30*time.Second)
 	if o.Registerer != nil {
 		r.rotated = prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sluice_cassandra_session_rotations_total",
@@ -115,10 +116,14 @@ type rotator[S any] struct {
 	close    func(S)
 	interval time.Duration
 	drain    time.Duration
-	log      *slog.Logger
-	rotated  prometheus.Counter
-	failed   prometheus.Counter
-	count    atomic.Int64
+	// openTimeout bounds an attempt to open a session with a new password:
+	// gocql retries refused pool connections for as long as its
+	// reconnection policy allows, which must not stall the rotation loop.
+	openTimeout time.Duration
+	log         *slog.Logger
+	rotated     prometheus.Counter
+	failed      prometheus.Counter
+	count       atomic.Int64
 
 	cur atomic.Pointer[S]
 
@@ -194,7 +199,7 @@ func (r *rotator[S]) check() (bool, error) {
 	if same || closed {
 		return false, nil
 	}
-	s, err := r.open()
+	s, err := r.openWithin()
 	if err != nil {
 		if r.failed != nil {
 			r.failed.Inc()
@@ -225,6 +230,34 @@ func (r *rotator[S]) check() (bool, error) {
 	})
 	r.pending[timer] = *old
 	return true, nil
+}
+
+// openWithin opens a session, giving up after openTimeout; a session that
+// opens after that is closed as soon as it arrives.
+func (r *rotator[S]) openWithin() (S, error) {
+	type result struct {
+		s   S
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := r.open()
+		done <- result{s, err}
+	}()
+	timer := time.NewTimer(r.openTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.s, res.err
+	case <-timer.C:
+		go func() {
+			if res := <-done; res.err == nil {
+				r.close(res.s)
+			}
+		}()
+		var zero S
+		return zero, fmt.Errorf("no session within %s", r.openTimeout)
+	}
 }
 
 func (r *rotator[S]) shutdown() {

@@ -74,7 +74,7 @@ func newTestRotator(t *testing.T, store *fakeStore, drain time.Duration) *rotato
 	t.Helper()
 	r := &rotator[*fakeSession]{
 		file: store.file, open: store.open, close: func(s *fakeSession) { s.Close() },
-		interval: time.Hour, drain: drain, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		interval: time.Hour, drain: drain, openTimeout: time.Minute, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		pending: map[*time.Timer]*fakeSession{},
 		rotated: prometheus.NewCounter(prometheus.CounterOpts{Name: "rotations"}),
 		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "failures"}),
@@ -174,6 +174,34 @@ func TestRotatorShutdownClosesDrainingSessions(t *testing.T) {
 	if ok, _ := r.check(); ok {
 		t.Error("a shut-down rotator rotated")
 	}
+}
+
+func TestRotatorGivesUpOnAHangingOpen(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cassandra-password")
+	write(t, file, "k1")
+	store := &fakeStore{file: file, accepted: map[string]bool{"k1": true, "k2": true}}
+	r := newTestRotator(t, store, time.Hour)
+	release := make(chan struct{})
+	late := &fakeSession{password: "k2"}
+	r.open = func() (*fakeSession, error) { <-release; return late, nil }
+	r.openTimeout = 50 * time.Millisecond
+	write(t, file, "k2")
+	if ok, err := r.check(); ok || err == nil || r.current().password != "k1" {
+		t.Fatalf("a hanging open: rotated=%v err=%v current=%s", ok, err, r.current().password)
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for !late.isClosed() {
+		if time.Now().After(deadline) {
+			t.Fatal("the session that opened too late was left open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.open = store.open
+	if ok, err := r.check(); !ok || err != nil || r.current().password != "k2" {
+		t.Fatalf("the next poll: rotated=%v err=%v", ok, err)
+	}
+	r.shutdown()
 }
 
 func TestFromEnvRotationSettings(t *testing.T) {

@@ -265,7 +265,11 @@ func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
 	oldLogin := cqlsession.Config{Hosts: ep.CassandraHosts, Port: ep.CassandraPort, Username: role, Password: oldKey,
 		Keyspace: contract.Keyspace, Consistency: gocql.One, Timeout: 5 * time.Second, NumConns: 1}
 	itest.Eventually(t, 30*time.Second, func() error {
-		s, err := oldLogin.Open()
+		// One attempt per connection: the workloads' policy retries a
+		// refused login for as long as a Cassandra restart may take.
+		cl := oldLogin.Cluster()
+		cl.ReconnectionPolicy = &gocql.ConstantReconnectionPolicy{MaxRetries: 1}
+		s, err := cl.CreateSession()
 		if err == nil {
 			s.Close()
 			return errors.New("the old key still opens connections")

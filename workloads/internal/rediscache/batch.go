@@ -30,7 +30,7 @@ type getBatcher struct {
 
 type getReq struct {
 	key string
-	val []byte
+	val string
 	err error
 	// done carries false when the answer is in val and err, true when
 	// the receiver is to lead the batch it heads.
@@ -46,9 +46,9 @@ func newGetBatcher(rdb redis.UniversalClient, maxBatch int, timeout time.Duratio
 }
 
 // get returns the value of key, or redis.Nil.
-func (b *getBatcher) get(ctx context.Context, key string) ([]byte, error) {
+func (b *getBatcher) get(ctx context.Context, key string) (string, error) {
 	r := b.pool.Get().(*getReq)
-	r.key, r.val, r.err, r.batch = key, nil, nil, nil
+	r.key, r.val, r.err, r.batch = key, "", nil, nil
 	b.mu.Lock()
 	if !b.inFlight {
 		b.inFlight = true
@@ -74,11 +74,11 @@ func (b *getBatcher) get(ctx context.Context, key string) ([]byte, error) {
 				b.lead(r.batch)
 			}
 		}()
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	}
 }
 
-func (b *getBatcher) finish(r *getReq) ([]byte, error) {
+func (b *getBatcher) finish(r *getReq) (string, error) {
 	val, err := r.val, r.err
 	r.batch, r.self[0] = nil, nil
 	b.pool.Put(r)
@@ -116,7 +116,7 @@ func (b *getBatcher) exec(batch []*getReq) {
 	defer cancel()
 	if len(batch) == 1 {
 		r := batch[0]
-		r.val, r.err = b.rdb.Get(ctx, r.key).Bytes()
+		r.val, r.err = b.rdb.Get(ctx, r.key).Result()
 		return
 	}
 	pipe := b.rdb.Pipeline()
@@ -140,7 +140,7 @@ func (b *getBatcher) exec(batch []*getReq) {
 		if unmarked {
 			r.err = fmt.Errorf("pipeline: %w", err)
 		} else {
-			r.val, r.err = cmds[i].Bytes()
+			r.val, r.err = cmds[i].Result()
 		}
 	}
 }

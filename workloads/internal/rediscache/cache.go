@@ -301,16 +301,17 @@ func (c *Cache) DeviceLatest(ctx context.Context, device string) ([]byte, error)
 }
 
 // Event returns an event document, or ErrMiss. Concurrent calls share
-// pipelines (see getBatcher): this is the API's hottest read.
-func (c *Cache) Event(ctx context.Context, id string) ([]byte, error) {
-	b, err := c.gets.get(ctx, EventKey(id))
+// pipelines (see getBatcher): this is the API's hottest read, so the
+// document comes back as the string the reply was read into, uncopied.
+func (c *Cache) Event(ctx context.Context, id string) (string, error) {
+	doc, err := c.gets.get(ctx, EventKey(id))
 	if errors.Is(err, redis.Nil) {
-		return nil, ErrMiss
+		return "", ErrMiss
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read event %s: %w", id, err)
+		return "", fmt.Errorf("read event %s: %w", id, err)
 	}
-	return b, nil
+	return doc, nil
 }
 
 // Events returns the documents of ids in order; a missing one is nil.

@@ -333,7 +333,7 @@ func TestConcurrentEventReadsGetTheirOwnAnswers(t *testing.T) {
 						case i%2 == 1 && err != rediscache.ErrMiss:
 							errs <- fmt.Errorf("key %d: want a miss, got %q %v", i, b, err)
 							return
-						case i%2 == 0 && (err != nil || string(b) != fmt.Sprintf("doc-%d", i)):
+						case i%2 == 0 && (err != nil || b != fmt.Sprintf("doc-%d", i)):
 							errs <- fmt.Errorf("key %d: got %q %v", i, b, err)
 							return
 						}
@@ -381,7 +381,7 @@ func TestEventReadsSurviveCanceledCallers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if b, err := c.Event(ctx, key); err != nil || string(b) != "doc" {
+	if b, err := c.Event(ctx, key); err != nil || b != "doc" {
 		t.Fatalf("read after the storm: %q %v", b, err)
 	}
 }
