@@ -18,13 +18,14 @@ import (
 // load, one write and one read carry dozens of GETs, which is most of
 // what a cache hit costs, and batches grow with the load by themselves.
 type getBatcher struct {
-	rdb      redis.UniversalClient
-	maxBatch int
-	timeout  time.Duration
-	pool     sync.Pool
+	rdb         redis.UniversalClient
+	maxBatch    int
+	maxInFlight int
+	timeout     time.Duration
+	pool        sync.Pool
 
 	mu       sync.Mutex
-	inFlight bool
+	inFlight int
 	queue    []*getReq
 }
 
@@ -39,8 +40,8 @@ type getReq struct {
 	self  [1]*getReq
 }
 
-func newGetBatcher(rdb redis.UniversalClient, maxBatch int, timeout time.Duration) *getBatcher {
-	b := &getBatcher{rdb: rdb, maxBatch: maxBatch, timeout: timeout}
+func newGetBatcher(rdb redis.UniversalClient, maxInFlight, maxBatch int, timeout time.Duration) *getBatcher {
+	b := &getBatcher{rdb: rdb, maxBatch: maxBatch, maxInFlight: maxInFlight, timeout: timeout}
 	b.pool.New = func() any { return &getReq{done: make(chan bool, 1)} }
 	return b
 }
@@ -50,8 +51,8 @@ func (b *getBatcher) get(ctx context.Context, key string) (string, error) {
 	r := b.pool.Get().(*getReq)
 	r.key, r.val, r.err, r.batch = key, "", nil, nil
 	b.mu.Lock()
-	if !b.inFlight {
-		b.inFlight = true
+	if b.inFlight < b.maxInFlight {
+		b.inFlight++
 		b.mu.Unlock()
 		r.self[0] = r
 		b.lead(r.self[:])
@@ -95,7 +96,7 @@ func (b *getBatcher) lead(batch []*getReq) {
 	b.mu.Lock()
 	next := b.queue
 	if len(next) == 0 {
-		b.inFlight = false
+		b.inFlight--
 		b.mu.Unlock()
 		return
 	}

@@ -363,6 +363,10 @@ func join(groups ...[]envVar) corev1.EnvVarArray {
 func (d *deployer) migration() (pulumi.Resource, error) {
 	pod := podSpec{
 		workload: Migrate, serviceAccount: Enrich, image: d.images[Migrate], restartPolicy: "Never",
+		// Kafka topics and Cassandra tables are infrastructure here
+		// (migrate skips them on Event Hubs and Cosmos DB); the
+		// PostgreSQL schema is the Job's real work.
+		args: []string{"-postgres"},
 		env: join(
 			[]envVar{
 				ev("KAFKA_BROKERS", d.args.KafkaBootstrap),

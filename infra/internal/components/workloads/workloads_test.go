@@ -353,6 +353,9 @@ func TestProdWorkloads(t *testing.T) {
 		t.Errorf("the migration Job has a fixed name %q; an image change could not replace it", str(job, "metadata.name"))
 	}
 	r.expect(job, map[string]any{"spec.template.spec.restartPolicy": "Never"})
+	if arg := str(job, "spec.template.spec.containers.0.args.0"); arg != "-postgres" {
+		t.Errorf("the migration Job's first argument is %q, want -postgres (the PostgreSQL schema)", arg)
+	}
 	r.checkPod(job, "spec.template", workloads.Migrate, workloads.Enrich, false)
 	if env := envOf(job, "spec.template"); env["POSTGRES_MIGRATE_PORT"] != "5432" || env["POSTGRES_AUTH"] != "entra" {
 		t.Errorf("migration env %v: want the direct PostgreSQL port and Entra ID auth", env)
