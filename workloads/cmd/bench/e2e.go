@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"math"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -168,13 +173,18 @@ func benchE2E(args []string) error {
 	if len(lat) == 0 {
 		return fmt.Errorf("no critical events were produced")
 	}
-	// Where the time goes, from the workloads' own histograms (means).
+	// Where the time goes, from the workloads' own histograms.
 	stage := func(proc *localrun.Proc, name string) string {
 		mt, err := proc.Metrics()
 		if err != nil || mt[name+"_count"] == 0 {
 			return "n/a"
 		}
-		return fmt.Sprintf("%.1f", mt[name+"_sum"]/mt[name+"_count"]*1000)
+		mean := mt[name+"_sum"] / mt[name+"_count"] * 1000
+		p99, err := histogramQuantile("http://"+proc.Addr+"/metrics", name, 0.99)
+		if err != nil {
+			return fmt.Sprintf("%.0f / n/a", mean)
+		}
+		return fmt.Sprintf("%.0f / %.0f", mean, p99*1000)
 	}
 	ingestMean := stage(procs[1], "sluice_ingest_event_age_seconds")
 	feedMean := stage(procs[0], "sluice_changefeed_lag_seconds")
@@ -193,9 +203,65 @@ func benchE2E(args []string) error {
 		{"produce → visible in the api p50 ms", fmt.Sprintf("%.1f", ms(p50))},
 		{"produce → visible in the api p99 ms (≤ 1000)", fmt.Sprintf("%.1f", ms(p99))},
 		{"produce → visible in the api max ms", fmt.Sprintf("%.1f", ms(lat[len(lat)-1]))},
-		{"of which event → stored by ingest, mean ms", ingestMean},
-		{"of which ingested → in redis (changefeed), mean ms", feedMean},
+		{"event → stored by ingest, mean / p99 ms", ingestMean},
+		{"ingested → in redis by changefeed, mean / p99 ms", feedMean},
 	}, [][2]any{
 		{"events_per_s", round(rateGot)}, {"p50_ms", ms(p50)}, {"p99_ms", ms(p99)},
 	})
+}
+
+// histogramQuantile estimates a quantile of a Prometheus histogram scraped
+// from url, interpolating linearly inside the bucket, as PromQL does.
+func histogramQuantile(url, name string, q float64) (float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	type bucket struct{ le, n float64 }
+	var bs []bucket
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	prefix := name + `_bucket{le="`
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		rest := line[len(prefix):]
+		end := strings.Index(rest, `"}`)
+		if end < 0 {
+			continue
+		}
+		le, err := strconv.ParseFloat(rest[:end], 64)
+		if err != nil {
+			le = math.Inf(1)
+		}
+		n, err := strconv.ParseFloat(strings.TrimSpace(rest[end+2:]), 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, bucket{le, n})
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if len(bs) == 0 || bs[len(bs)-1].n == 0 {
+		return 0, fmt.Errorf("no samples of %s", name)
+	}
+	rank := q * bs[len(bs)-1].n
+	lower, below := 0.0, 0.0
+	for _, b := range bs {
+		if b.n >= rank {
+			if math.IsInf(b.le, 1) {
+				return lower, nil
+			}
+			if b.n == below {
+				return b.le, nil
+			}
+			return lower + (b.le-lower)*(rank-below)/(b.n-below), nil
+		}
+		lower, below = b.le, b.n
+	}
+	return lower, nil
 }

@@ -692,7 +692,7 @@ func TestLiveFromCacheAndWithoutIt(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
 		t.Fatal(err)
 	}
-	if r.cache != CacheHit || body.Cache != CacheHit || len(body.Sites) != 2 || body.Sites[0].Site != "site-a" || !strings.Contains(string(body.Sites[1].Events[0]), a.ID) {
+	if r.cache != CacheHit || body.Cache != CacheHit || len(body.Sites) != 2 || body.Sites[0].Site != "site-b" || !strings.Contains(string(body.Sites[0].Events[0]), a.ID) {
 		t.Fatalf("live: %s", r.body)
 	}
 	cache.err = errors.New("down")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -438,11 +437,11 @@ func (s *Server) getLive(w http.ResponseWriter, r *http.Request) {
 func (s *Server) liveFromCache(ctx context.Context, nSites, perSite int) (liveBody, error) {
 	cctx, cancel := context.WithTimeout(ctx, s.opts.CacheTimeout)
 	defer cancel()
+	// Most recently active sites first: where something just happened.
 	sites, err := s.cache.LiveSites(cctx, nSites)
 	if err != nil {
 		return liveBody{}, err
 	}
-	sort.Strings(sites)
 	lists, err := s.cache.SitesCritical(cctx, sites, perSite)
 	if err != nil {
 		return liveBody{}, err

@@ -20,6 +20,10 @@ type Batch struct {
 	// Position is where the source stands after this batch, in the
 	// source's own encoding. Commit saves it.
 	Position []byte
+	// More says the batch was cut at the page size: more changes are
+	// waiting. Without it the caller may pause briefly, so that changes
+	// trickling in are read in pages rather than one query each.
+	More bool
 }
 
 // Source reads one feed range. It is not safe for concurrent use.

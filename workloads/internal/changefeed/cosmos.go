@@ -201,7 +201,7 @@ func (s *cosmosSource) Next(ctx context.Context) (Batch, error) {
 	if err != nil {
 		return Batch{}, fmt.Errorf("encode change-feed position: %w", err)
 	}
-	return Batch{Changes: latest(changes), Position: pos}, nil
+	return Batch{Changes: latest(changes), Position: pos, More: len(page.Changes) >= s.feed.opts.PageSize}, nil
 }
 
 // Commit implements Source.

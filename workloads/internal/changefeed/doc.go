@@ -37,15 +37,17 @@
 // read by two cursors: the tail cursor follows the newest rows for latency,
 // and the settle cursor re-reads what the tail passed once it is older than
 // the grace window (CHANGEFEED_OUTBOX_GRACE, default 5 s), delivering only
-// rows the tail did not see. Such a late row reaches the handler after newer
-// changes of its device; the cache writer does not depend on the order (a
-// device's latest reading is replaced only by a newer one). The checkpoint
-// holds both cursors; after a restart the rows between them (at most the
-// grace window) are delivered again, which the idempotent handler absorbs. A
-// row committed later than the grace window after its timeuuid (an ingest
-// host whose clock lags by more than that, or a write stuck for longer)
-// would be missed: keep clocks in sync and the grace window above the write
-// timeout.
+// rows the tail did not see; every 250 ms a recheck of the tail's last
+// second does the same, so a row a little late arrives within a sweep rather
+// than after the grace window. Such a late row reaches the handler after
+// newer changes of its device; the cache writer does not depend on the order
+// (a device's latest reading is replaced only by a newer one). The
+// checkpoint holds both cursors; after a restart the rows between them (at
+// most the grace window) are delivered again, which the idempotent handler
+// absorbs. A row committed later than the grace window after its timeuuid
+// (an ingest host whose clock lags by more than that, or a write stuck for
+// longer) would be missed: keep clocks in sync and the grace window above
+// the write timeout.
 //
 // # Leases
 //

@@ -26,8 +26,13 @@ type OutboxOptions struct {
 	// Grace is how long after its timeuuid a row may still land; the
 	// settle cursor trails the clock by this much (default 5 s).
 	Grace time.Duration
-	// SweepEvery is how often the settle cursor re-reads (default 500 ms).
+	// SweepEvery is how often the settle cursor re-reads and the recent
+	// rows are rechecked (default 250 ms).
 	SweepEvery time.Duration
+	// Recheck is how far behind the tail the frequent recheck looks for
+	// rows that landed late (default 1 s): they are delivered within
+	// SweepEvery instead of after the grace window. Negative: no recheck.
+	Recheck time.Duration
 	// Start is where a range without a checkpoint begins; zero is now.
 	Start time.Time
 	// MaxBuckets bounds the buckets one Next walks through, so a feed
@@ -50,7 +55,13 @@ func (o *OutboxOptions) defaults() {
 		o.Grace = 5 * time.Second
 	}
 	if o.SweepEvery <= 0 {
-		o.SweepEvery = 500 * time.Millisecond
+		o.SweepEvery = 250 * time.Millisecond
+	}
+	if o.Recheck == 0 {
+		o.Recheck = time.Second
+	}
+	if o.Recheck > o.Grace {
+		o.Recheck = o.Grace
 	}
 	if o.MaxBuckets <= 0 {
 		o.MaxBuckets = 60
@@ -174,14 +185,23 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 		if err != nil {
 			return Batch{}, err
 		}
-		s.lastSweep = now
 		changes = append(changes, late...)
+		if o.Recheck > 0 {
+			recent, err := s.recheck(ctx, now)
+			if err != nil {
+				return Batch{}, err
+			}
+			changes = append(changes, recent...)
+		}
+		s.lastSweep = now
 	}
+	more := len(changes) >= o.PageSize
 	if room := o.PageSize - len(changes); room > 0 {
-		rows, c, err := s.read(ctx, s.pos.Tail, bound{}, now, room)
+		rows, c, err := s.read(ctx, s.pos.Tail, bound{}, now, room, false)
 		if err != nil {
 			return Batch{}, err
 		}
+		more = len(rows) >= room
 		s.pos.Tail = c
 		for _, r := range rows {
 			s.seen[r.tid] = struct{}{}
@@ -194,7 +214,7 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	if err != nil {
 		return Batch{}, fmt.Errorf("encode outbox position: %w", err)
 	}
-	return Batch{Changes: latest(changes), Position: pos}, nil
+	return Batch{Changes: latest(changes), Position: pos, More: more}, nil
 }
 
 // sweep moves the settle cursor up to the older of now-Grace and the tail,
@@ -215,15 +235,24 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 		if !s.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || s.pos.Settled.After == b.upTo) {
 			break
 		}
-		rows, c, err := s.read(ctx, s.pos.Settled, b, b.time, o.PageSize)
+		// Only the timeuuids are read: almost all were delivered already,
+		// and the few that were not are fetched whole afterwards.
+		rows, c, err := s.read(ctx, s.pos.Settled, b, b.time, o.PageSize, true)
+		if err != nil {
+			return nil, err
+		}
+		var late []gocql.UUID
+		for _, r := range rows {
+			if _, ok := s.seen[r.tid]; !ok {
+				late = append(late, r.tid)
+			}
+		}
+		full, err := s.fetch(ctx, late)
 		if err != nil {
 			return nil, err
 		}
 		s.pos.Settled = c
-		for _, r := range rows {
-			if _, ok := s.seen[r.tid]; ok {
-				continue
-			}
+		for _, r := range full {
 			if ch, ok := s.decode(r); ok {
 				out = append(out, ch)
 			}
@@ -242,6 +271,56 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 	return out, nil
 }
 
+// recheck looks at the timeuuids of the last Recheck behind the tail and
+// delivers the rows the tail did not see: a row that landed a little late
+// reaches the handler within SweepEvery, not after the grace window. No
+// cursor moves; the rows found join seen, so the settle sweep skips them.
+func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, error) {
+	o := s.feed.opts
+	tail := s.pos.Tail
+	if tail.After == (gocql.UUID{}) {
+		return nil, nil
+	}
+	from := now.Add(-o.Recheck)
+	if !tail.time().After(from) {
+		return nil, nil // the tail is behind: the settle sweep follows it closely
+	}
+	start := cursor{Bucket: contract.OutboxBucketOf(from), After: gocql.MinTimeUUID(from)}
+	if s.pos.Settled.time().After(from) {
+		start = s.pos.Settled
+	}
+	b := bound{time: tail.time(), upTo: tail.After}
+	var late []gocql.UUID
+	c := start
+	for pages := 0; pages < 8; pages++ {
+		rows, next, err := s.read(ctx, c, b, b.time, o.PageSize, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if _, ok := s.seen[r.tid]; !ok {
+				late = append(late, r.tid)
+			}
+		}
+		if len(rows) < o.PageSize || next == c {
+			break
+		}
+		c = next
+	}
+	full, err := s.fetch(ctx, late)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	for _, r := range full {
+		s.seen[r.tid] = struct{}{}
+		if ch, ok := s.decode(r); ok {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
 // bound is the upper end of a read: rows up to and including upTo when it
 // is set, else rows before time.
 type bound struct {
@@ -249,14 +328,14 @@ type bound struct {
 	upTo gocql.UUID
 }
 
-// read returns up to limit rows after c within b, bucket by bucket. It
-// moves on to the next bucket once a bucket starts no later than
-// advanceBy.
-func (s *outboxSource) read(ctx context.Context, c cursor, b bound, advanceBy time.Time, limit int) ([]outboxRow, cursor, error) {
+// read returns up to limit rows after c within b, bucket by bucket (only
+// their timeuuids when tidsOnly). It moves on to the next bucket once a
+// bucket starts no later than advanceBy.
+func (s *outboxSource) read(ctx context.Context, c cursor, b bound, advanceBy time.Time, limit int, tidsOnly bool) ([]outboxRow, cursor, error) {
 	o := s.feed.opts
 	var out []outboxRow
 	for buckets := 0; buckets < o.MaxBuckets && len(out) < limit; buckets++ {
-		rows, err := s.query(ctx, c, b, limit-len(out))
+		rows, err := s.query(ctx, c, b, limit-len(out), tidsOnly)
 		if err != nil {
 			return nil, c, err
 		}
@@ -276,10 +355,14 @@ func (s *outboxSource) read(ctx context.Context, c cursor, b bound, advanceBy ti
 	return out, c, nil
 }
 
-func (s *outboxSource) query(ctx context.Context, c cursor, b bound, limit int) ([]outboxRow, error) {
+func (s *outboxSource) query(ctx context.Context, c cursor, b bound, limit int, tidsOnly bool) ([]outboxRow, error) {
 	o := s.feed.opts
+	cols := "tid, payload, ingested_at"
+	if tidsOnly {
+		cols = "tid"
+	}
 	var q strings.Builder
-	fmt.Fprintf(&q, "SELECT tid, payload, ingested_at FROM %s.%s WHERE bucket = ? AND shard = ?", o.Keyspace, o.Table)
+	fmt.Fprintf(&q, "SELECT %s FROM %s.%s WHERE bucket = ? AND shard = ?", cols, o.Keyspace, o.Table)
 	args := []any{c.Bucket, s.shard}
 	if c.After != (gocql.UUID{}) {
 		q.WriteString(" AND tid > ?")
@@ -298,11 +381,46 @@ func (s *outboxSource) query(ctx context.Context, c cursor, b bound, limit int) 
 	iter := s.feed.session.Query(q.String(), args...).WithContext(ctx).Idempotent(true).PageSize(limit).Iter()
 	var rows []outboxRow
 	var r outboxRow
-	for iter.Scan(&r.tid, &r.payload, &r.ingestedAt) {
+	dest := []any{&r.tid, &r.payload, &r.ingestedAt}
+	if tidsOnly {
+		dest = dest[:1]
+	}
+	for iter.Scan(dest...) {
 		rows = append(rows, r)
 	}
 	if err := iter.Close(); err != nil {
 		return nil, fmt.Errorf("read outbox shard %d bucket %s: %w", s.shard, c.Bucket.Format(time.RFC3339), err)
+	}
+	return rows, nil
+}
+
+// fetch reads whole rows by timeuuid, in timeuuid order.
+func (s *outboxSource) fetch(ctx context.Context, tids []gocql.UUID) ([]outboxRow, error) {
+	if len(tids) == 0 {
+		return nil, nil
+	}
+	o := s.feed.opts
+	// A row's bucket follows from its timeuuid: both come from one stamp.
+	byBucket := map[time.Time][]gocql.UUID{}
+	var buckets []time.Time
+	for _, tid := range tids {
+		b := contract.OutboxBucketOf(tid.Time())
+		if _, ok := byBucket[b]; !ok {
+			buckets = append(buckets, b)
+		}
+		byBucket[b] = append(byBucket[b], tid)
+	}
+	cql := fmt.Sprintf("SELECT tid, payload, ingested_at FROM %s.%s WHERE bucket = ? AND shard = ? AND tid IN ?", o.Keyspace, o.Table)
+	var rows []outboxRow
+	for _, b := range buckets {
+		iter := s.feed.session.Query(cql, b, s.shard, byBucket[b]).WithContext(ctx).Idempotent(true).Iter()
+		var r outboxRow
+		for iter.Scan(&r.tid, &r.payload, &r.ingestedAt) {
+			rows = append(rows, r)
+		}
+		if err := iter.Close(); err != nil {
+			return nil, fmt.Errorf("read late outbox rows of shard %d: %w", s.shard, err)
+		}
 	}
 	return rows, nil
 }

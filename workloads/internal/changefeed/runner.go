@@ -32,6 +32,10 @@ type RunnerOptions struct {
 	// IdleMin and IdleMax bound the wait after an empty batch; it doubles
 	// from IdleMin while the feed stays empty (defaults 25 ms, 250 ms).
 	IdleMin, IdleMax time.Duration
+	// Gather is the pause after a batch that did not fill a page, so a
+	// steady trickle is read in pages, not one query per change (default
+	// 20 ms; negative: none).
+	Gather time.Duration
 	// CommitEvery is the longest time between checkpoints while batches
 	// keep coming (default 1 s); a crash replays at most that much.
 	CommitEvery time.Duration
@@ -63,6 +67,9 @@ func (o *RunnerOptions) defaults() {
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = time.Second
+	}
+	if o.Gather == 0 {
+		o.Gather = 20 * time.Millisecond
 	}
 	if o.Retry == (backoff.Policy{}) {
 		o.Retry = backoff.Policy{Base: 50 * time.Millisecond, Max: 5 * time.Second}
@@ -281,6 +288,9 @@ func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Lo
 				}
 				log.Warn("checkpoint failed; retrying with the next batch", "err", err)
 			}
+		}
+		if !b.More && r.opts.Gather > 0 {
+			sleep(lctx, r.opts.Gather)
 		}
 	}
 }

@@ -236,14 +236,17 @@ func (b *Browser) Eval(ctx context.Context, expr string, out any) error {
 			Value json.RawMessage `json:"value"`
 		} `json:"result"`
 		Exception *struct {
-			Text string `json:"text"`
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
 		} `json:"exceptionDetails"`
 	}
 	if err := b.Call(ctx, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res); err != nil {
 		return err
 	}
 	if res.Exception != nil {
-		return fmt.Errorf("evaluate %q: %s", expr, res.Exception.Text)
+		return fmt.Errorf("evaluate %q: %s %s", expr, res.Exception.Text, res.Exception.Exception.Description)
 	}
 	if out == nil || len(res.Result.Value) == 0 {
 		return nil

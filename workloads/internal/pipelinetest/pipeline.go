@@ -16,11 +16,13 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/itest"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
 var (
@@ -147,7 +149,26 @@ func Start(t testing.TB, opts Options) *Pipeline {
 		}
 	}
 	t.Cleanup(p.stop)
+	t.Cleanup(p.forgetSites)
 	return p
+}
+
+// forgetSites takes the pipeline's sites off the live page's index, so
+// test runs do not pile up on a developer's page.
+func (p *Pipeline) forgetSites() {
+	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DisableIdentity: true})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sites, err := rdb.ZRange(ctx, rediscache.LiveSitesKey, 0, -1).Result()
+	if err != nil {
+		return
+	}
+	for _, s := range sites {
+		if strings.HasPrefix(s, p.Site) {
+			rdb.ZRem(ctx, rediscache.LiveSitesKey, s)
+		}
+	}
 }
 
 func (p *Pipeline) start(name string, env []string) (*localrun.Proc, error) {

@@ -171,7 +171,10 @@ func TestLivePageInChromium(t *testing.T) {
 	if err := b.Navigate(ctx, p.URL()+"/"); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, b, `document.getElementById("status").textContent.startsWith("updated") && document.querySelectorAll("[data-event-id]").length > 0`)
+	// Navigation returns before the document exists: every check copes
+	// with a page still loading.
+	waitJS(t, ctx, b, `(() => { const s = document.getElementById("status");
+		return !!s && s.textContent.startsWith("updated") && document.querySelectorAll("[data-event-id]").length > 0; })()`)
 	if err := b.Eval(ctx, `window.sluiceNoReload = 42; true`, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func waitJS(t *testing.T, ctx context.Context, b *pipelinetest.Browser, cond str
 		}
 		if time.Now().After(deadline) {
 			var status string
-			_ = b.Eval(ctx, `document.getElementById("status").textContent`, &status)
+			_ = b.Eval(ctx, `(document.getElementById("status") || {}).textContent || "no status yet"`, &status)
 			t.Fatalf("page condition %q not met within 60 s (status %q)", cond, status)
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -11,12 +11,13 @@ import (
 )
 
 // getBatcher coalesces concurrent GETs into pipelines without a goroutine
-// of its own. A GET that finds no pipeline out becomes the leader and sends
-// itself at once: alone, a GET costs what a plain one does. GETs arriving
-// while a pipeline is out queue up; when it returns, the leader hands the
-// queue to the first of them, which sends it as the next pipeline. Under
-// load, one write and one read carry dozens of GETs, which is most of
-// what a cache hit costs, and batches grow with the load by themselves.
+// of its own. A GET that finds fewer than maxInFlight pipelines out becomes
+// a leader and sends itself at once: alone, a GET costs what a plain one
+// does. GETs arriving while the pipelines are out queue up; when one
+// returns, its leader hands the queue (up to maxBatch) to the first of
+// them, which sends it as the next pipeline. Under load, one write and one
+// read carry dozens of GETs, which is most of what a cache hit costs, and
+// batches grow with the load by themselves.
 type getBatcher struct {
 	rdb         redis.UniversalClient
 	maxBatch    int

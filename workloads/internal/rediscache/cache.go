@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,13 +33,6 @@ func SiteFilledKey(site string) string { return "site:{" + site + "}:critical:fi
 
 // DeviceLatestKey is the hash with a device's newest reading.
 func DeviceLatestKey(device string) string { return "device:{" + device + "}:latest" }
-
-func getsInFlight() int {
-	if v, err := strconv.Atoi(os.Getenv("DEBUG_INFLIGHT")); err == nil {
-		return v
-	}
-	return 1
-}
 
 // Options are the cache's sizes and lifetimes.
 type Options struct {
@@ -103,7 +94,7 @@ type Cache struct {
 // New wraps a client.
 func New(rdb redis.UniversalClient, opts Options) *Cache {
 	opts.defaults()
-	return &Cache{rdb: rdb, opts: opts, gets: newGetBatcher(rdb, getsInFlight(), 128, opts.GetTimeout)}
+	return &Cache{rdb: rdb, opts: opts, gets: newGetBatcher(rdb, 1, 128, opts.GetTimeout)}
 }
 
 // Options returns the cache's effective options.
