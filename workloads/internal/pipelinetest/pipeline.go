@@ -68,6 +68,14 @@ func Binaries(t testing.TB) string {
 	return buildDir
 }
 
+// RemoveBinaries deletes what Binaries built; a TestMain calls it once the
+// tests are done.
+func RemoveBinaries() {
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+}
+
 func moduleRoot() (string, error) {
 	home, err := devservices.DiscoverHome("")
 	if err != nil {

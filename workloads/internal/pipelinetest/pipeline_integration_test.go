@@ -25,6 +25,12 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pipelinetest.RemoveBinaries()
+	os.Exit(code)
+}
+
 func redisClient(t *testing.T, p *pipelinetest.Pipeline) *redis.Client {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DisableIdentity: true, MaxRetries: -1})
