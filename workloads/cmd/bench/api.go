@@ -50,22 +50,11 @@ func benchAPI(args []string) error {
 		return serveBaseline(os.Getenv("HTTP_ADDR"), *docsFile)
 	}
 	ctx := context.Background()
-	m, err := devservices.New("")
+	lc, err := startLocal(ctx, devservices.Cassandra, devservices.Redis)
 	if err != nil {
 		return err
 	}
-	if err := m.Up(ctx, devservices.Cassandra, devservices.Redis); err != nil {
-		return err
-	}
-	home, err := devservices.DiscoverHome("")
-	if err != nil {
-		return err
-	}
-	ep := devservices.LocalEndpoints()
-	envMap := map[string]string{"CASSANDRA_CONSISTENCY": "ONE"}
-	for _, kv := range ep.Env() {
-		envMap[kv[0]] = kv[1]
-	}
+	home, ep, envMap := lc.home, lc.ep, lc.env
 
 	// The events: in Cassandra and in Redis, as the change feed leaves them.
 	ids, docs, err := seedCached(ctx, envMap, ep.RedisAddr, *nIDs)

@@ -45,22 +45,12 @@ func benchE2E(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	m, err := devservices.New("")
+	lc, err := startLocal(ctx, devservices.Kafka, devservices.Cassandra, devservices.Redis)
 	if err != nil {
 		return err
 	}
-	if err := m.Up(ctx, devservices.Kafka, devservices.Cassandra, devservices.Redis); err != nil {
-		return err
-	}
-	home, err := devservices.DiscoverHome("")
-	if err != nil {
-		return err
-	}
-	ep := devservices.LocalEndpoints()
-	envMap := map[string]string{"CASSANDRA_CONSISTENCY": "ONE", "LOG_LEVEL": "warn"}
-	for _, kv := range ep.Env() {
-		envMap[kv[0]] = kv[1]
-	}
+	home, envMap := lc.home, lc.env
+	envMap["LOG_LEVEL"] = "warn"
 	r := envconfig.NewFrom(envconfig.FromMap(envMap))
 	cc := cqlsession.FromEnv(r)
 	kc := kafkaclient.FromEnv(r, "sluice-bench-e2e")

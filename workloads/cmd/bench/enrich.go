@@ -59,22 +59,11 @@ func benchEnrich(args []string) error {
 		return errors.New("-events and -hours must be positive")
 	}
 	ctx := context.Background()
-	m, err := devservices.New("")
+	lc, err := startLocal(ctx, devservices.Cassandra, devservices.Postgres)
 	if err != nil {
 		return err
 	}
-	if err := m.Up(ctx, devservices.Cassandra, devservices.Postgres); err != nil {
-		return err
-	}
-	home, err := devservices.DiscoverHome("")
-	if err != nil {
-		return err
-	}
-	ep := devservices.LocalEndpoints()
-	envMap := map[string]string{"CASSANDRA_CONSISTENCY": "ONE"}
-	for _, kv := range ep.Env() {
-		envMap[kv[0]] = kv[1]
-	}
+	m, home, ep, envMap := lc.m, lc.home, lc.ep, lc.env
 	r := envconfig.NewFrom(envconfig.FromMap(envMap))
 	cc := cqlsession.FromEnv(r)
 	if err := r.Err(); err != nil {

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +15,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/sluicehq/sluice/workloads/internal/devservices"
 )
 
 // benchmarks maps a name to its entry point; each lives in its own file.
@@ -37,6 +40,37 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench %s failed: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
+}
+
+// local is the running local engines a benchmark uses.
+type local struct {
+	m    *devservices.Manager
+	home string // the .sluice folder
+	ep   devservices.Endpoints
+	// env is the workloads' environment for the engines; Cassandra is
+	// read and written at ONE, as befits a single node.
+	env map[string]string
+}
+
+// startLocal brings the engines up (idempotently) and describes them.
+func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, error) {
+	m, err := devservices.New("")
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Up(ctx, engines...); err != nil {
+		return nil, err
+	}
+	home, err := devservices.DiscoverHome("")
+	if err != nil {
+		return nil, err
+	}
+	ep := devservices.LocalEndpoints()
+	env := map[string]string{"CASSANDRA_CONSISTENCY": "ONE"}
+	for _, kv := range ep.Env() {
+		env[kv[0]] = kv[1]
+	}
+	return &local{m: m, home: home, ep: ep, env: env}, nil
 }
 
 // row is one line of a result table.
