@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gocql/gocql"
@@ -171,53 +170,21 @@ func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.T
 	if err != nil {
 		return fmt.Errorf("upsert event: %w", err)
 	}
-	tables := stmts
-	if s.outbox != "" {
-		tables = stmts[:len(stmts)-1]
-	}
-	// The event tables are independent rows: write them at once, so an
-	// event costs one round trip of latency instead of one per table.
-	if err := s.execAll(ctx, tables); err != nil {
-		return fmt.Errorf("upsert event %s: %w", ev.ID, err)
-	}
-	if s.outbox == "" {
-		return nil
-	}
-	// The outbox row goes last, once the event is readable everywhere,
-	// and is stamped now, not at ingestedAt: the change feed relies on a
-	// row landing soon after the time it carries.
-	id, _ := gocql.ParseUUID(ev.ID) // parsed by Statements already
-	st, err := s.outboxStatement(ev, id, ingestedAt, time.Now())
-	if err != nil {
-		return fmt.Errorf("upsert event: %w", err)
-	}
-	if err := s.exec(ctx, st); err != nil {
-		return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+	for i, st := range stmts {
+		if s.outbox != "" && i == len(stmts)-1 {
+			// Stamp the outbox row now, not at ingestedAt: the event
+			// tables' writes may have taken a while, and the change feed
+			// relies on a row landing soon after the time it carries.
+			id, _ := gocql.ParseUUID(ev.ID) // parsed by Statements already
+			if st, err = s.outboxStatement(ev, id, ingestedAt, time.Now()); err != nil {
+				return fmt.Errorf("upsert event: %w", err)
+			}
+		}
+		if err := s.sessions.Session().Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+		}
 	}
 	return nil
-}
-
-func (s *Store) exec(ctx context.Context, st Statement) error {
-	return s.sessions.Session().Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec()
-}
-
-// execAll runs the statements concurrently and returns the first error.
-func (s *Store) execAll(ctx context.Context, stmts []Statement) error {
-	if len(stmts) == 1 {
-		return s.exec(ctx, stmts[0])
-	}
-	errs := make([]error, len(stmts))
-	var wg sync.WaitGroup
-	for i := 1; i < len(stmts); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.exec(ctx, stmts[i])
-		}()
-	}
-	errs[0] = s.exec(ctx, stmts[0])
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 func columnValue(col string, ev contract.Event, id gocql.UUID, ingestedAt time.Time) any {
