@@ -346,8 +346,11 @@ func TestFailedRunCommitsNothing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "upsert enriched events") || !strings.Contains(err.Error(), "check constraint") {
 			t.Fatalf("run error = %v, want the upsert's check constraint violation", err)
 		}
-		if st.EventsRead != f.expect.events+1 {
-			t.Errorf("the failed run staged %d events, want %d", st.EventsRead, f.expect.events+1)
+		// Chunks are upserted while the next ones are read, so how much was
+		// read before the bad chunk failed depends on timing; what matters
+		// is that the run got as far as the upsert and committed nothing.
+		if st.EventsRead < 1 || st.EventsRead > f.expect.events+1 {
+			t.Errorf("the failed run read %d events, want between 1 and %d", st.EventsRead, f.expect.events+1)
 		}
 		after1, after2 := f.dump(t)
 		if after1 != before1 || after2 != before2 {
