@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"math"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -41,6 +36,7 @@ func benchE2E(args []string) error {
 	d := fs.Duration("duration", 30*time.Second, "how long to produce")
 	critical := fs.Float64("critical-share", 0.02, "share of critical events")
 	poll := fs.Duration("poll", 25*time.Millisecond, "how often each site's critical events are read")
+	warmup := fs.Duration("warmup", 15*time.Second, "produce at the same rate for this long before measuring, so Cassandra's JIT and caches are warm")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,16 +129,44 @@ func benchE2E(args []string) error {
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
+	// Only events produced after the warm-up are measured; the warm-up
+	// runs at the same rate in the same stream, so nothing drains between.
+	measureFrom := time.Now().Add(*warmup)
 	prod := &simulate.Producer{AP: ap, Topic: topic, Gen: gen, OnAck: func(a simulate.Acked) {
-		if ev := a.Record.Event; ev != nil && ev.Severity == contract.SeverityCritical {
+		if ev := a.Record.Event; ev != nil && ev.Severity == contract.SeverityCritical && !ev.At.Before(measureFrom) {
 			probe.Expect(ev.Site, ev.ID, ev.At)
 		}
 	}}
-	fmt.Printf("producing %.0f events/s for %s (%.0f%% critical) through ingest → changefeed → api\n", *rate, *d, *critical*100)
-	bar := progress.New("events", int64(*rate*d.Seconds()))
+	fmt.Printf("producing %.0f events/s for %s of warm-up, then %s measured (%.0f%% critical) through ingest → changefeed → api\n", *rate, *warmup, *d, *critical*100)
+	bar := progress.New("events", int64(*rate*(*d+*warmup).Seconds()))
 	stopBar := tick(func() { bar.Set(prod.Stats().Acked, fmt.Sprintf("%d critical visible", probe.Seen())) })
+	// Snapshots of the stage histograms when the warm-up ends.
+	marks := map[string]histogram{}
+	var lateMark, changesMark float64
+	marked := make(chan struct{})
+	markTimer := time.AfterFunc(time.Until(measureFrom), func() {
+		defer close(marked)
+		for _, m := range []struct {
+			proc *localrun.Proc
+			name string
+		}{
+			{procs[1], "sluice_ingest_event_age_seconds"}, {procs[1], "sluice_ingest_write_seconds"},
+			{procs[0], "sluice_changefeed_handle_seconds"}, {procs[0], "sluice_changefeed_read_seconds"},
+			{procs[0], "sluice_changefeed_lag_seconds"},
+		} {
+			if h, err := scrapeHistogram("http://"+m.proc.Addr+"/metrics", m.name); err == nil {
+				marks[m.name] = h
+			}
+		}
+		if mt, err := procs[0].Metrics(); err == nil {
+			lateMark, changesMark = mt["sluice_changefeed_late_changes_total"], mt["sluice_changefeed_changes_total"]
+		}
+	})
 	start := time.Now()
-	stats, err := prod.Run(ctx, simulate.Plan{Rate: *rate, Duration: *d})
+	stats, err := prod.Run(ctx, simulate.Plan{Rate: *rate, Duration: *warmup + *d})
+	if !markTimer.Stop() {
+		<-marked
+	}
 	elapsed := time.Since(start)
 	stopBar()
 	bar.Finish()
@@ -163,21 +187,28 @@ func benchE2E(args []string) error {
 	if len(lat) == 0 {
 		return fmt.Errorf("no critical events were produced")
 	}
-	// Where the time goes, from the workloads' own histograms.
+	// Where the time goes, from the workloads' own histograms, counting
+	// only what happened after the warm-up.
 	stage := func(proc *localrun.Proc, name string) string {
-		mt, err := proc.Metrics()
-		if err != nil || mt[name+"_count"] == 0 {
+		h, err := scrapeHistogram("http://"+proc.Addr+"/metrics", name)
+		if err != nil {
 			return "n/a"
 		}
-		mean := mt[name+"_sum"] / mt[name+"_count"] * 1000
-		p99, err := histogramQuantile("http://"+proc.Addr+"/metrics", name, 0.99)
-		if err != nil {
-			return fmt.Sprintf("%.0f / n/a", mean)
+		h = h.since(marks[name])
+		if h.count == 0 {
+			return "n/a"
 		}
-		return fmt.Sprintf("%.0f / %.0f", mean, p99*1000)
+		return fmt.Sprintf("%.0f / %.0f", h.sum/h.count*1000, h.quantile(0.99)*1000)
 	}
 	ingestMean := stage(procs[1], "sluice_ingest_event_age_seconds")
+	writeMean := stage(procs[1], "sluice_ingest_write_seconds")
+	handleMean := stage(procs[0], "sluice_changefeed_handle_seconds")
+	readMean := stage(procs[0], "sluice_changefeed_read_seconds")
 	feedMean := stage(procs[0], "sluice_changefeed_lag_seconds")
+	late := "n/a"
+	if mt, err := procs[0].Metrics(); err == nil {
+		late = fmt.Sprintf("%.0f of %.0f", mt["sluice_changefeed_late_changes_total"]-lateMark, mt["sluice_changefeed_changes_total"]-changesMark)
+	}
 	rateGot := float64(stats.Acked) / elapsed.Seconds()
 	p50, p99 := res.Percentile(0.50), res.Percentile(0.99)
 	verdict := "meets"
@@ -194,64 +225,12 @@ func benchE2E(args []string) error {
 		{"produce → visible in the api p99 ms (≤ 1000)", fmt.Sprintf("%.1f", ms(p99))},
 		{"produce → visible in the api max ms", fmt.Sprintf("%.1f", ms(lat[len(lat)-1]))},
 		{"event → stored by ingest, mean / p99 ms", ingestMean},
+		{"  of which the write to cassandra, mean / p99 ms", writeMean},
 		{"ingested → in redis by changefeed, mean / p99 ms", feedMean},
+		{"  feed read, mean / p99 ms", readMean},
+		{"  redis write per change batch, mean / p99 ms", handleMean},
+		{"changes found behind the feed tail", late},
 	}, [][2]any{
 		{"events_per_s", round(rateGot)}, {"p50_ms", ms(p50)}, {"p99_ms", ms(p99)},
 	})
-}
-
-// histogramQuantile estimates a quantile of a Prometheus histogram scraped
-// from url, interpolating linearly inside the bucket, as PromQL does.
-func histogramQuantile(url, name string, q float64) (float64, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	type bucket struct{ le, n float64 }
-	var bs []bucket
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	prefix := name + `_bucket{le="`
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		rest := line[len(prefix):]
-		end := strings.Index(rest, `"}`)
-		if end < 0 {
-			continue
-		}
-		le, err := strconv.ParseFloat(rest[:end], 64)
-		if err != nil {
-			le = math.Inf(1)
-		}
-		n, err := strconv.ParseFloat(strings.TrimSpace(rest[end+2:]), 64)
-		if err != nil {
-			continue
-		}
-		bs = append(bs, bucket{le, n})
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	if len(bs) == 0 || bs[len(bs)-1].n == 0 {
-		return 0, fmt.Errorf("no samples of %s", name)
-	}
-	rank := q * bs[len(bs)-1].n
-	lower, below := 0.0, 0.0
-	for _, b := range bs {
-		if b.n >= rank {
-			if math.IsInf(b.le, 1) {
-				return lower, nil
-			}
-			if b.n == below {
-				return b.le, nil
-			}
-			return lower + (b.le-lower)*(rank-below)/(b.n-below), nil
-		}
-		lower, below = b.le, b.n
-	}
-	return lower, nil
 }

@@ -63,6 +63,7 @@ func run() error {
 	defer rdb.Close()
 	cache := rediscache.New(rdb, cfg.Cache)
 
+	metrics := changefeed.NewMetrics(reg)
 	var feed changefeed.Feed
 	switch cfg.Source {
 	case changefeed.SourceCosmos:
@@ -70,11 +71,12 @@ func run() error {
 			Keyspace: cfg.Cassandra.Keyspace, Table: cfg.CosmosTable, PageSize: cfg.PageSize, Start: cfg.Start})
 	default:
 		feed = changefeed.NewOutboxFeed(session, changefeed.OutboxOptions{
-			Keyspace: cfg.Cassandra.Keyspace, PageSize: cfg.PageSize, Grace: cfg.Grace, Start: cfg.Start})
+			Keyspace: cfg.Cassandra.Keyspace, PageSize: cfg.PageSize, Grace: cfg.Grace, Start: cfg.Start,
+			OnLate: func(via string, n int) { metrics.Late.WithLabelValues(via).Add(float64(n)) }})
 	}
 	opts := cfg.Runner
 	opts.Classify = cqlsession.Classify
-	opts.Metrics = changefeed.NewMetrics(reg)
+	opts.Metrics = metrics
 	handler := func(ctx context.Context, changes []changefeed.Change) error {
 		events := make([]eventstore.Stored, len(changes))
 		for i, c := range changes {

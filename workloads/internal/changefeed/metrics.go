@@ -16,6 +16,12 @@ type Metrics struct {
 	Lag prometheus.Histogram
 	// HandleSeconds is the handler's time per batch.
 	HandleSeconds prometheus.Histogram
+	// ReadSeconds is the feed's time per read (one Next), empty or not.
+	ReadSeconds prometheus.Histogram
+	// Late counts changes a feed found behind its tail, by the read that
+	// found them (the outbox's recheck and settle sweep): many of them
+	// mean writes land well after their stamp.
+	Late *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics on reg.
@@ -33,7 +39,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
 		HandleSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sluice_changefeed_handle_seconds", Help: "Handler time per batch.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		ReadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sluice_changefeed_read_seconds", Help: "Time per feed read, empty or not.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_changefeed_late_changes_total", Help: "Changes found behind the feed's tail, by the read that found them."}, []string{"via"}),
 	}
-	reg.MustRegister(m.Changes, m.Batches, m.EmptyPolls, m.Commits, m.ReadRetries, m.HandleRetries, m.LeasesOwned, m.LeasesLost, m.Lag, m.HandleSeconds)
+	reg.MustRegister(m.Changes, m.Batches, m.EmptyPolls, m.Commits, m.ReadRetries, m.HandleRetries, m.LeasesOwned, m.LeasesLost, m.Lag, m.HandleSeconds, m.ReadSeconds, m.Late)
 	return m
 }

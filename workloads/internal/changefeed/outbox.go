@@ -38,6 +38,10 @@ type OutboxOptions struct {
 	// MaxBuckets bounds the buckets one Next walks through, so a feed
 	// far behind returns (empty) batches instead of blocking (default 60).
 	MaxBuckets int
+	// OnLate, when set, is told how many rows were found behind the tail
+	// and by which read ("recheck" or "sweep"): rows that landed after
+	// the tail had passed their timeuuid and so reached the handler late.
+	OnLate func(via string, rows int)
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// Logger receives warnings about unreadable rows.
@@ -71,6 +75,9 @@ func (o *OutboxOptions) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.OnLate == nil {
+		o.OnLate = func(string, int) {}
 	}
 }
 
@@ -251,6 +258,7 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 		if err != nil {
 			return nil, err
 		}
+		o.OnLate("sweep", len(full))
 		s.pos.Settled = c
 		for _, r := range full {
 			if ch, ok := s.decode(r); ok {
@@ -311,6 +319,7 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 	if err != nil {
 		return nil, err
 	}
+	o.OnLate("recheck", len(full))
 	var out []Change
 	for _, r := range full {
 		s.seen[r.tid] = struct{}{}

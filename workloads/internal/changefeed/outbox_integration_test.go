@@ -151,8 +151,11 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	const grace = 3 * time.Second
+	var lateMu sync.Mutex
+	late := map[string]int{}
 	feed := changefeed.NewOutboxFeed(s, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
-		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: time.Second})
+		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: time.Second,
+		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
 	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +197,11 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	}
 	if _, ok := seenAt[very]; !ok {
 		t.Fatal("the very late row was never delivered")
+	}
+	lateMu.Lock()
+	defer lateMu.Unlock()
+	if late["recheck"] != 1 || late["sweep"] != 1 {
+		t.Fatalf("late rows reported %v, want one found by the recheck and one by the sweep", late)
 	}
 }
 

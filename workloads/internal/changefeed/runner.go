@@ -228,7 +228,9 @@ func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Lo
 			}
 			return nil
 		}
+		readStart := time.Now()
 		b, err := src.Next(lctx)
+		m.ReadSeconds.Observe(time.Since(readStart).Seconds())
 		if err != nil {
 			if lctx.Err() != nil {
 				continue

@@ -29,8 +29,8 @@ type Option func(*Store)
 
 // WithOutbox makes every upsert also append the event to the outbox table
 // (contract.TableEventsOutbox when table is empty), the local change feed
-// of plain Apache Cassandra. The outbox row is written last, after every
-// event table, and its timeuuid is taken when that write starts, so a row
+// of plain Apache Cassandra. The outbox row goes in the same batch as the
+// event's rows, and its timeuuid is taken when that write starts, so a row
 // becomes visible at most one write timeout after the time it carries.
 func WithOutbox(table string) Option {
 	return func(s *Store) {
@@ -122,6 +122,11 @@ type Statement struct {
 // Statements returns the idempotent INSERTs that store one event, one per
 // table it belongs to. Upsert runs them; benchmarks run them bare.
 func (s *Store) Statements(ev contract.Event, ingestedAt time.Time) ([]Statement, error) {
+	return s.statements(ev, ingestedAt, ingestedAt)
+}
+
+// statements is Statements with the outbox row stamped at stamp.
+func (s *Store) statements(ev contract.Event, ingestedAt, stamp time.Time) ([]Statement, error) {
 	id, err := gocql.ParseUUID(ev.ID)
 	if err != nil {
 		return nil, fmt.Errorf("event id %q: %w", ev.ID, err)
@@ -137,7 +142,7 @@ func (s *Store) Statements(ev contract.Event, ingestedAt time.Time) ([]Statement
 		out[i] = Statement{CQL: ins.cql, Args: args}
 	}
 	if s.outbox != "" {
-		st, err := s.outboxStatement(ev, id, ingestedAt, ingestedAt)
+		st, err := s.outboxStatement(ev, id, ingestedAt, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -165,26 +170,45 @@ func (s *Store) outboxStatement(ev contract.Event, id gocql.UUID, ingestedAt, st
 // Upsert writes one event to all its tables. It is safe to repeat: every
 // statement is an idempotent INSERT of the same values. ingestedAt is stored
 // alongside for latency measurement and auditing; a repeat overwrites it.
+//
+// All of an event's rows, the outbox row included, go in one UNLOGGED batch
+// (see ExecBatch): one round trip instead of one per table, which is what
+// Cassandra spends most of its time on at these row sizes. The batch is not
+// atomic, so a change-feed reader may see the outbox row a moment before
+// the event tables hold the event; it reads the event from the outbox row,
+// and a failed batch is retried whole until every row is there.
 func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.Time) error {
-	stmts, err := s.Statements(ev, ingestedAt)
+	// The outbox row is stamped now, not at ingestedAt: a retry may come
+	// long after, and the change feed relies on a row landing soon after
+	// the time it carries.
+	stmts, err := s.statements(ev, ingestedAt, time.Now())
 	if err != nil {
 		return fmt.Errorf("upsert event: %w", err)
 	}
-	for i, st := range stmts {
-		if s.outbox != "" && i == len(stmts)-1 {
-			// Stamp the outbox row now, not at ingestedAt: the event
-			// tables' writes may have taken a while, and the change feed
-			// relies on a row landing soon after the time it carries.
-			id, _ := gocql.ParseUUID(ev.ID) // parsed by Statements already
-			if st, err = s.outboxStatement(ev, id, ingestedAt, time.Now()); err != nil {
-				return fmt.Errorf("upsert event: %w", err)
-			}
-		}
-		if err := s.sessions.Session().Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
-			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
-		}
+	if err := ExecBatch(ctx, s.sessions.Session(), stmts); err != nil {
+		return fmt.Errorf("upsert event %s: %w", ev.ID, err)
 	}
 	return nil
+}
+
+// ExecBatch runs idempotent statements as one UNLOGGED batch (a single
+// statement runs on its own). Unlogged batches are the only kind Cosmos DB
+// accepts; they are not atomic, which idempotent INSERTs do not need: a
+// failed batch is retried whole. An event's rows span at most five
+// partitions, under Cassandra's warning threshold for unlogged batches
+// (unlogged_batch_across_partitions_warn_threshold, 10).
+func ExecBatch(ctx context.Context, session *gocql.Session, stmts []Statement) error {
+	switch len(stmts) {
+	case 0:
+		return nil
+	case 1:
+		return session.Query(stmts[0].CQL, stmts[0].Args...).WithContext(ctx).Idempotent(true).Exec()
+	}
+	b := session.NewBatch(gocql.UnloggedBatch).WithContext(ctx)
+	for _, st := range stmts {
+		b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: st.CQL, Args: st.Args, Idempotent: true})
+	}
+	return session.ExecuteBatch(b)
 }
 
 func columnValue(col string, ev contract.Event, id gocql.UUID, ingestedAt time.Time) any {
