@@ -197,11 +197,11 @@ func Shard(id string) int {
 	return int(h.Sum32() % HourShards)
 }
 
-// CreateKeyspaceCQL is the statement that creates the keyspace on a plain
-// Apache Cassandra cluster with the given replication factor. On Cosmos DB the
-// keyspace is an ARM resource instead.
-func CreateKeyspaceCQL(replicationFactor int) string {
-	return fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}", Keyspace, replicationFactor)
+// CreateKeyspaceCQL is the statement that creates a keyspace (normally
+// Keyspace) on a plain Apache Cassandra cluster with the given replication
+// factor. On Cosmos DB the keyspace is an ARM resource instead.
+func CreateKeyspaceCQL(keyspace string, replicationFactor int) string {
+	return fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}", keyspace, replicationFactor)
 }
 
 // CreateCQL is the idempotent CREATE TABLE statement of the table.

@@ -234,7 +234,7 @@ func seedCached(ctx context.Context, envMap map[string]string, redisAddr string,
 	if err != nil {
 		return nil, nil, err
 	}
-	err = eventstore.Migrate(ctx, bs, 1)
+	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
 	bs.Close()
 	if err != nil {
 		return nil, nil, err

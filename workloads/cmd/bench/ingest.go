@@ -56,7 +56,7 @@ func benchIngest(args []string) error {
 	if err != nil {
 		return err
 	}
-	err = eventstore.Migrate(ctx, bs, 1)
+	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
 	bs.Close()
 	if err != nil {
 		return err

@@ -53,6 +53,9 @@ type local struct {
 }
 
 // startLocal brings the engines up (idempotently) and describes them.
+// BenchKeyspace holds every benchmark's Cassandra tables.
+const BenchKeyspace = "sluice_bench"
+
 func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, error) {
 	m, err := devservices.New("")
 	if err != nil {
@@ -66,10 +69,14 @@ func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, err
 		return nil, err
 	}
 	ep := devservices.LocalEndpoints()
-	env := map[string]string{"CASSANDRA_CONSISTENCY": "ONE"}
+	env := map[string]string{}
 	for _, kv := range ep.Env() {
 		env[kv[0]] = kv[1]
 	}
+	env["CASSANDRA_CONSISTENCY"] = "ONE"
+	// Benchmarks write millions of rows; their own keyspace keeps them
+	// out of the demo's tables and its change feed's outbox.
+	env["CASSANDRA_KEYSPACE"] = BenchKeyspace
 	return &local{m: m, home: home, ep: ep, env: env}, nil
 }
 

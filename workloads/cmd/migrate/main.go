@@ -124,16 +124,17 @@ func migrateKafka(kc kafkaclient.Config, partitions int32) error {
 
 func migrateCassandra(ctx context.Context, cc cqlsession.Config, rf int) error {
 	// The keyspace may not exist yet: connect without it.
+	keyspace := cc.Keyspace
 	cc.Keyspace = ""
 	session, err := cc.Open()
 	if err != nil {
 		return err
 	}
 	defer session.Close()
-	if err := eventstore.Migrate(ctx, session, rf); err != nil {
+	if err := eventstore.Migrate(ctx, session, keyspace, rf); err != nil {
 		return err
 	}
-	slog.Info("cassandra: schema ready")
+	slog.Info("cassandra: schema ready", "keyspace", keyspace)
 	return nil
 }
 

@@ -80,15 +80,31 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 		"CASSANDRA_TLS":      "false",
 		"CASSANDRA_PORT":     "99999",
 		"CASSANDRA_USERNAME": "u",
+		"CASSANDRA_KEYSPACE": "sluice; DROP KEYSPACE x",
 	}))
 	FromEnv(r)
 	err := r.Err()
 	if !errors.Is(err, envconfig.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"CASSANDRA_HOSTS", "CASSANDRA_TLS=false", "CASSANDRA_PORT", "CASSANDRA_USERNAME is set without"} {
+	for _, want := range []string{"CASSANDRA_HOSTS", "CASSANDRA_TLS=false", "CASSANDRA_PORT", "CASSANDRA_USERNAME is set without", "CASSANDRA_KEYSPACE"} {
 		if !contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestFromEnvKeyspaceNames(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"sluice": true, "sluice_bench": true, "K2": true, strings.Repeat("k", 48): true,
+		"2k": false, "_k": false, "a-b": false, "a.b": false, `"q"`: false, strings.Repeat("k", 49): false,
+	} {
+		r := envconfig.NewFrom(envconfig.FromMap(map[string]string{"CASSANDRA_HOSTS": "127.0.0.1", "CASSANDRA_KEYSPACE": name}))
+		c := FromEnv(r)
+		if err := r.Err(); (err == nil) != ok {
+			t.Errorf("CASSANDRA_KEYSPACE=%q: err = %v, want accepted %v", name, err, ok)
+		} else if ok && c.Keyspace != name {
+			t.Errorf("CASSANDRA_KEYSPACE=%q read as %q", name, c.Keyspace)
 		}
 	}
 }

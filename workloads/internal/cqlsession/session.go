@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +61,9 @@ func FromEnv(r *envconfig.Reader) Config {
 	c.PasswordFile = r.String("CASSANDRA_PASSWORD_FILE", "")
 	c.TLS = r.Bool("CASSANDRA_TLS", c.Cosmos)
 	c.Keyspace = r.String("CASSANDRA_KEYSPACE", "sluice")
+	if !keyspaceName.MatchString(c.Keyspace) {
+		r.Problem("CASSANDRA_KEYSPACE=%q must be 1-48 letters, digits or underscores, starting with a letter", c.Keyspace)
+	}
 	cons := r.OneOf("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM", "ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
 	c.Consistency = gocql.ParseConsistency(cons)
 	c.Timeout = r.Duration("CASSANDRA_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
@@ -130,6 +134,10 @@ type Authenticator struct {
 }
 
 var _ gocql.Authenticator = (*Authenticator)(nil)
+
+// keyspaceName is what an unquoted CQL keyspace name may be; the name is
+// written into statements, so nothing else is let through.
+var keyspaceName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,47}$`)
 
 // Challenge implements gocql.Authenticator.
 func (a *Authenticator) Challenge(req []byte) ([]byte, gocql.Authenticator, error) {

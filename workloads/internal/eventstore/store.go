@@ -281,12 +281,12 @@ func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
 // Migrate creates the keyspace (plain Apache Cassandra only; on Cosmos DB
 // the infrastructure owns it) and every table, the outbox included,
 // idempotently.
-func Migrate(ctx context.Context, session *gocql.Session, replicationFactor int) error {
-	if err := session.Query(contract.CreateKeyspaceCQL(replicationFactor)).WithContext(ctx).Exec(); err != nil {
-		return fmt.Errorf("create keyspace: %w", err)
+func Migrate(ctx context.Context, session *gocql.Session, keyspace string, replicationFactor int) error {
+	if err := session.Query(contract.CreateKeyspaceCQL(keyspace, replicationFactor)).WithContext(ctx).Exec(); err != nil {
+		return fmt.Errorf("create keyspace %s: %w", keyspace, err)
 	}
 	for _, t := range append(contract.Tables(), contract.OutboxTables()...) {
-		if err := session.Query(t.CreateCQL(contract.Keyspace)).WithContext(ctx).Exec(); err != nil {
+		if err := session.Query(t.CreateCQL(keyspace)).WithContext(ctx).Exec(); err != nil {
 			return fmt.Errorf("create table %s: %w", t.Name, err)
 		}
 	}

@@ -126,7 +126,7 @@ func Cassandra(t testing.TB, ep devservices.Endpoints) (*gocql.Session, cqlsessi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eventstore.Migrate(ctx, s, 1); err != nil {
+	if err := eventstore.Migrate(ctx, s, cc.Keyspace, 1); err != nil {
 		s.Close()
 		t.Fatal(err)
 	}
