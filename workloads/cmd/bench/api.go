@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +41,8 @@ func benchAPI(args []string) error {
 	bin := fs.String("bin", ".sluice/bin", "folder holding the api binary")
 	d := fs.Duration("duration", 6*time.Second, "length of each measured phase")
 	rounds := fs.Int("rounds", 2, "full-speed rounds per server; the best counts")
-	conns := fs.Int("connections", 32, "keep-alive connections of the load generator")
+	connList := fs.String("connections", "64,128,256", "keep-alive connections of the load generator at full speed, one or more levels (comma-separated): each server's maximum rate is its best over them")
+	pacedConns := fs.Int("paced-connections", 32, "keep-alive connections of the load generator at half rate")
 	nIDs := fs.Int("ids", 100, "distinct cached events requested in turn")
 	serve := fs.Bool("serve-baseline", false, "internal: serve the baseline on HTTP_ADDR with the documents in -docs")
 	docsFile := fs.String("docs", "", "internal: the baseline's documents (JSON object id → document)")
@@ -48,6 +51,10 @@ func benchAPI(args []string) error {
 	}
 	if *serve {
 		return serveBaseline(os.Getenv("HTTP_ADDR"), *docsFile)
+	}
+	levels, err := parseLevels(*connList)
+	if err != nil {
+		return fmt.Errorf("-connections: %w", err)
 	}
 	ctx := context.Background()
 	lc, err := startLocal(ctx, devservices.Cassandra, devservices.Redis)
@@ -110,57 +117,65 @@ func benchAPI(args []string) error {
 	apiReq, baseReq := requests(true), requests(false)
 	var baseline, full loadResult
 
-	fmt.Printf("warming up: %d connections, %d cached events\n", *conns, len(ids))
+	top := levels[len(levels)-1]
+	fmt.Printf("warming up: %d connections, %d cached events\n", top, len(ids))
 	for _, p := range []struct {
 		addr string
 		req  requestFor
 	}{{api.Addr, apiReq}, {base.Addr, baseReq}} {
-		if _, err := closedLoop(ctx, p.addr, *conns, 2*time.Second, p.req); err != nil {
+		if _, err := closedLoop(ctx, p.addr, top, 2*time.Second, p.req); err != nil {
 			return err
 		}
 	}
-	// Rounds alternate the two servers; each keeps its best round, so a
-	// burst of unrelated work on the machine does not decide the ratio.
+	// A server's maximum rate depends on how many requests are in flight:
+	// the api, waiting on Redis for each, needs more of them to fill the
+	// machine than the bare handler does. So each server is driven at every
+	// level and keeps its best. Rounds alternate the two servers at each
+	// level, so a burst of unrelated work on the machine does not decide
+	// the ratio.
 	var baseCPU, apiCPU float64
+	var baseConns, apiConns int
 	for round := 1; round <= *rounds; round++ {
-		fmt.Printf("round %d/%d: baseline (bare net/http handler), then api, %s each at full speed\n", round, *rounds, *d)
-		var b, a loadResult
-		cpu, err := cpuDuring(base, func() error {
-			var err error
-			b, err = closedLoop(ctx, base.Addr, *conns, *d, baseReq)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if baseline.requests == 0 || b.rps() > baseline.rps() {
-			baseline, baseCPU = b, cpu
-		}
-		cpu, err = cpuDuring(api, func() error {
-			var err error
-			a, err = closedLoop(ctx, api.Addr, *conns, *d, apiReq)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if full.requests == 0 || a.rps() > full.rps() {
-			full, apiCPU = a, cpu
-		}
-		if b.errors+b.non200+a.errors+a.non200 > 0 {
-			return fmt.Errorf("round %d: %d connection errors, %d non-200 answers (logs in %s)", round, b.errors+a.errors, b.non200+a.non200, filepath.Join(home, "logs"))
+		for _, conns := range levels {
+			fmt.Printf("round %d/%d, %d connections: baseline (bare net/http handler), then api, %s each at full speed\n", round, *rounds, conns, *d)
+			var b, a loadResult
+			cpu, err := cpuDuring(base, func() error {
+				var err error
+				b, err = closedLoop(ctx, base.Addr, conns, *d, baseReq)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if baseline.requests == 0 || b.rps() > baseline.rps() {
+				baseline, baseCPU, baseConns = b, cpu, conns
+			}
+			cpu, err = cpuDuring(api, func() error {
+				var err error
+				a, err = closedLoop(ctx, api.Addr, conns, *d, apiReq)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if full.requests == 0 || a.rps() > full.rps() {
+				full, apiCPU, apiConns = a, cpu, conns
+			}
+			if b.errors+b.non200+a.errors+a.non200 > 0 {
+				return fmt.Errorf("round %d, %d connections: %d connection errors, %d non-200 answers (logs in %s)", round, conns, b.errors+a.errors, b.non200+a.non200, filepath.Join(home, "logs"))
+			}
 		}
 	}
 	half := full.rps() / 2
 	fmt.Printf("api: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", half, 2**d)
-	paced, err := openLoop(ctx, api.Addr, *conns, half, 2**d, apiReq)
+	paced, err := openLoop(ctx, api.Addr, *pacedConns, half, 2**d, apiReq)
 	if err != nil {
 		return err
 	}
 	// The same paced load on the bare handler shows how much of the tail
 	// belongs to the machine rather than to the api.
 	fmt.Printf("baseline: the same %.0f requests/s for %s\n", half, 2**d)
-	basePaced, err := openLoop(ctx, base.Addr, *conns, half, 2**d, baseReq)
+	basePaced, err := openLoop(ctx, base.Addr, *pacedConns, half, 2**d, baseReq)
 	if err != nil {
 		return err
 	}
@@ -187,15 +202,18 @@ func benchAPI(args []string) error {
 	fmt.Fprintf(os.Stderr, "target ratio ≥ 0.60 and p99 ≤ 5 ms at half rate: %s\n", verdict)
 	return report("api", []row{
 		{"cached events requested in turn", fmt.Sprint(len(ids))},
-		{"load generator connections", fmt.Sprint(*conns)},
-		{"full-speed rounds per server (best counts)", fmt.Sprint(*rounds)},
-		{"baseline: bare net/http (requests/s)", fmt.Sprintf("%.0f", baseline.rps())},
-		{"api: cache-hit GET /v1/events/{id} (req/s)", fmt.Sprintf("%.0f", full.rps())},
+		{"load generator connections (levels)", *connList},
+		{"full-speed rounds per server and level", fmt.Sprint(*rounds)},
+		{"baseline: bare net/http, best (requests/s)", fmt.Sprintf("%.0f", baseline.rps())},
+		{"  at connections", fmt.Sprint(baseConns)},
+		{"api: cache-hit GET /v1/events/{id}, best (req/s)", fmt.Sprintf("%.0f", full.rps())},
+		{"  at connections", fmt.Sprint(apiConns)},
 		{"ratio (target ≥ 0.60)", fmt.Sprintf("%.2f", ratio)},
 		{"server CPU µs per request: baseline", fmt.Sprintf("%.1f", baseCPU/float64(baseline.requests)*1e6)},
 		{"server CPU µs per request: api (without redis)", fmt.Sprintf("%.1f", apiCPU/float64(full.requests)*1e6)},
 		{"api answers that were cache hits", fmt.Sprintf("%.2f%%", hitShare*100)},
 		{"api at half rate: requests/s", fmt.Sprintf("%.0f", paced.rps())},
+		{"  connections", fmt.Sprint(*pacedConns)},
 		{"api at half rate: p50 ms", fmt.Sprintf("%.2f", ms(p50))},
 		{"api at half rate: p99 ms (target ≤ 5)", fmt.Sprintf("%.2f", ms(p99))},
 		{"baseline at that rate: p50 / p99 ms", fmt.Sprintf("%.2f / %.2f", ms(percentile(basePaced.latencies, 0.50)), ms(percentile(basePaced.latencies, 0.99)))},
@@ -310,4 +328,19 @@ func serveBaseline(addr, docsPath string) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	return srv.Serve(ln)
+}
+
+// parseLevels reads a comma-separated list of connection counts, returned
+// in increasing order.
+func parseLevels(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 4096 {
+			return nil, fmt.Errorf("%q is not a connection count between 1 and 4096", f)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
