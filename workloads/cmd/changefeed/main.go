@@ -51,11 +51,14 @@ func run() error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	session, err := cfg.Cassandra.Open()
+	// The session follows the mounted Cosmos DB key: a rotated key opens a
+	// new session without a restart (see cqlsession.Rotating).
+	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Registerer: reg})
 	if err != nil {
 		return err
 	}
-	defer session.Close()
+	defer sessions.Close()
+	go sessions.Run(ctx)
 	rdb, err := cfg.Redis.Open(ctx)
 	if err != nil {
 		return err
@@ -67,10 +70,10 @@ func run() error {
 	var feed changefeed.Feed
 	switch cfg.Source {
 	case changefeed.SourceCosmos:
-		feed = changefeed.NewCosmosFeed(changefeed.CQLPager{Session: session}, changefeed.CosmosOptions{
+		feed = changefeed.NewCosmosFeed(changefeed.CQLPager{Sessions: sessions}, changefeed.CosmosOptions{
 			Keyspace: cfg.Cassandra.Keyspace, Table: cfg.CosmosTable, PageSize: cfg.PageSize, Start: cfg.Start})
 	default:
-		feed = changefeed.NewOutboxFeed(session, changefeed.OutboxOptions{
+		feed = changefeed.NewOutboxFeed(sessions, changefeed.OutboxOptions{
 			Keyspace: cfg.Cassandra.Keyspace, PageSize: cfg.PageSize, Grace: cfg.Grace, Start: cfg.Start,
 			OnLate: func(via string, n int) { metrics.Late.WithLabelValues(via).Add(float64(n)) }})
 	}
@@ -84,10 +87,10 @@ func run() error {
 		}
 		return cache.Write(ctx, events)
 	}
-	runner := changefeed.NewRunner(feed, changefeed.NewLeases(session, cfg.Cassandra.Keyspace), handler, opts)
+	runner := changefeed.NewRunner(feed, changefeed.NewLeases(sessions, cfg.Cassandra.Keyspace), handler, opts)
 
 	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(ctx context.Context) error {
-		if session.Closed() {
+		if sessions.Closed() {
 			return errors.New("cassandra session closed")
 		}
 		if err := cache.Ping(ctx); err != nil {

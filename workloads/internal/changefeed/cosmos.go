@@ -60,12 +60,12 @@ type Pager interface {
 
 // CQLPager pages with gocql, one page per call (manual paging).
 type CQLPager struct {
-	Session *gocql.Session
+	Sessions Sessions
 }
 
 // Page implements Pager.
 func (p CQLPager) Page(ctx context.Context, cql string, state []byte, size int) (Page, error) {
-	iter := p.Session.Query(cql).WithContext(ctx).Idempotent(true).PageSize(size).PageState(state).Iter()
+	iter := p.Sessions.Session().Query(cql).WithContext(ctx).Idempotent(true).PageSize(size).PageState(state).Iter()
 	var out Page
 	for {
 		var ev contract.Event

@@ -46,15 +46,15 @@ type Lease interface {
 // Leases keeps leases and checkpoints in contract.TableChangefeedLeases
 // with lightweight transactions.
 type Leases struct {
-	session  *gocql.Session
+	sessions Sessions
 	keyspace string
 	table    string
 	now      func() time.Time
 }
 
 // NewLeases returns the lease manager on keyspace's lease table.
-func NewLeases(session *gocql.Session, keyspace string) *Leases {
-	return &Leases{session: session, keyspace: keyspace, table: contract.TableChangefeedLeases, now: time.Now}
+func NewLeases(sessions Sessions, keyspace string) *Leases {
+	return &Leases{sessions: sessions, keyspace: keyspace, table: contract.TableChangefeedLeases, now: time.Now}
 }
 
 // leaseRow is the stored state of a lease.
@@ -67,7 +67,7 @@ type leaseRow struct {
 
 func (l *Leases) read(ctx context.Context, feed, feedRange string) (leaseRow, bool, error) {
 	var r leaseRow
-	err := l.session.Query(fmt.Sprintf("SELECT owner, epoch, lease_until, checkpoint FROM %s.%s WHERE feed = ? AND feed_range = ?", l.keyspace, l.table),
+	err := l.sessions.Session().Query(fmt.Sprintf("SELECT owner, epoch, lease_until, checkpoint FROM %s.%s WHERE feed = ? AND feed_range = ?", l.keyspace, l.table),
 		feed, feedRange).WithContext(ctx).Idempotent(true).Scan(&r.owner, &r.epoch, &r.until, &r.checkpoint)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return leaseRow{}, false, nil
@@ -80,7 +80,7 @@ func (l *Leases) read(ctx context.Context, feed, feedRange string) (leaseRow, bo
 
 // cas runs a conditional statement and reports whether it applied.
 func (l *Leases) cas(ctx context.Context, cql string, args ...any) (bool, error) {
-	applied, err := l.session.Query(cql, args...).WithContext(ctx).SerialConsistency(gocql.LocalSerial).MapScanCAS(map[string]any{})
+	applied, err := l.sessions.Session().Query(cql, args...).WithContext(ctx).SerialConsistency(gocql.LocalSerial).MapScanCAS(map[string]any{})
 	if err != nil {
 		return false, err
 	}

@@ -84,14 +84,14 @@ func (o *OutboxOptions) defaults() {
 // OutboxFeed is the change feed of plain Apache Cassandra: the events
 // outbox, one feed range per shard.
 type OutboxFeed struct {
-	session *gocql.Session
-	opts    OutboxOptions
+	sessions Sessions
+	opts     OutboxOptions
 }
 
 // NewOutboxFeed returns the outbox feed over session.
-func NewOutboxFeed(session *gocql.Session, opts OutboxOptions) *OutboxFeed {
+func NewOutboxFeed(sessions Sessions, opts OutboxOptions) *OutboxFeed {
 	opts.defaults()
-	return &OutboxFeed{session: session, opts: opts}
+	return &OutboxFeed{sessions: sessions, opts: opts}
 }
 
 // Kind implements Feed.
@@ -387,7 +387,7 @@ func (s *outboxSource) query(ctx context.Context, c cursor, b bound, limit int, 
 	}
 	q.WriteString(" LIMIT ?")
 	args = append(args, limit)
-	iter := s.feed.session.Query(q.String(), args...).WithContext(ctx).Idempotent(true).PageSize(limit).Iter()
+	iter := s.feed.sessions.Session().Query(q.String(), args...).WithContext(ctx).Idempotent(true).PageSize(limit).Iter()
 	var rows []outboxRow
 	var r outboxRow
 	dest := []any{&r.tid, &r.payload, &r.ingestedAt}
@@ -422,7 +422,7 @@ func (s *outboxSource) fetch(ctx context.Context, tids []gocql.UUID) ([]outboxRo
 	cql := fmt.Sprintf("SELECT tid, payload, ingested_at FROM %s.%s WHERE bucket = ? AND shard = ? AND tid IN ?", o.Keyspace, o.Table)
 	var rows []outboxRow
 	for _, b := range buckets {
-		iter := s.feed.session.Query(cql, b, s.shard, byBucket[b]).WithContext(ctx).Idempotent(true).Iter()
+		iter := s.feed.sessions.Session().Query(cql, b, s.shard, byBucket[b]).WithContext(ctx).Idempotent(true).Iter()
 		var r outboxRow
 		for iter.Scan(&r.tid, &r.payload, &r.ingestedAt) {
 			rows = append(rows, r)

@@ -47,12 +47,12 @@ func buildWorkloads(t *testing.T) string {
 		dir = parent
 	}
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./workloads/cmd/ingest", "./workloads/cmd/api")
+	cmd := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./workloads/cmd/ingest", "./workloads/cmd/api", "./workloads/cmd/changefeed")
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("build ingest and api: %v\n%s", err, out.String())
+		t.Fatalf("build the workloads: %v\n%s", err, out.String())
 	}
 	return bin
 }
@@ -89,10 +89,10 @@ func rolePorts(admin *gocql.Session, role string) (map[int]bool, error) {
 }
 
 // TestIntegrationKeyRotationWithoutRestart rotates the Cassandra password
-// under running ingest and api processes, the local rehearsal of rotating
+// under running ingest, api and changefeed processes, the local rehearsal of rotating
 // the Cosmos DB key (infra/scripts/rotate-cosmos-key.sh): the role's
 // password changes in Cassandra (the key is regenerated), then the mounted
-// key file is replaced (Key Vault, synced by the CSI driver). Both processes
+// key file is replaced (Key Vault, synced by the CSI driver). Every process
 // must keep working, open new sessions with the new key, close every
 // connection made with the old one, and never restart.
 func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
@@ -145,10 +145,14 @@ func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
 		})
 		return p
 	}
-	ingest := start("ingest", "INGEST_GROUP="+itest.Name("rotation-ingest"))
+	// The change feed starts a little in the past, so it cannot miss the
+	// first events however long its start takes.
+	feed := start("changefeed", "CHANGEFEED_NAME="+itest.Name("rotation-feed"),
+		"CHANGEFEED_START="+time.Now().Add(-time.Second).UTC().Format(time.RFC3339))
+	ingest := start("ingest", "INGEST_GROUP="+itest.Name("rotation-ingest"), "INGEST_OUTBOX=true")
 	api := start("api", "API_MODE=local")
-	procs := []*localrun.Proc{ingest, api}
-	pids := map[string]int{ingest.Name: ingest.Pid(), api.Name: api.Pid()}
+	procs := []*localrun.Proc{ingest, api, feed}
+	pids := map[string]int{ingest.Name: ingest.Pid(), api.Name: api.Pid(), feed.Name: feed.Pid()}
 
 	producer, err := sarama.NewSyncProducer(ep.KafkaBrokers, sc)
 	if err != nil {
@@ -318,6 +322,14 @@ func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
 	all := append([]string(nil), sent...)
 	mu.Unlock()
 	itest.Eventually(t, 2*time.Minute, func() error { return stored(all) })
+	// The change feed followed the outbox across the rotation: every event
+	// reached it (the outbox is shared, so others' changes may add to it).
+	itest.Eventually(t, time.Minute, func() error {
+		if n := metric(feed, "sluice_changefeed_changes_total"); n < float64(len(all)) {
+			return fmt.Errorf("the change feed processed %v changes, want at least the %d events produced", n, len(all))
+		}
+		return nil
+	})
 	for _, id := range []string{after[0], after[len(after)-1], before[1]} {
 		if err := readThroughAPI(id); err != nil {
 			t.Error(err)
@@ -337,5 +349,5 @@ func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
 	if dead := metric(ingest, "sluice_ingest_dlq_total"); dead != 0 {
 		t.Errorf("ingest dead-lettered %v events during the rotation", dead)
 	}
-	t.Logf("%d events stored across the rotation; ingest and api kept their pids", len(all))
+	t.Logf("%d events stored across the rotation; ingest, api and changefeed kept their pids", len(all))
 }
