@@ -115,7 +115,6 @@ func benchAPI(args []string) error {
 		return func(i int64) []byte { return reqs[i%int64(len(reqs))] }
 	}
 	apiReq, baseReq := requests(true), requests(false)
-	var baseline, full loadResult
 
 	top := levels[len(levels)-1]
 	fmt.Printf("warming up: %d connections, %d cached events\n", top, len(ids))
@@ -133,39 +132,43 @@ func benchAPI(args []string) error {
 	// level and keeps its best. Rounds alternate the two servers at each
 	// level, so a burst of unrelated work on the machine does not decide
 	// the ratio.
-	var baseCPU, apiCPU float64
-	var baseConns, apiConns int
+	// best is one server's best full-speed run so far.
+	type best struct {
+		res   loadResult
+		cpu   float64
+		conns int
+	}
+	var baseBest, apiBest best
+	run := func(proc *localrun.Proc, req requestFor, conns int, into *best) (loadResult, error) {
+		var res loadResult
+		cpu, err := cpuDuring(proc, func() error {
+			var err error
+			res, err = closedLoop(ctx, proc.Addr, conns, *d, req)
+			return err
+		})
+		if err == nil && (into.res.requests == 0 || res.rps() > into.res.rps()) {
+			*into = best{res, cpu, conns}
+		}
+		return res, err
+	}
 	for round := 1; round <= *rounds; round++ {
 		for _, conns := range levels {
 			fmt.Printf("round %d/%d, %d connections: baseline (bare net/http handler), then api, %s each at full speed\n", round, *rounds, conns, *d)
-			var b, a loadResult
-			cpu, err := cpuDuring(base, func() error {
-				var err error
-				b, err = closedLoop(ctx, base.Addr, conns, *d, baseReq)
-				return err
-			})
+			b, err := run(base, baseReq, conns, &baseBest)
 			if err != nil {
 				return err
 			}
-			if baseline.requests == 0 || b.rps() > baseline.rps() {
-				baseline, baseCPU, baseConns = b, cpu, conns
-			}
-			cpu, err = cpuDuring(api, func() error {
-				var err error
-				a, err = closedLoop(ctx, api.Addr, conns, *d, apiReq)
-				return err
-			})
+			a, err := run(api, apiReq, conns, &apiBest)
 			if err != nil {
 				return err
-			}
-			if full.requests == 0 || a.rps() > full.rps() {
-				full, apiCPU, apiConns = a, cpu, conns
 			}
 			if b.errors+b.non200+a.errors+a.non200 > 0 {
 				return fmt.Errorf("round %d, %d connections: %d connection errors, %d non-200 answers (logs in %s)", round, conns, b.errors+a.errors, b.non200+a.non200, filepath.Join(home, "logs"))
 			}
 		}
 	}
+	baseline, full := baseBest.res, apiBest.res
+	baseCPU, apiCPU, baseConns, apiConns := baseBest.cpu, apiBest.cpu, baseBest.conns, apiBest.conns
 	half := full.rps() / 2
 	fmt.Printf("api: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", half, 2**d)
 	paced, err := openLoop(ctx, api.Addr, *pacedConns, half, 2**d, apiReq)
