@@ -132,8 +132,8 @@ func (c Config) Sarama(tokens azcore.TokenCredential) (*sarama.Config, error) {
 	// well under it.
 	sc.Consumer.Offsets.AutoCommit.Interval = commitInterval
 	sc.Consumer.Return.Errors = true
-	// The same for fetches: without a minimum the broker answers each
-	// fetch as soon as one record is there, a request per few records.
+	// Fetches likewise: without a minimum the broker answers each fetch
+	// as soon as one record is there, a request per few records.
 	sc.Consumer.Fetch.Min = FetchMinBytes
 	sc.Consumer.MaxWaitTime = FetchMaxWait
 
