@@ -368,3 +368,56 @@ func Value(m resource.PropertyMap, path string) resource.PropertyValue {
 	}
 	return v
 }
+
+// String is the string at a dotted path ("" when there is none).
+func String(m resource.PropertyMap, path string) string {
+	s, _ := Lookup(m, path).(string)
+	return s
+}
+
+// Strings is the array of strings at a dotted path, secrets unwrapped;
+// elements that are not strings are left out.
+func Strings(m resource.PropertyMap, path string) []string {
+	v := Value(m, path)
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		for e.IsSecret() {
+			e = e.SecretValue().Element
+		}
+		if e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+// OfType returns the registered resources of one type token, in URN order.
+func (m *Monitor) OfType(token string) []*Resource {
+	var out []*Resource
+	for _, r := range m.Resources() {
+		if r.Type == token {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Mismatches compares a resource's inputs at dotted paths with the values
+// wanted there and describes every difference, in path order.
+func Mismatches(r *Resource, want map[string]any) []string {
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var out []string
+	for _, p := range paths {
+		if got := Lookup(r.Inputs, p); got != want[p] {
+			out = append(out, fmt.Sprintf("%s %s: %s = %#v, want %#v", r.Type, r.Name, p, got, want[p]))
+		}
+	}
+	return out
+}

@@ -90,15 +90,7 @@ func runStack(t *testing.T, stack string, overrides map[string]string) *run {
 	return r
 }
 
-func (r *run) all(token string) []*mocks.Resource {
-	var out []*mocks.Resource
-	for _, res := range r.m.Resources() {
-		if res.Type == token {
-			out = append(out, res)
-		}
-	}
-	return out
-}
+func (r *run) all(token string) []*mocks.Resource { return r.m.OfType(token) }
 
 // one returns the single resource of a type, failing otherwise.
 func (r *run) one(token string) *mocks.Resource {
@@ -122,28 +114,11 @@ func (r *run) byURN(urn string) *mocks.Resource {
 // expect checks inputs of a resource by dotted path.
 func (r *run) expect(res *mocks.Resource, want map[string]any) {
 	r.t.Helper()
-	for path, w := range want {
-		if got := mocks.Lookup(res.Inputs, path); got != w {
-			r.t.Errorf("%s: %s %s: %s = %v, want %v", r.stack, res.Type, res.Name, path, got, w)
-		}
+	for _, m := range mocks.Mismatches(res, want) {
+		r.t.Errorf("%s: %s", r.stack, m)
 	}
 }
 
-func str(m resource.PropertyMap, path string) string {
-	s, _ := mocks.Lookup(m, path).(string)
-	return s
-}
+func str(m resource.PropertyMap, path string) string { return mocks.String(m, path) }
 
-func strs(m resource.PropertyMap, path string) []string {
-	v := mocks.Value(m, path)
-	if !v.IsArray() {
-		return nil
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		if e.IsString() {
-			out = append(out, e.StringValue())
-		}
-	}
-	return out
-}
+func strs(m resource.PropertyMap, path string) []string { return mocks.Strings(m, path) }

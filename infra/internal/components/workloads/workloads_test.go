@@ -83,15 +83,7 @@ func runStack(t *testing.T, stack, imagesFile string) *run {
 	return &run{t: t, stack: stack, m: m, cfg: load(t, stack)}
 }
 
-func (r *run) all(token string) []*mocks.Resource {
-	var out []*mocks.Resource
-	for _, res := range r.m.Resources() {
-		if res.Type == token {
-			out = append(out, res)
-		}
-	}
-	return out
-}
+func (r *run) all(token string) []*mocks.Resource { return r.m.OfType(token) }
 
 func (r *run) one(token string) *mocks.Resource {
 	r.t.Helper()
@@ -116,34 +108,14 @@ func (r *run) named(token, name string) *mocks.Resource {
 
 func (r *run) expect(res *mocks.Resource, want map[string]any) {
 	r.t.Helper()
-	for path, w := range want {
-		if got := mocks.Lookup(res.Inputs, path); got != w {
-			r.t.Errorf("%s: %s %s: %s = %#v, want %#v", r.stack, res.Type, res.Name, path, got, w)
-		}
+	for _, m := range mocks.Mismatches(res, want) {
+		r.t.Errorf("%s: %s", r.stack, m)
 	}
 }
 
-func str(res *mocks.Resource, path string) string {
-	s, _ := mocks.Lookup(res.Inputs, path).(string)
-	return s
-}
+func str(res *mocks.Resource, path string) string { return mocks.String(res.Inputs, path) }
 
-func strs(res *mocks.Resource, path string) []string {
-	v := mocks.Value(res.Inputs, path)
-	if !v.IsArray() {
-		return nil
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		for e.IsSecret() {
-			e = e.SecretValue().Element
-		}
-		if e.IsString() {
-			out = append(out, e.StringValue())
-		}
-	}
-	return out
-}
+func strs(res *mocks.Resource, path string) []string { return mocks.Strings(res.Inputs, path) }
 
 func length(res *mocks.Resource, path string) int {
 	v := mocks.Value(res.Inputs, path)

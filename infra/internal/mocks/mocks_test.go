@@ -1,0 +1,55 @@
+package mocks
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+func TestHelpersReadThroughSecrets(t *testing.T) {
+	inputs := resource.NewPropertyMapFromMap(map[string]any{
+		"spec": map[string]any{
+			"name":  "api",
+			"ports": []any{"80", 443, "8080"},
+			"flags": resource.MakeSecret(resource.NewArrayProperty([]resource.PropertyValue{
+				resource.NewStringProperty("a"), resource.MakeSecret(resource.NewStringProperty("b")),
+			})),
+		},
+	})
+	r := &Resource{Type: "t:index:Thing", Name: "thing", Inputs: inputs}
+	if got := String(inputs, "spec.name"); got != "api" {
+		t.Errorf("String = %q", got)
+	}
+	if got := String(inputs, "spec.missing"); got != "" {
+		t.Errorf("String of a missing path = %q", got)
+	}
+	if got := Strings(inputs, "spec.ports"); !slices.Equal(got, []string{"80", "8080"}) {
+		t.Errorf("Strings = %v, want the string elements only", got)
+	}
+	if got := Strings(inputs, "spec.flags"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("Strings through secrets = %v", got)
+	}
+	if m := Mismatches(r, map[string]any{"spec.name": "api", "spec.ports.1": float64(443)}); len(m) != 0 {
+		t.Errorf("mismatches of matching inputs: %v", m)
+	}
+	m := Mismatches(r, map[string]any{"spec.name": "web", "spec.missing": true})
+	if len(m) != 2 || !strings.Contains(m[0], `spec.missing = <nil>, want true`) || !strings.Contains(m[1], `spec.name = "api", want "web"`) {
+		t.Errorf("mismatches %q", m)
+	}
+}
+
+func TestOfType(t *testing.T) {
+	m := New("p", "s")
+	for _, r := range []*Resource{{URN: "b", Type: "x"}, {URN: "a", Type: "x"}, {URN: "c", Type: "y"}} {
+		m.record(r)
+	}
+	got := m.OfType("x")
+	if len(got) != 2 || got[0].URN != "a" || got[1].URN != "b" {
+		t.Fatalf("OfType(x) = %v, want a and b in URN order", got)
+	}
+	if len(m.OfType("z")) != 0 {
+		t.Fatal("OfType of an absent type is not empty")
+	}
+}
