@@ -249,15 +249,7 @@ func seedCached(ctx context.Context, envMap map[string]string, redisAddr string,
 	if err := r.Err(); err != nil {
 		return nil, nil, err
 	}
-	boot := cc
-	boot.Keyspace = ""
-	bs, err := boot.Open()
-	if err != nil {
-		return nil, nil, err
-	}
-	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
-	bs.Close()
-	if err != nil {
+	if err := migrateCassandra(ctx, cc); err != nil {
 		return nil, nil, err
 	}
 	session, err := cc.Open()

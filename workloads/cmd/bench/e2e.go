@@ -17,7 +17,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
@@ -57,15 +56,7 @@ func benchE2E(args []string) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	boot := cc
-	boot.Keyspace = ""
-	bs, err := boot.Open()
-	if err != nil {
-		return err
-	}
-	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
-	bs.Close()
-	if err != nil {
+	if err := migrateCassandra(ctx, cc); err != nil {
 		return err
 	}
 

@@ -23,7 +23,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
 	"github.com/sluicehq/sluice/workloads/internal/enrich/enrichtest"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
@@ -104,15 +103,7 @@ func benchEnrich(args []string) error {
 	w := enrich.Window{From: from, To: from.Add(time.Duration(*hours) * time.Hour)}
 	gen := enrichtest.NewGen(*seed, w.From, w.To.Sub(w.From), 12, 500)
 	gen.UnknownDevices, gen.UnknownSites = 0.01, 0.005
-	boot := cc
-	boot.Keyspace = ""
-	bs, err := boot.Open()
-	if err != nil {
-		return err
-	}
-	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
-	bs.Close()
-	if err != nil {
+	if err := migrateCassandra(ctx, cc); err != nil {
 		return err
 	}
 	session, err := cc.Open()

@@ -50,15 +50,7 @@ func benchIngest(args []string) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	boot := cc
-	boot.Keyspace = ""
-	bs, err := boot.Open()
-	if err != nil {
-		return err
-	}
-	err = eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
-	bs.Close()
-	if err != nil {
+	if err := migrateCassandra(ctx, cc); err != nil {
 		return err
 	}
 
