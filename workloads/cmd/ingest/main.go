@@ -2,7 +2,9 @@
 // see package ingest. Configuration comes from the environment (KAFKA_*,
 // CASSANDRA_*, INGEST_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL).
 // INGEST_OUTBOX=true also appends every stored event to the events outbox
-// that the changefeed worker reads on plain Apache Cassandra. Besides
+// that the changefeed worker reads on plain Apache Cassandra. An event's
+// rows go in one unlogged batch; INGEST_BATCH_WRITES=false sends them one
+// statement at a time instead. Besides
 // /healthz, /readyz and /metrics it serves GET /lag, the consumer group's
 // lag as JSON (KEDA scales ingest on it). A changed CASSANDRA_PASSWORD_FILE
 // (a rotated Cosmos DB key) moves the writes to a new session without a
@@ -97,6 +99,9 @@ func run() error {
 	var storeOpts []eventstore.Option
 	if cfg.Outbox {
 		storeOpts = append(storeOpts, eventstore.WithOutbox(""))
+	}
+	if !cfg.BatchWrites {
+		storeOpts = append(storeOpts, eventstore.WithStatementWrites())
 	}
 	worker := ingest.New(group, cfg.Kafka.Topic, eventstore.NewWithSource(sessions, cfg.Cassandra.Keyspace, storeOpts...),
 		&ingest.KafkaDeadLetters{Producer: producer, Topic: cfg.Kafka.DLQTopic}, metrics,

@@ -22,6 +22,9 @@ type Store struct {
 	inserts  map[string]insert // by table name
 	getByID  string
 	outbox   string // the outbox INSERT; empty when the outbox is off
+	// oneByOne sends an event's statements one at a time instead of as
+	// one batch.
+	oneByOne bool
 }
 
 // Option configures a Store.
@@ -39,6 +42,14 @@ func WithOutbox(table string) Option {
 		}
 		s.outbox = fmt.Sprintf("INSERT INTO %s.%s (bucket, shard, tid, id, device, payload, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)", s.keyspace, table)
 	}
+}
+
+// WithStatementWrites makes Upsert send an event's rows one statement at a
+// time, in table order with the outbox row last, instead of one unlogged
+// batch: slower (a round trip per table), for a store that refuses batches
+// spanning tables.
+func WithStatementWrites() Option {
+	return func(s *Store) { s.oneByOne = true }
 }
 
 type insert struct {
@@ -185,8 +196,17 @@ func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.T
 	if err != nil {
 		return fmt.Errorf("upsert event: %w", err)
 	}
-	if err := ExecBatch(ctx, s.sessions.Session(), stmts); err != nil {
-		return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+	session := s.sessions.Session()
+	if !s.oneByOne {
+		if err := ExecBatch(ctx, session, stmts); err != nil {
+			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+		}
+		return nil
+	}
+	for _, st := range stmts {
+		if err := session.Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+		}
 	}
 	return nil
 }

@@ -19,10 +19,19 @@ import (
 )
 
 // TestUpsertInOwnKeyspace migrates a keyspace other than the default, then
-// checks that one upsert (one batch) leaves the event in every table it
-// belongs to and in the outbox, that a repeat changes nothing, and that Get
-// reads it back.
+// checks, for batched and statement-by-statement writes, that one upsert
+// leaves the event in every table it belongs to and in the outbox, that a
+// repeat changes nothing, and that Get reads it back.
 func TestUpsertInOwnKeyspace(t *testing.T) {
+	for name, opts := range map[string][]eventstore.Option{
+		"batch":      {eventstore.WithOutbox("")},
+		"one by one": {eventstore.WithOutbox(""), eventstore.WithStatementWrites()},
+	} {
+		t.Run(name, func(t *testing.T) { testUpsertInOwnKeyspace(t, opts) })
+	}
+}
+
+func testUpsertInOwnKeyspace(t *testing.T, opts []eventstore.Option) {
 	ep := itest.Up(t, devservices.Cassandra)
 	keyspace := strings.ToLower(itest.Name("ks"))
 	r := itest.Env(ep, map[string]string{"CASSANDRA_KEYSPACE": keyspace, "CASSANDRA_CONSISTENCY": "ONE"})
@@ -51,7 +60,7 @@ func TestUpsertInOwnKeyspace(t *testing.T) {
 	}
 	defer s.Close()
 
-	store := eventstore.New(s, keyspace, eventstore.WithOutbox(""))
+	store := eventstore.New(s, keyspace, opts...)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	ev := contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: "site-ks", Device: "dev-ks", Kind: "co2", Value: 2100,
 		Unit: "ppm", Severity: contract.SeverityCritical, At: at, Attrs: map[string]string{"fw": "1.2"}}

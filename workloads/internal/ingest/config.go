@@ -19,6 +19,10 @@ type Config struct {
 	// Outbox makes every stored event also land in the events outbox, the
 	// change feed of plain Apache Cassandra (INGEST_OUTBOX).
 	Outbox bool
+	// BatchWrites sends an event's rows as one unlogged batch
+	// (INGEST_BATCH_WRITES, default true); false sends them one statement
+	// at a time, for a store that refuses batches spanning tables.
+	BatchWrites bool
 }
 
 // ConfigFromEnv reads the configuration and reports every problem at once.
@@ -31,6 +35,7 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
 		Outbox:          r.Bool("INGEST_OUTBOX", false),
+		BatchWrites:     r.Bool("INGEST_BATCH_WRITES", true),
 	}
 	if c.Outbox && c.Cassandra.Cosmos {
 		r.Problem("INGEST_OUTBOX=true is for plain Apache Cassandra; Cosmos DB has a native change feed")
