@@ -80,6 +80,7 @@ func removePidFile(path string) error {
 // procStat is the part of /proc/<pid>/stat the tool needs.
 type procStat struct {
 	State     byte
+	PGrp      int
 	StartTime uint64
 }
 
@@ -101,7 +102,12 @@ func parseProcStat(b []byte) (procStat, error) {
 	if err != nil {
 		return procStat{}, fmt.Errorf("malformed /proc stat start time: %w", err)
 	}
-	return procStat{State: fields[0][0], StartTime: st}, nil
+	// The process group is field 5.
+	pgrp, err := strconv.Atoi(fields[5-3])
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed /proc stat process group: %w", err)
+	}
+	return procStat{State: fields[0][0], PGrp: pgrp, StartTime: st}, nil
 }
 
 // processInfo reads /proc/<pid>/stat; ok is false when there is no such
@@ -202,7 +208,7 @@ func stopProcess(ctx context.Context, rec pidRecord, sig syscall.Signal, grace t
 	if waitExit(ctx, rec, grace) {
 		// Children (if any) share the process group; make sure none is left.
 		killGroup(rec.PID)
-		return false, nil
+		return false, waitGroupExit(ctx, rec.PID, 10*time.Second)
 	}
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("stop pid %d: %w", rec.PID, err)
@@ -214,7 +220,47 @@ func stopProcess(ctx context.Context, rec pidRecord, sig syscall.Signal, grace t
 	if !waitExit(ctx, rec, 10*time.Second) {
 		return true, fmt.Errorf("pid %d still alive after SIGKILL", rec.PID)
 	}
-	return true, nil
+	return true, waitGroupExit(ctx, rec.PID, 10*time.Second)
+}
+
+// waitGroupExit waits until no live process is left in the process group
+// pgid: SIGKILL is delivered asynchronously, and a member still running
+// may hold the engine's ports or files a moment longer.
+func waitGroupExit(ctx context.Context, pgid int, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		left := groupMembers(pgid)
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("process group %d: pids %v still alive after SIGKILL", pgid, left)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// groupMembers lists the live processes (zombies excluded) of a process
+// group.
+func groupMembers(pgid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := processInfo(pid); ok && st.PGrp == pgid {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // killGroup sends SIGKILL to the process group led by pgid, ignoring a group

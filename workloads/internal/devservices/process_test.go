@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,8 +82,11 @@ func TestParseProcStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.State != 'S' || st.StartTime != 123456 {
+	if st.State != 'S' || st.PGrp != 5 || st.StartTime != 123456 {
 		t.Fatalf("parsed %+v", st)
+	}
+	if members := groupMembers(syscall.Getpgrp()); !slices.Contains(members, os.Getpid()) {
+		t.Errorf("process group %d members %v lack this process %d", syscall.Getpgrp(), members, os.Getpid())
 	}
 	for _, bad := range []string{"", "1 (x", "1 (x) S 2 3", "1 (x) S " + strings.Repeat("1 ", 18) + "notanumber"} {
 		if _, err := parseProcStat([]byte(bad)); err == nil {
