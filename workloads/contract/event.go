@@ -249,7 +249,11 @@ func (e Event) Validate(now time.Time) error {
 }
 
 // Marshal encodes the event in its wire form, with the time in RFC 3339 UTC.
-func (e Event) Marshal() ([]byte, error) {
+func (e Event) Marshal() ([]byte, error) { return e.MarshalTime(time.RFC3339Nano) }
+
+// MarshalTime is Marshal with the event time written in layout (always in
+// UTC), for documents that need a fixed-width time.
+func (e Event) MarshalTime(layout string) ([]byte, error) {
 	if math.IsNaN(e.Value) || math.IsInf(e.Value, 0) {
 		return nil, errors.New("value is not a finite number")
 	}
@@ -264,7 +268,7 @@ func (e Event) Marshal() ([]byte, error) {
 		Severity string            `json:"severity"`
 		At       string            `json:"at"`
 		Attrs    map[string]string `json:"attrs,omitempty"`
-	}{e.V, e.ID, e.Site, e.Device, e.Kind, e.Value, e.Unit, e.Severity, e.At.UTC().Format(time.RFC3339Nano), e.Attrs}
+	}{e.V, e.ID, e.Site, e.Device, e.Kind, e.Value, e.Unit, e.Severity, e.At.UTC().Format(layout), e.Attrs}
 	return json.Marshal(w)
 }
 

@@ -112,19 +112,6 @@ func Jitter(ttl time.Duration, frac float64) time.Duration {
 	return ttl + time.Duration(rand.Float64()*frac*float64(ttl))
 }
 
-type wireDoc struct {
-	V        int               `json:"v"`
-	ID       string            `json:"id"`
-	Site     string            `json:"site"`
-	Device   string            `json:"device"`
-	Kind     string            `json:"kind"`
-	Value    float64           `json:"value"`
-	Unit     string            `json:"unit"`
-	Severity string            `json:"severity"`
-	At       string            `json:"at"`
-	Attrs    map[string]string `json:"attrs,omitempty"`
-}
-
 const docTime = "2006-01-02T15:04:05.000Z07:00"
 
 // Encode is the document of an event: the same bytes for the same event,
@@ -132,14 +119,12 @@ const docTime = "2006-01-02T15:04:05.000Z07:00"
 // redelivered record is ingested again with a new one, and the document of
 // an event must not depend on which of its deliveries came last.
 func Encode(st eventstore.Stored) ([]byte, error) {
-	v := st.V
-	if v == 0 {
-		v = contract.SchemaVersion
+	ev := st.Event
+	if ev.V == 0 {
+		ev.V = contract.SchemaVersion
 	}
-	b, err := json.Marshal(wireDoc{
-		V: v, ID: st.ID, Site: st.Site, Device: st.Device, Kind: st.Kind, Value: st.Value, Unit: st.Unit,
-		Severity: st.Severity, At: st.At.UTC().Truncate(time.Millisecond).Format(docTime), Attrs: st.Attrs,
-	})
+	ev.At = ev.At.Truncate(time.Millisecond)
+	b, err := ev.MarshalTime(docTime)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", st.ID, err)
 	}
@@ -149,16 +134,12 @@ func Encode(st eventstore.Stored) ([]byte, error) {
 // Decode reads a document back (used by tests and tools); IngestedAt stays
 // zero.
 func Decode(b []byte) (eventstore.Stored, error) {
-	var w wireDoc
-	if err := json.Unmarshal(b, &w); err != nil {
+	var ev contract.Event
+	if err := json.Unmarshal(b, &ev); err != nil {
 		return eventstore.Stored{}, fmt.Errorf("decode event document: %w", err)
 	}
-	at, err := time.Parse(time.RFC3339Nano, w.At)
-	if err != nil {
-		return eventstore.Stored{}, fmt.Errorf("decode event document: at: %w", err)
-	}
-	return eventstore.Stored{Event: contract.Event{V: w.V, ID: w.ID, Site: w.Site, Device: w.Device, Kind: w.Kind,
-		Value: w.Value, Unit: w.Unit, Severity: w.Severity, At: at.UTC(), Attrs: w.Attrs}}, nil
+	ev.At = ev.At.UTC()
+	return eventstore.Stored{Event: ev}, nil
 }
 
 // deviceScript replaces device:{d}:latest only with a newer reading
