@@ -19,14 +19,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/internal/api"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 	"github.com/sluicehq/sluice/workloads/internal/version"
 )
@@ -56,7 +55,7 @@ func run(log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	reg := prometheus.NewRegistry()
+	reg := opsserver.NewRegistry()
 	// The session follows the mounted Cosmos DB key: a rotated key opens a
 	// new session without a restart (see cqlsession.Rotating).
 	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Logger: log, Registerer: reg})
@@ -74,7 +73,6 @@ func run(log *slog.Logger) error {
 	rdb := redis.NewUniversalClient(ropts)
 	defer rdb.Close()
 
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := cfg.Options
 	opts.Logger = log
 	cache := rediscache.New(rdb, cfg.Cache)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,6 +153,3 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
-// InCI reports whether the run is CI's, where slow engines get more time.
-func InCI() bool { return strings.EqualFold(os.Getenv("CI"), "true") }

@@ -10,11 +10,20 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Readiness reports nil when the workload can serve, or why it cannot.
 type Readiness func(context.Context) error
+
+// NewRegistry returns a registry holding the Go runtime and process
+// collectors, which every workload exposes on /metrics.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
 
 // Register mounts /healthz, /readyz and /metrics on mux.
 func Register(mux *http.ServeMux, reg prometheus.Gatherer, ready Readiness) {
