@@ -19,7 +19,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
@@ -76,13 +75,7 @@ func run() error {
 	opts := cfg.Runner
 	opts.Classify = cqlsession.Classify
 	opts.Metrics = metrics
-	handler := func(ctx context.Context, changes []changefeed.Change) error {
-		events := make([]eventstore.Stored, len(changes))
-		for i, c := range changes {
-			events[i] = eventstore.Stored{Event: c.Event, IngestedAt: c.IngestedAt}
-		}
-		return cache.Write(ctx, events)
-	}
+	handler := func(ctx context.Context, changes []changefeed.Change) error { return cache.Write(ctx, changes) }
 	runner := changefeed.NewRunner(feed, changefeed.NewLeases(sessions, cfg.Cassandra.Keyspace), handler, opts)
 
 	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(ctx context.Context) error {

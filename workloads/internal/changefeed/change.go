@@ -3,16 +3,13 @@ package changefeed
 import (
 	"context"
 	"errors"
-	"time"
 
-	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
-// Change is one insert or update of an event.
-type Change struct {
-	Event      contract.Event
-	IngestedAt time.Time
-}
+// Change is one insert or update of an event: the event as stored, with
+// the time it was ingested, the same value the cache writes.
+type Change = eventstore.Stored
 
 // Batch is one page of changes and the position after it.
 type Batch struct {

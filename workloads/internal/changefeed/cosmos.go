@@ -10,6 +10,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // CosmosStartLayout is the time format COSMOS_CHANGEFEED_START_TIME()
@@ -60,7 +61,7 @@ type Pager interface {
 
 // CQLPager pages with gocql, one page per call (manual paging).
 type CQLPager struct {
-	Sessions Sessions
+	Sessions eventstore.SessionSource
 }
 
 // Page implements Pager.

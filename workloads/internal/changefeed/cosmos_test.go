@@ -25,7 +25,7 @@ func (h cosmosHarness) Devices() []string { return []string{"dev-a", "dev-b", "d
 
 func (h cosmosHarness) Write(_ testing.TB, evs ...eventstore.Stored) {
 	for _, e := range evs {
-		h.fake.Write(changefeed.Change{Event: e.Event, IngestedAt: e.IngestedAt})
+		h.fake.Write(e)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // OutboxOptions configure an OutboxFeed.
@@ -84,12 +85,12 @@ func (o *OutboxOptions) defaults() {
 // OutboxFeed is the change feed of plain Apache Cassandra: the events
 // outbox, one feed range per shard.
 type OutboxFeed struct {
-	sessions Sessions
+	sessions eventstore.SessionSource
 	opts     OutboxOptions
 }
 
 // NewOutboxFeed returns the outbox feed over session.
-func NewOutboxFeed(sessions Sessions, opts OutboxOptions) *OutboxFeed {
+func NewOutboxFeed(sessions eventstore.SessionSource, opts OutboxOptions) *OutboxFeed {
 	opts.defaults()
 	return &OutboxFeed{sessions: sessions, opts: opts}
 }

@@ -3,14 +3,12 @@
 package cqlsession_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,35 +25,8 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/itest"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
+	"github.com/sluicehq/sluice/workloads/internal/pipelinetest"
 )
-
-// buildWorkloads compiles ingest and api into a temporary folder.
-func buildWorkloads(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./workloads/cmd/ingest", "./workloads/cmd/api", "./workloads/cmd/changefeed")
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("build the workloads: %v\n%s", err, out.String())
-	}
-	return bin
-}
 
 // writeKey replaces the key file the way the Secrets Store CSI driver does:
 // a new file renamed over the old one.
@@ -116,7 +87,7 @@ func TestIntegrationKeyRotationWithoutRestart(t *testing.T) {
 	topic := itest.Name("rotation-events")
 	itest.Topics(t, ep, map[string]int32{topic: 4, topic + ".dlq": 1})
 	_, sc := itest.Kafka(t, ep, topic, topic+".dlq")
-	bin := buildWorkloads(t)
+	bin := pipelinetest.Binaries(t)
 
 	var env []string
 	for _, kv := range ep.Env() {
