@@ -249,7 +249,7 @@ func seedCached(ctx context.Context, envMap map[string]string, redisAddr string,
 	if err := r.Err(); err != nil {
 		return nil, nil, err
 	}
-	if err := migrateCassandra(ctx, cc); err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		return nil, nil, err
 	}
 	session, err := cc.Open()

@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
@@ -56,7 +57,7 @@ func benchE2E(args []string) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if err := migrateCassandra(ctx, cc); err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		return err
 	}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
 	"github.com/sluicehq/sluice/workloads/internal/enrich/enrichtest"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
@@ -103,7 +104,7 @@ func benchEnrich(args []string) error {
 	w := enrich.Window{From: from, To: from.Add(time.Duration(*hours) * time.Hour)}
 	gen := enrichtest.NewGen(*seed, w.From, w.To.Sub(w.From), 12, 500)
 	gen.UnknownDevices, gen.UnknownSites = 0.01, 0.005
-	if err := migrateCassandra(ctx, cc); err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		return err
 	}
 	session, err := cc.Open()

@@ -50,7 +50,7 @@ func benchIngest(args []string) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if err := migrateCassandra(ctx, cc); err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		return err
 	}
 

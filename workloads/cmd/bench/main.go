@@ -16,9 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/devservices"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // benchmarks maps a name to its entry point; each lives in its own file.
@@ -80,18 +78,6 @@ func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, err
 	// out of the demo's tables and its change feed's outbox.
 	env["CASSANDRA_KEYSPACE"] = BenchKeyspace
 	return &local{m: m, home: home, ep: ep, env: env}, nil
-}
-
-// migrateCassandra creates the benchmark keyspace and its tables.
-func migrateCassandra(ctx context.Context, cc cqlsession.Config) error {
-	boot := cc
-	boot.Keyspace = "" // the keyspace may not exist yet
-	bs, err := boot.Open()
-	if err != nil {
-		return err
-	}
-	defer bs.Close()
-	return eventstore.Migrate(ctx, bs, cc.Keyspace, 1)
 }
 
 // row is one line of a result table.

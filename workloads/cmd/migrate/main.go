@@ -123,18 +123,10 @@ func migrateKafka(kc kafkaclient.Config, partitions int32) error {
 }
 
 func migrateCassandra(ctx context.Context, cc cqlsession.Config, rf int) error {
-	// The keyspace may not exist yet: connect without it.
-	keyspace := cc.Keyspace
-	cc.Keyspace = ""
-	session, err := cc.Open()
-	if err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, rf); err != nil {
 		return err
 	}
-	defer session.Close()
-	if err := eventstore.Migrate(ctx, session, keyspace, rf); err != nil {
-		return err
-	}
-	slog.Info("cassandra: schema ready", "keyspace", keyspace)
+	slog.Info("cassandra: schema ready", "keyspace", cc.Keyspace)
 	return nil
 }
 

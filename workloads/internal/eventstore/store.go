@@ -10,6 +10,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 )
 
 // ErrNotFound is returned by Get for an id with no event.
@@ -296,6 +297,19 @@ func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
 		st.Attrs = attrs
 	}
 	return st, nil
+}
+
+// MigrateConfig connects with cc but without its keyspace (which may not
+// exist yet) and migrates cc.Keyspace.
+func MigrateConfig(ctx context.Context, cc cqlsession.Config, replicationFactor int) error {
+	boot := cc
+	boot.Keyspace = ""
+	session, err := boot.Open()
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+	return Migrate(ctx, session, cc.Keyspace, replicationFactor)
 }
 
 // Migrate creates the keyspace (plain Apache Cassandra only; on Cosmos DB

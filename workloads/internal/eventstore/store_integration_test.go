@@ -34,26 +34,14 @@ func TestUpsertInOwnKeyspace(t *testing.T) {
 func testUpsertInOwnKeyspace(t *testing.T, opts []eventstore.Option) {
 	ep := itest.Up(t, devservices.Cassandra)
 	keyspace := strings.ToLower(itest.Name("ks"))
-	r := itest.Env(ep, map[string]string{"CASSANDRA_KEYSPACE": keyspace, "CASSANDRA_CONSISTENCY": "ONE"})
-	_, base := itest.Cassandra(t, ep)
-	boot := base
-	boot.Keyspace = ""
-	admin, err := boot.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin, cc := itest.Cassandra(t, ep)
+	cc.Keyspace = keyspace
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := eventstore.Migrate(ctx, admin, keyspace, 1); err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = admin.Query("DROP KEYSPACE IF EXISTS " + keyspace).Exec() })
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	cc := base
-	cc.Keyspace = keyspace
 	s, err := cc.Open()
 	if err != nil {
 		t.Fatal(err)

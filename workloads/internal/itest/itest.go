@@ -118,18 +118,10 @@ func Cassandra(t testing.TB, ep devservices.Endpoints) (*gocql.Session, cqlsessi
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	boot := cc
-	boot.Keyspace = ""
-	s, err := boot.Open()
-	if err != nil {
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := eventstore.Migrate(ctx, s, cc.Keyspace, 1); err != nil {
-		s.Close()
-		t.Fatal(err)
-	}
-	s.Close()
-	s, err = cc.Open()
+	s, err := cc.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
