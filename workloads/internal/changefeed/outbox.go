@@ -98,9 +98,6 @@ func NewOutboxFeed(sessions eventstore.SessionSource, opts OutboxOptions) *Outbo
 // Kind implements Feed.
 func (f *OutboxFeed) Kind() string { return "outbox" }
 
-// Options returns the feed's effective options.
-func (f *OutboxFeed) Options() OutboxOptions { return f.opts }
-
 // Ranges implements Feed: one range per outbox shard, named by its number.
 func (f *OutboxFeed) Ranges() []string {
 	out := make([]string, contract.OutboxShards)

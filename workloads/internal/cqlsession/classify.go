@@ -15,15 +15,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
 )
 
-// Permanent CQL error codes: the request itself is wrong, retrying cannot help.
-const (
-	codeSyntax       = 0x2000
-	codeUnauthorized = 0x2100
-	codeInvalid      = 0x2200
-	codeConfig       = 0x2300
-	codeAlreadyExist = 0x2400
-)
-
 var retryAfterPattern = regexp.MustCompile(`RetryAfterMs=(\d+)`)
 
 // Classify says whether a CQL error is worth retrying and how long the
@@ -41,7 +32,8 @@ func Classify(err error) backoff.Verdict {
 	var re gocql.RequestError
 	if errors.As(err, &re) {
 		switch re.Code() {
-		case codeSyntax, codeUnauthorized, codeInvalid, codeConfig, codeAlreadyExist:
+		// The request itself is wrong: retrying cannot help.
+		case gocql.ErrCodeSyntax, gocql.ErrCodeUnauthorized, gocql.ErrCodeInvalid, gocql.ErrCodeConfig, gocql.ErrCodeAlreadyExists:
 			return backoff.Verdict{}
 		case gocql.ErrCodeOverloaded:
 			return backoff.Verdict{Retry: true, After: RetryAfter(re.Message())}
@@ -76,10 +68,4 @@ func RetryAfter(msg string) time.Duration {
 		return 0
 	}
 	return time.Duration(ms) * time.Millisecond
-}
-
-// IsOverloaded reports whether err is an Overloaded (rate limiting) error.
-func IsOverloaded(err error) bool {
-	var re gocql.RequestError
-	return errors.As(err, &re) && re.Code() == gocql.ErrCodeOverloaded
 }

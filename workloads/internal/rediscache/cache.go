@@ -97,12 +97,6 @@ func New(rdb redis.UniversalClient, opts Options) *Cache {
 	return &Cache{rdb: rdb, opts: opts, gets: newGetBatcher(rdb, 1, 128, opts.GetTimeout)}
 }
 
-// Options returns the cache's effective options.
-func (c *Cache) Options() Options { return c.opts }
-
-// Client is the underlying client.
-func (c *Cache) Client() redis.UniversalClient { return c.rdb }
-
 // Jitter returns ttl plus a random share of up to frac of it, so keys
 // filled together do not expire together.
 func Jitter(ttl time.Duration, frac float64) time.Duration {
