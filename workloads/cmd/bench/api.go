@@ -28,6 +28,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
+	"github.com/sluicehq/sluice/workloads/internal/rtprobe"
 )
 
 func init() { benchmarks["api"] = benchAPI }
@@ -197,7 +198,7 @@ func benchAPI(args []string) error {
 			hitShare*100, mt["sluice_api_cache_errors_total"], mt["sluice_api_cache_bypass_total"], mt["sluice_api_cache_misses_total"])
 	}
 	ratio := full.rps() / baseline.rps()
-	p50, p99 := percentile(paced.latencies, 0.50), percentile(paced.latencies, 0.99)
+	p50, p99 := rtprobe.Percentile(paced.latencies, 0.50), rtprobe.Percentile(paced.latencies, 0.99)
 	verdict := "meets"
 	if ratio < 0.60 || p99 > 5*time.Millisecond {
 		verdict = "MISSES"
@@ -219,7 +220,7 @@ func benchAPI(args []string) error {
 		{"  connections", fmt.Sprint(*pacedConns)},
 		{"api at half rate: p50 ms", fmt.Sprintf("%.2f", ms(p50))},
 		{"api at half rate: p99 ms (target ≤ 5)", fmt.Sprintf("%.2f", ms(p99))},
-		{"baseline at that rate: p50 / p99 ms", fmt.Sprintf("%.2f / %.2f", ms(percentile(basePaced.latencies, 0.50)), ms(percentile(basePaced.latencies, 0.99)))},
+		{"baseline at that rate: p50 / p99 ms", fmt.Sprintf("%.2f / %.2f", ms(rtprobe.Percentile(basePaced.latencies, 0.50)), ms(rtprobe.Percentile(basePaced.latencies, 0.99)))},
 	}, [][2]any{
 		{"rps", round(full.rps())}, {"baseline_rps", round(baseline.rps())}, {"ratio", round2(ratio)}, {"p99_ms", ms(p99)},
 	})

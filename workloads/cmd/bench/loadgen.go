@@ -220,12 +220,4 @@ func closeAll(cs []*httpConn) {
 	}
 }
 
-// percentile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[int(p*float64(len(sorted)-1))]
-}
-
 func ms(d time.Duration) float64 { return round2(float64(d) / float64(time.Millisecond)) }

@@ -39,6 +39,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
+	"github.com/sluicehq/sluice/workloads/internal/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
 
@@ -189,7 +190,7 @@ func (d *demo) stream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
-	gen, err := simulate.NewGenerator(12, 500, simulate.Mix{Warning: 0.05, Critical: 0.02, Invalid: d.invalid}, uint64(time.Now().UnixNano()))
+	gen, err := simulate.NewGenerator(demoSites, demoDevices, simulate.Mix{Warning: 0.05, Critical: 0.02, Invalid: d.invalid}, uint64(time.Now().UnixNano()))
 	if err != nil {
 		return err
 	}
@@ -324,6 +325,5 @@ func pct(sorted []time.Duration, p float64) string {
 	if len(sorted) == 0 {
 		return "n/a"
 	}
-	i := int(p * float64(len(sorted)-1))
-	return sorted[i].Round(100 * time.Microsecond).String()
+	return rtprobe.Percentile(sorted, p).Round(100 * time.Microsecond).String()
 }

@@ -160,11 +160,15 @@ type Result struct {
 }
 
 // Percentile returns the p-quantile (0..1) of the latencies.
-func (r Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+func (r Result) Percentile(p float64) time.Duration { return Percentile(r.Latencies, p) }
+
+// Percentile returns the p-quantile (0..1) of durations sorted in
+// increasing order (nearest rank below), zero for none.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.Latencies[int(p*float64(len(r.Latencies)-1))]
+	return sorted[int(p*float64(len(sorted)-1))]
 }
 
 // Result returns the measurements so far.
