@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
@@ -117,7 +119,17 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	defer session.Close()
 
-	job := enrich.New(cfg, pool, session, refdata.Source{}, log)
+	// Every window reads the models file; a remote one is read with one
+	// credential, so its tokens are cached across windows.
+	source := refdata.Source{}
+	if loc, err := refdata.ParseLocation(cfg.ModelsURL); err == nil && loc.Local == "" {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return fmt.Errorf("azure credential for %s: %w", loc, err)
+		}
+		source.Credential = cred
+	}
+	job := enrich.New(cfg, pool, session, source, log)
 	job.NewProgress = func(w enrich.Window) enrich.Progress { return progress.New("enrich "+w.String(), -1) }
 	windows := []enrich.Window{}
 	if explicit != nil {

@@ -22,8 +22,9 @@ const DefaultMaxBytes = 256 << 20
 // Source says how remote files are reached. The zero value uses
 // azidentity's default credential and the SDK's transport.
 type Source struct {
-	// Credential authenticates to Data Lake Storage; nil means
-	// azidentity.NewDefaultAzureCredential, created on first use.
+	// Credential authenticates to Data Lake Storage; nil means a new
+	// azidentity.NewDefaultAzureCredential for each read, so a caller that
+	// reads more than once passes its own.
 	Credential azcore.TokenCredential
 	// ClientOptions override the Azure SDK client options (tests point the
 	// transport at a local server).
