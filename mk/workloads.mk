@@ -4,17 +4,20 @@ GO_TEST_TIMEOUT ?= 75m
 # Integration tests that stop and restart engines run alone, after the rest.
 FAULT_TESTS := Fault
 
-.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check
+.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check tracked-check
 
 build: ## build every binary into .sluice/bin
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(BIN)/ ./workloads/cmd/...
 
-check: tidy-check ## gofmt, go vet (unit and integration builds), go mod tidy leaves no diff
+check: tidy-check tracked-check ## gofmt, go vet (unit and integration builds), go mod tidy leaves no diff, no build outputs in git
 	@out=$$(gofmt -l $$(git ls-files '*.go' ; git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+
+tracked-check: ## git tracks no executable binary and no file over 5 MiB
+	@bash $(ROOT)/mk/check-tracked.sh
 
 tidy-check: ## go mod tidy would change nothing
 	$(GO) mod tidy -diff
