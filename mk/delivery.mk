@@ -1,11 +1,9 @@
 # Delivery: Pulumi operations per stack, the Pulumi CLI, and the delivery tests.
-# The logic lives in infra/scripts/*.sh and infra/cmd/*; see infra/DELIVERY.md.
+# The logic lives in infra/delivery (scripts/*.sh, cmd/*); see infra/DELIVERY.md.
 # `make plan STACK=<name>` (offline) is defined in mk/infra.mk.
 
-DELIVERY_SH := $(ROOT)/infra/scripts/delivery.sh
-DELIVERY_PKGS := ./infra/internal/stackreaper/... ./infra/internal/prcomment/... \
-	./infra/internal/workflows/... ./infra/cmd/stackreaper/... ./infra/cmd/prcomment/... \
-	./infra/bootstrap/... ./infra/scripts/...
+DELIVERY_SH := $(ROOT)/infra/delivery/scripts/delivery.sh
+DELIVERY_PKGS := ./infra/delivery/... ./infra/bootstrap/...
 
 .PHONY: preview up destroy refresh pulumi-cli pulumi-install stackreaper test-delivery
 
@@ -22,13 +20,13 @@ refresh: ## pulumi refresh of STACK=<name>
 	@STACK="$(STACK)" ARGS="$(ARGS)" bash "$(DELIVERY_SH)" refresh
 
 pulumi-cli: ## build the Pulumi CLI v3.250.0 from source into .sluice/bin (slow: ~5-10 min, several GiB RAM)
-	@bash "$(ROOT)/infra/scripts/pulumi-cli.sh"
+	@bash "$(ROOT)/infra/delivery/scripts/pulumi-cli.sh"
 
 pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin
-	@bash "$(ROOT)/infra/scripts/install-pulumi.sh"
+	@bash "$(ROOT)/infra/delivery/scripts/install-pulumi.sh"
 
 stackreaper: ## plan the teardown of expired dev/review stacks (APPLY=1 destroys them)
-	@$(GO) run ./infra/cmd/stackreaper -cwd "$(ROOT)" $(if $(filter 1,$(APPLY)),-apply,)
+	@$(GO) run ./infra/delivery/cmd/stackreaper -cwd "$(ROOT)" $(if $(filter 1,$(APPLY)),-apply,)
 
 # `make test` runs these too (it tests ./...); this target runs only them.
 test-delivery: ## delivery tests only: stack reaper, PR comment, bootstrap (mocks), workflow lint

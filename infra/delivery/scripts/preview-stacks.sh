@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Previews several stacks one after another and records, for each, the CLI output
 # in OUTDIR/<stack>.log and its exit code in OUTDIR/<stack>.exit (the input of
-# `go run ./infra/cmd/prcomment -dir OUTDIR`). Stacks listed in SKIP (space
+# `go run ./infra/delivery/cmd/prcomment -dir OUTDIR`). Stacks listed in SKIP (space
 # separated) get OUTDIR/<stack>.skip with SKIP_REASON instead.
 #
 # Usage: preview-stacks.sh OUTDIR STACK...
 # Exits 1 when any preview failed, after running all of them.
 set -uo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 out="${1:?usage: preview-stacks.sh OUTDIR STACK...}"
 shift
 mkdir -p "$out"
@@ -20,7 +20,7 @@ done
 failed=0
 for stack in "$@"; do
 	echo "::group::pulumi preview $stack"
-	STACK="$stack" "$root/infra/scripts/delivery.sh" preview >"$out/$stack.log" 2>&1
+	STACK="$stack" "$root/infra/delivery/scripts/delivery.sh" preview >"$out/$stack.log" 2>&1
 	code=$?
 	echo "$code" >"$out/$stack.exit"
 	cat "$out/$stack.log"

@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sluicehq/sluice/infra/internal/stackreaper"
+	"github.com/sluicehq/sluice/infra/delivery/stackreaper"
 )
 
 func main() {

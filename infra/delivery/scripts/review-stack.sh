@@ -15,7 +15,7 @@
 # config file is absent keeps the secrets provider recorded in its state.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 action="${1:-}"
 pr="${2:-}"
 [[ "$action" == "up" || "$action" == "down" ]] || { echo "usage: review-stack.sh up|down PR_NUMBER" >&2; exit 1; }
@@ -47,7 +47,7 @@ if [[ "$action" == "down" ]]; then
 	fi
 	# Recreate the config from dev so the destroy sees the same provider settings.
 	pulumi config cp --stack=dev --dest "$stack"
-	STACK="$stack" REMOVE=1 exec "$root/infra/scripts/delivery.sh" destroy
+	STACK="$stack" REMOVE=1 exec "$root/infra/delivery/scripts/delivery.sh" destroy
 fi
 
 if ! exists; then
@@ -61,4 +61,4 @@ if ! exists; then
 fi
 pulumi stack tag set sluice:ttl-hours "$ttl" --stack="$stack"
 pulumi config cp --stack=dev --dest "$stack"
-STACK="$stack" exec "$root/infra/scripts/delivery.sh" up
+STACK="$stack" exec "$root/infra/delivery/scripts/delivery.sh" up

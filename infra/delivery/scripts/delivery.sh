@@ -17,7 +17,7 @@
 # a Pulumi backend login, and Azure credentials; each failure names the fix.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 action="${1:-}"
 
 die() {

@@ -9,7 +9,7 @@
 # Exit status: 0 same, 1 different or missing golden file, 2 the plan failed.
 set -uo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 stack="${1:?usage: plan-diff.sh STACK}"
 [[ "$stack" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "plan-diff: bad stack name '$stack'" >&2; exit 2; }
 golden_dir="${PLAN_GOLDEN_DIR:-$root/infra/testdata}"
@@ -29,12 +29,12 @@ if [[ "${UPDATE:-}" == "1" ]]; then
 	exit 0
 fi
 if [[ ! -f "$golden" ]]; then
-	echo "plan-diff: no golden file $golden: create it with 'UPDATE=1 infra/scripts/plan-diff.sh $stack' and commit it" >&2
+	echo "plan-diff: no golden file $golden: create it with 'UPDATE=1 infra/delivery/scripts/plan-diff.sh $stack' and commit it" >&2
 	exit 1
 fi
 if diff -u --label "golden/$stack.txt" --label "plan/$stack.txt" "$golden" "$out"; then
 	echo "plan-diff: $stack matches its golden plan"
 	exit 0
 fi
-echo "plan-diff: the plan of $stack changed; if intended, update it with 'UPDATE=1 infra/scripts/plan-diff.sh $stack'" >&2
+echo "plan-diff: the plan of $stack changed; if intended, update it with 'UPDATE=1 infra/delivery/scripts/plan-diff.sh $stack'" >&2
 exit 1

@@ -12,7 +12,7 @@ set -euo pipefail
 
 version="${PULUMI_VERSION:-v3.250.0}"
 version="${version#v}"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 bin_dir="$root/.sluice/bin"
 
 case "$(uname -s)-$(uname -m)" in

@@ -1,7 +1,7 @@
 // Command prcomment renders the pull-request comment that reports `pulumi preview`
 // for several stacks (see package prcomment).
 //
-// It reads a directory written by infra/scripts/preview-stacks.sh: for every
+// It reads a directory written by infra/delivery/scripts/preview-stacks.sh: for every
 // stack, <stack>.log holds what the CLI printed and <stack>.exit its exit code, or
 // <stack>.skip holds the reason the stack was not previewed. Stacks are listed
 // dev, staging, prod first, then the rest by name.
@@ -26,7 +26,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sluicehq/sluice/infra/internal/prcomment"
+	"github.com/sluicehq/sluice/infra/delivery/prcomment"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/infra/internal/prcomment"
+	"github.com/sluicehq/sluice/infra/delivery/prcomment"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {

@@ -10,20 +10,20 @@
 #
 #   drift-check.sh report DIR
 #       For every DIR/<stack>.status: on drift opens an issue labelled `drift`
-#       for the stack or updates the open one (body built by infra/cmd/prcomment,
+#       for the stack or updates the open one (body built by infra/delivery/cmd/prcomment,
 #       safely under GitHub's size limit); when clean closes that issue.
 #       Needs GH_TOKEN and GITHUB_REPOSITORY; RUN_URL links the run. Exits 1 when
 #       any stack drifted, so the run shows red while drift lasts.
 set -uo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 mode="${1:-}"
 
 check() {
 	local stack="$1" dir="$2" code
 	[[ "$stack" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "drift-check: bad stack name '$stack'" >&2; return 1; }
 	mkdir -p "$dir"
-	STACK="$stack" ARGS="--refresh --expect-no-changes" "$root/infra/scripts/delivery.sh" preview >"$dir/$stack.log" 2>&1
+	STACK="$stack" ARGS="--refresh --expect-no-changes" "$root/infra/delivery/scripts/delivery.sh" preview >"$dir/$stack.log" 2>&1
 	code=$?
 	echo "$code" >"$dir/$stack.exit"
 	cat "$dir/$stack.log"
@@ -55,7 +55,7 @@ report_one() {
 
 	work="$(mktemp -d)"
 	cp "$dir/$stack.log" "$dir/$stack.exit" "$work/"
-	go run "$root/infra/cmd/prcomment" -dir "$work" -o "$work/body.md" \
+	go run "$root/infra/delivery/cmd/prcomment" -dir "$work" -o "$work/body.md" \
 		-title "$title" -marker "<!-- sluice:drift:$stack -->" -run-url "${RUN_URL:-}" || return 1
 	if [[ -n "$existing" ]]; then
 		gh issue edit "$existing" --repo "$repo" --body-file "$work/body.md" || return 1
