@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/bootstrap/trust"
 )
 
 const (
@@ -31,20 +33,24 @@ type mocks struct {
 
 // nameKeys says which input holds the Azure name of each resource type.
 var nameKeys = map[string]string{
-	"azure-native:resources:ResourceGroup":          "resourceGroupName",
-	"azure-native:storage:StorageAccount":           "accountName",
-	"azure-native:storage:BlobServiceProperties":    "blobServicesName",
-	"azure-native:storage:BlobContainer":            "containerName",
-	"azure-native:keyvault:Vault":                   "vaultName",
-	"azure-native:keyvault:Key":                     "keyName",
-	"azure-native:authorization:RoleAssignment":     "roleAssignmentName",
-	"azure-native:authorization:getClientConfig":    "",
-	"azure-native:storage:getStorageAccount":        "",
-	"azure-native:resources:getResourceGroup":       "",
-	"azure-native:keyvault:getVault":                "",
-	"azure-native:authorization:getRoleAssignment":  "",
-	"azure-native:storage:listStorageAccountKeys":   "",
-	"azure-native:storage:getBlobServiceProperties": "",
+	"azure-native:resources:ResourceGroup":                     "resourceGroupName",
+	"azure-native:storage:StorageAccount":                      "accountName",
+	"azure-native:storage:BlobServiceProperties":               "blobServicesName",
+	"azure-native:storage:BlobContainer":                       "containerName",
+	"azure-native:keyvault:Vault":                              "vaultName",
+	"azure-native:keyvault:Key":                                "keyName",
+	"azure-native:authorization:RoleAssignment":                "roleAssignmentName",
+	"azure-native:authorization:RoleDefinition":                "roleName",
+	"azure-native:containerregistry:Registry":                  "registryName",
+	"azure-native:managedidentity:UserAssignedIdentity":        "resourceName",
+	"azure-native:managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+	"azure-native:authorization:getClientConfig":               "",
+	"azure-native:storage:getStorageAccount":                   "",
+	"azure-native:resources:getResourceGroup":                  "",
+	"azure-native:keyvault:getVault":                           "",
+	"azure-native:authorization:getRoleAssignment":             "",
+	"azure-native:storage:listStorageAccountKeys":              "",
+	"azure-native:storage:getBlobServiceProperties":            "",
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -56,6 +62,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			outs["name"] = resource.NewStringProperty(args.Name)
 		}
 	}
+	switch args.TypeToken {
+	case "azure-native:managedidentity:UserAssignedIdentity":
+		outs["principalId"] = resource.NewStringProperty("principal-" + args.Name)
+		outs["clientId"] = resource.NewStringProperty("client-" + args.Name)
+	case "azure-native:containerregistry:Registry":
+		outs["loginServer"] = resource.NewStringProperty(args.Name + ".azurecr.io")
+	}
 	protect := false
 	if args.RegisterRPC != nil {
 		protect = args.RegisterRPC.GetProtect()
@@ -63,7 +76,12 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.mu.Lock()
 	m.resources = append(m.resources, registered{typ: args.TypeToken, name: args.Name, inputs: args.Inputs, protect: protect})
 	m.mu.Unlock()
-	return "/subscriptions/" + testSubscription + "/mock/" + args.Name, outs, nil
+	return mockID(args.TypeToken, args.Name), outs, nil
+}
+
+// mockID is the id the mocks give a resource: unique per type and name.
+func mockID(typ, name string) string {
+	return "/subscriptions/" + testSubscription + "/mock/" + typ + "/" + name
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
@@ -145,29 +163,56 @@ func wantNumber(t *testing.T, m resource.PropertyMap, path string, want float64)
 	}
 }
 
-func TestBootstrapSecurity(t *testing.T) {
+// Subscriptions of the stack levels in the tests, all different from the
+// bootstrap's own.
+var testSubs = map[trust.Level]string{
+	trust.Review:  "10000000-0000-0000-0000-00000000000a",
+	trust.Dev:     "20000000-0000-0000-0000-00000000000b",
+	trust.Staging: "30000000-0000-0000-0000-00000000000c",
+	trust.Prod:    "40000000-0000-0000-0000-00000000000d",
+}
+
+const testRepo = "sluicehq/sluice"
+
+// baseConfig is the smallest valid configuration plus extra.
+func baseConfig(extra map[string]string) map[string]string {
+	subs := `{"review":"` + testSubs[trust.Review] + `","dev":"` + testSubs[trust.Dev] +
+		`","staging":"` + testSubs[trust.Staging] + `","prod":"` + testSubs[trust.Prod] + `"}`
+	cfg := map[string]string{
+		"sluice-bootstrap:githubRepository": testRepo,
+		"sluice-bootstrap:subscriptions":    subs,
+	}
+	for k, v := range extra {
+		cfg["sluice-bootstrap:"+k] = v
+	}
+	return cfg
+}
+
+func run(t *testing.T, cfg map[string]string) (*mocks, *stateBackend) {
+	t.Helper()
 	m := &mocks{}
-	var backendURL, secretsProvider string
-	var wg sync.WaitGroup
+	var out *stateBackend
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		b, err := deploy(ctx)
-		if err != nil {
-			return err
-		}
-		wg.Add(1)
-		pulumi.All(b.BackendURL, b.SecretsProvider).ApplyT(func(v []any) error {
-			backendURL, secretsProvider = v[0].(string), v[1].(string)
-			wg.Done()
-			return nil
-		})
-		return nil
-	}, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(map[string]string{
-		"sluice-bootstrap:principalIds": `["` + testCI + `"]`,
-	}))
+		out = b
+		return err
+	}, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(cfg))
 	if err != nil {
 		t.Fatalf("program: %v", err)
 	}
-	wg.Wait()
+	return m, out
+}
+
+// await resolves an output inside a finished mock run.
+func await(t *testing.T, o pulumi.StringOutput) string {
+	t.Helper()
+	ch := make(chan string, 1)
+	o.ApplyT(func(v string) string { ch <- v; return v })
+	return <-ch
+}
+
+func TestBootstrapSecurity(t *testing.T) {
+	m, b := run(t, baseConfig(map[string]string{"principalIds": `["` + testCI + `"]`}))
 
 	sfx := suffix(testSubscription)
 	account := m.one(t, "azure-native:storage:StorageAccount")
@@ -187,11 +232,23 @@ func TestBootstrapSecurity(t *testing.T) {
 	wantNumber(t, blob.inputs, "deleteRetentionPolicy.days", 30)
 	wantBool(t, blob.inputs, "containerDeleteRetentionPolicy.enabled", true)
 
-	container := m.one(t, "azure-native:storage:BlobContainer")
-	wantString(t, container.inputs, "containerName", "state")
-	wantString(t, container.inputs, "publicAccess", "None")
-	if !container.protect {
-		t.Error("state container is not protected")
+	containers := m.byType("azure-native:storage:BlobContainer")
+	keys := m.byType("azure-native:keyvault:Key")
+	if len(containers) != len(trust.StateLevels) || len(keys) != len(trust.StateLevels) {
+		t.Fatalf("%d containers and %d keys, want one of each per stack level %v", len(containers), len(keys), trust.StateLevels)
+	}
+	for _, c := range containers {
+		wantString(t, c.inputs, "publicAccess", "None")
+		if !c.protect {
+			t.Errorf("state container %s is not protected", c.name)
+		}
+	}
+	for _, k := range keys {
+		wantString(t, k.inputs, "properties.kty", "RSA")
+		wantNumber(t, k.inputs, "properties.keySize", 3072)
+		if !k.protect {
+			t.Errorf("state key %s is not protected", k.name)
+		}
 	}
 
 	vault := m.one(t, "azure-native:keyvault:Vault")
@@ -204,77 +261,87 @@ func TestBootstrapSecurity(t *testing.T) {
 		t.Error("key vault is not protected")
 	}
 
-	key := m.one(t, "azure-native:keyvault:Key")
-	wantString(t, key.inputs, "properties.kty", "RSA")
-	wantNumber(t, key.inputs, "properties.keySize", 3072)
-	if !key.protect {
-		t.Error("state key is not protected")
-	}
-
-	roles := m.byType("azure-native:authorization:RoleAssignment")
-	if len(roles) != 4 {
-		t.Fatalf("%d role assignments, want 4 (two roles for deployer and CI)", len(roles))
-	}
+	// Operators keep full access to the state account and vault.
 	grants := map[string]bool{}
-	for _, r := range roles {
+	for _, r := range m.byType("azure-native:authorization:RoleAssignment") {
 		def := get(t, r.inputs, "roleDefinitionId").StringValue()
 		grants[get(t, r.inputs, "principalId").StringValue()+" "+def[strings.LastIndexByte(def, '/')+1:]] = true
-		if !strings.HasPrefix(def, "/subscriptions/"+testSubscription+"/providers/Microsoft.Authorization/roleDefinitions/") {
-			t.Errorf("role definition id %q", def)
-		}
 	}
 	for _, p := range []string{testDeployer, testCI} {
 		for _, role := range []string{roleStorageBlobDataContributor, roleKeyVaultCryptoUser} {
 			if !grants[p+" "+role] {
-				t.Errorf("principal %s lacks role %s", p, role)
+				t.Errorf("operator %s lacks role %s", p, role)
 			}
 		}
 	}
 
-	if want := "azblob://state?storage_account=sluicestate" + sfx; backendURL != want {
-		t.Errorf("backendUrl = %q, want %q", backendURL, want)
-	}
-	if want := "azurekeyvault://sluice-state-" + sfx + ".vault.azure.net/keys/pulumi-state"; secretsProvider != want {
-		t.Errorf("secretsProvider = %q, want %q", secretsProvider, want)
+	for _, l := range trust.StateLevels {
+		if got, want := await(t, b.BackendURLs[l]), "azblob://state-"+string(l)+"?storage_account=sluicestate"+sfx; got != want {
+			t.Errorf("backend url of %s = %q, want %q", l, got, want)
+		}
+		if got, want := await(t, b.SecretsProviders[l]), "azurekeyvault://sluice-state-"+sfx+".vault.azure.net/keys/state-"+string(l); got != want {
+			t.Errorf("secrets provider of %s = %q, want %q", l, got, want)
+		}
 	}
 }
 
 func TestBootstrapConfigOverrides(t *testing.T) {
 	m := &mocks{}
-	err := pulumi.RunErr(program, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(map[string]string{
-		"sluice-bootstrap:storageAccountName": "acmestate01",
-		"sluice-bootstrap:keyVaultName":       "acme-state-kv",
-		"sluice-bootstrap:location":           "northeurope",
-		"sluice-bootstrap:softDeleteDays":     "14",
-	}))
+	err := pulumi.RunErr(program, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(baseConfig(map[string]string{
+		"storageAccountName": "acmestate01",
+		"keyVaultName":       "acme-state-kv",
+		"location":           "northeurope",
+		"softDeleteDays":     "14",
+		"buildRegistryName":  "acmebuild01",
+	})))
 	if err != nil {
 		t.Fatalf("program: %v", err)
 	}
 	wantString(t, m.one(t, "azure-native:storage:StorageAccount").inputs, "accountName", "acmestate01")
 	wantString(t, m.one(t, "azure-native:keyvault:Vault").inputs, "vaultName", "acme-state-kv")
 	wantString(t, m.one(t, "azure-native:resources:ResourceGroup").inputs, "location", "northeurope")
+	wantString(t, m.one(t, "azure-native:containerregistry:Registry").inputs, "registryName", "acmebuild01")
 	wantNumber(t, m.one(t, "azure-native:storage:BlobServiceProperties").inputs, "deleteRetentionPolicy.days", 14)
-	if n := len(m.byType("azure-native:authorization:RoleAssignment")); n != 2 {
-		t.Fatalf("%d role assignments, want 2 (deployer only)", n)
+	operators := 0
+	for _, r := range m.byType("azure-native:authorization:RoleAssignment") {
+		if get(t, r.inputs, "principalId").StringValue() == testDeployer {
+			operators++
+		}
+	}
+	if operators != 2 {
+		t.Fatalf("%d operator role assignments, want 2 (deployer only)", operators)
 	}
 }
 
 func TestBootstrapRejectsBadConfig(t *testing.T) {
-	for key, value := range map[string]string{
-		"storageAccountName": "Not_Valid",
-		"keyVaultName":       "-bad",
-		"softDeleteDays":     "0",
-		"principalIds":       `["not-a-guid"]`,
+	shared := `{"review":"` + testSubs[trust.Review] + `","dev":"` + testSubs[trust.Dev] +
+		`","staging":"` + testSubs[trust.Staging] + `","prod":"` + strings.ToUpper(testSubs[trust.Staging]) + `"}`
+	for key, c := range map[string]struct{ value, want string }{
+		"storageAccountName": {"Not_Valid", "storageAccountName"},
+		"keyVaultName":       {"-bad", "keyVaultName"},
+		"softDeleteDays":     {"0", "softDeleteDays"},
+		"principalIds":       {`["not-a-guid"]`, "principalIds"},
+		"githubRepository":   {"no-slash", "githubRepository"},
+		"buildRegistryName":  {"a-b", "buildRegistryName"},
+		"subscriptions":      {`{"dev":"` + testSubs[trust.Dev] + `"}`, "subscriptions.review"},
 	} {
 		m := &mocks{}
-		err := pulumi.RunErr(program, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(map[string]string{
-			"sluice-bootstrap:" + key: value,
-		}))
-		if err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("%s=%s: error %v", key, value, err)
+		err := pulumi.RunErr(program, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(baseConfig(map[string]string{key: c.value})))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%s: error %v", key, c.value, err)
 		}
 		if len(m.resources) != 0 {
-			t.Errorf("%s=%s: resources registered despite bad config", key, value)
+			t.Errorf("%s=%s: resources registered despite bad config", key, c.value)
 		}
+	}
+	// prod sharing staging's subscription (in another case) would let one
+	// level's subscription role reach the other.
+	m := &mocks{}
+	err := pulumi.RunErr(program, pulumi.WithMocks("sluice-bootstrap", "prod", m), withConfig(baseConfig(map[string]string{"subscriptions": shared})))
+	if err == nil || !strings.Contains(err.Error(), "staging and prod share subscription") {
+		t.Errorf("shared subscription: error %v", err)
+	}
+	if len(m.resources) != 0 {
+		t.Error("resources registered despite a shared subscription")
 	}
 }
