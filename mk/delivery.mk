@@ -5,7 +5,7 @@
 DELIVERY_SH := $(ROOT)/infra/delivery/scripts/delivery.sh
 DELIVERY_PKGS := ./infra/delivery/... ./infra/bootstrap/...
 
-.PHONY: preview up destroy refresh pulumi-cli pulumi-install stackreaper test-delivery
+.PHONY: preview up destroy refresh pulumi-cli pulumi-install kubelogin-install stackreaper test-delivery
 
 preview: ## pulumi preview --diff of STACK=<name> (ARGS=... adds flags)
 	@STACK="$(STACK)" ARGS="$(ARGS)" bash "$(DELIVERY_SH)" preview
@@ -22,8 +22,11 @@ refresh: ## pulumi refresh of STACK=<name>
 pulumi-cli: ## build the Pulumi CLI v3.250.0 from source into .sluice/bin (slow: ~5-10 min, several GiB RAM)
 	@bash "$(ROOT)/infra/delivery/scripts/pulumi-cli.sh"
 
-pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin
+pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin, checked against infra/delivery/tools.sha256
 	@bash "$(ROOT)/infra/delivery/scripts/install-pulumi.sh"
+
+kubelogin-install: ## install kubelogin into .sluice/bin, checked against infra/delivery/tools.sha256
+	@bash "$(ROOT)/infra/delivery/scripts/install-kubelogin.sh"
 
 stackreaper: ## plan the teardown of expired dev/review stacks (APPLY=1 destroys them)
 	@$(GO) run ./infra/delivery/cmd/stackreaper -cwd "$(ROOT)" $(if $(filter 1,$(APPLY)),-apply,)

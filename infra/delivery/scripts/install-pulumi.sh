@@ -2,18 +2,20 @@
 # Installs the official Pulumi CLI release into .sluice/bin: the `pulumi` binary
 # plus the language hosts it ships (pulumi-language-go runs the sluice program).
 #
-# The archive is checked against the SHA-256 listed in the release's checksums file
-# before anything is unpacked; set PULUMI_SHA256 to pin the archive's digest in
-# addition. Used by CI; `make pulumi-cli` is the from-source alternative (no
-# language hosts, so it serves stack/state commands but not preview/up).
+# The archive is checked against the SHA-256 pinned in infra/delivery/tools.sha256
+# (version and platform) before anything is unpacked; with no pinned digest it
+# refuses to install. Used by CI; `make pulumi-cli` is the from-source alternative
+# (no language hosts, so it serves stack/state commands but not preview/up).
 #
-# Environment: PULUMI_VERSION (default v3.250.0).
+# Environment: PULUMI_VERSION (default v3.250.0), PULUMI_DOWNLOAD_BASE (tests).
 set -euo pipefail
 
 version="${PULUMI_VERSION:-v3.250.0}"
 version="${version#v}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 bin_dir="$root/.sluice/bin"
+# shellcheck source=install-tool.sh
+source "$root/infra/delivery/scripts/install-tool.sh"
 
 case "$(uname -s)-$(uname -m)" in
 Linux-x86_64) platform=linux-x64 ;;
@@ -29,34 +31,12 @@ if [[ -x "$bin_dir/pulumi" && -x "$bin_dir/pulumi-language-go" ]] &&
 	exit 0
 fi
 
-for tool in curl tar sha256sum; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "install-pulumi: $tool is required" >&2; exit 1; }
-done
-
 archive="pulumi-v${version}-${platform}.tar.gz"
-base="https://get.pulumi.com/releases/sdk"
+base="${PULUMI_DOWNLOAD_BASE:-https://get.pulumi.com/releases/sdk}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-echo "install-pulumi: downloading $archive"
-curl -fsSL --retry 3 -o "$tmp/$archive" "$base/$archive"
-curl -fsSL --retry 3 -o "$tmp/checksums.txt" "$base/pulumi-${version}-checksums.txt"
-
-want="$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1 }' "$tmp/checksums.txt")"
-if [[ ! "$want" =~ ^[0-9a-f]{64}$ ]]; then
-	echo "install-pulumi: no checksum for $archive in pulumi-${version}-checksums.txt" >&2
-	exit 1
-fi
-if [[ -n "${PULUMI_SHA256:-}" && "$PULUMI_SHA256" != "$want" ]]; then
-	echo "install-pulumi: PULUMI_SHA256=$PULUMI_SHA256 but the release lists $want" >&2
-	exit 1
-fi
-have="$(sha256sum "$tmp/$archive" | awk '{print $1}')"
-if [[ "$have" != "$want" ]]; then
-	echo "install-pulumi: checksum mismatch for $archive: got $have, want $want" >&2
-	exit 1
-fi
-
+fetch_verified pulumi "$version" "$platform" "$base/$archive" "$tmp/$archive"
 tar -xzf "$tmp/$archive" -C "$tmp"
 mkdir -p "$bin_dir"
 for f in "$tmp"/pulumi/*; do
