@@ -38,6 +38,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	cwd := fs.String("cwd", ".", "directory holding Pulumi.yaml")
 	pulumiBin := fs.String("pulumi", "", "pulumi executable (default: <cwd>/.sluice/bin/pulumi when present, else pulumi on PATH)")
+	teardown := fs.String("teardown", "", "script that tears a stack down (default: <cwd>/infra/delivery/scripts/teardown-stack.sh; \"none\": plain pulumi destroy)")
 	apply := fs.Bool("apply", false, "destroy and remove the selected stacks (default: print the plan only)")
 	reviewTTL := fs.Duration("review-ttl", stackreaper.DefaultReviewTTL, "TTL for review stacks that set none (0: keep them)")
 	at := fs.String("at", "", "plan as of this RFC 3339 time instead of now (dry run only)")
@@ -75,7 +76,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		bin = defaultPulumi(root)
 	}
 	r := &reaper{
-		cli:       &execCLI{bin: bin, dir: root},
+		cli:       &execCLI{bin: bin, dir: root, teardown: teardownScript(root, *teardown)},
 		reviewTTL: *reviewTTL,
 		now:       now,
 		out:       stdout,
@@ -85,6 +86,17 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// teardownScript is the script Destroy runs: flag "none" means none.
+func teardownScript(root, flagValue string) string {
+	switch flagValue {
+	case "none":
+		return ""
+	case "":
+		return filepath.Join(root, "infra", "delivery", "scripts", "teardown-stack.sh")
+	}
+	return flagValue
 }
 
 // defaultPulumi prefers the repository's own CLI build over one on PATH.

@@ -255,3 +255,23 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("missing CLI: exit %d", code)
 	}
 }
+
+func TestDestroyRunsTheTeardownScript(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "teardown.log")
+	script := filepath.Join(dir, "teardown.sh")
+	if err := os.WriteFile(script, []byte("echo \"$PULUMI $*\" >> "+logFile+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := &execCLI{bin: "/bin/pulumi-x", dir: dir, teardown: script}
+	if err := c.Destroy(context.Background(), "review-pr7"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(logFile)
+	if err != nil || string(got) != "/bin/pulumi-x review-pr7\n" {
+		t.Fatalf("teardown script ran with %q (%v)", got, err)
+	}
+	if teardownScript("/r", "") != "/r/infra/delivery/scripts/teardown-stack.sh" || teardownScript("/r", "none") != "" {
+		t.Fatal("teardown script defaults")
+	}
+}

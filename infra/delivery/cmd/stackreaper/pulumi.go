@@ -13,6 +13,10 @@ import (
 type execCLI struct {
 	bin string
 	dir string
+	// teardown, when set, is the script that tears a stack down
+	// (infra/delivery/scripts/teardown-stack.sh: locks, destroy, remove,
+	// purge of the soft-deleted vault) instead of a bare pulumi destroy.
+	teardown string
 }
 
 func (c *execCLI) output(ctx context.Context, args ...string) ([]byte, error) {
@@ -44,6 +48,16 @@ func (c *execCLI) Config(ctx context.Context, stack string) ([]byte, error) {
 // Destroy streams the CLI's progress to this process's output: a destroy can take
 // many minutes and its log is what an operator reads when it fails.
 func (c *execCLI) Destroy(ctx context.Context, stack string) error {
+	if c.teardown != "" {
+		cmd := exec.CommandContext(ctx, "bash", c.teardown, stack)
+		cmd.Env = append(os.Environ(), "PULUMI="+c.bin)
+		cmd.Stdout = os.Stdout
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("teardown of %s: %w", stack, err)
+		}
+		return nil
+	}
 	args := []string{"--cwd", c.dir, "--non-interactive", "--color", "never",
 		"destroy", "--stack=" + stack, "--remove", "--yes", "--skip-preview"}
 	cmd := exec.CommandContext(ctx, c.bin, args...)
