@@ -151,7 +151,8 @@ if [[ "${CREATE:-}" == "1" && ("$action" == "preview" || "$action" == "up") ]]; 
 fi
 
 cmd=("$action" --stack="$stack")
-if [[ "$action" == "preview" ]]; then
+# --diff is for people; a machine-read preview (--json) gets none.
+if [[ "$action" == "preview" && " ${ARGS:-} " != *" --json "* ]]; then
 	cmd+=(--diff)
 fi
 if is_ci; then

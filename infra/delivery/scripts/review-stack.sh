@@ -3,16 +3,19 @@
 #
 # Usage: review-stack.sh up|down PR_NUMBER
 #
-# up:   creates review-pr<N> when missing (secrets provider PULUMI_SECRETS_PROVIDER
-#       when set), tags it (sluice:pr, sluice:created-at, sluice:ttl-hours from
-#       REVIEW_TTL_HOURS, default 72) so the scheduled teardown can reclaim it if
-#       this workflow never gets to, copies the dev stack's configuration into it
-#       (dev sizing; secrets are re-encrypted) and runs `up`.
-# down: destroys the stack and removes it; a stack that does not exist is fine.
+# up:   creates review-pr<N> when missing (secrets provider PULUMI_SECRETS_PROVIDER,
+#       the review level's own key), tags it (sluice:pr, sluice:created-at,
+#       sluice:ttl-hours from REVIEW_TTL_HOURS, default 72) so the scheduled
+#       teardown can reclaim it, gives it dev's configuration (dev sizing) and
+#       deploys it with stack-up.sh: the stack's registry first, then the pull
+#       request's images built and pushed into that registry, then everything.
+# down: tears the stack down (teardown-stack.sh: Kubernetes objects, Azure
+#       resources, locks, the soft-deleted vault); a missing stack is fine.
 #
-# A review stack's config file is not committed: every run copies it again from
-# dev. Run with PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true so a stack whose
-# config file is absent keeps the secrets provider recorded in its state.
+# Review stacks live in the review level's state, subscription and key, and
+# never read dev's: the configuration is a copy of stacks/Pulumi.dev.yaml,
+# which must hold no secure values (they are encrypted with dev's key, which
+# the review identity cannot and must not decrypt).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -45,9 +48,13 @@ if [[ "$action" == "down" ]]; then
 		echo "review-stack: $stack does not exist; nothing to destroy"
 		exit 0
 	fi
-	# Recreate the config from dev so the destroy sees the same provider settings.
-	pulumi config cp --stack=dev --dest "$stack"
-	STACK="$stack" REMOVE=1 exec "$root/infra/delivery/scripts/delivery.sh" destroy
+	PULUMI="$pulumi_bin" exec "$root/infra/delivery/scripts/teardown-stack.sh" "$stack"
+fi
+
+dev_config="$root/stacks/Pulumi.dev.yaml"
+if grep -qE '^[[:space:]]*secure:|[[:space:]]secure:[[:space:]]' "$dev_config"; then
+	echo "review-stack: $dev_config holds secure values; a review stack cannot decrypt dev's secrets: move them out of dev's file (set them per stack) first" >&2
+	exit 1
 fi
 
 if ! exists; then
@@ -60,5 +67,5 @@ if ! exists; then
 	pulumi stack tag set sluice:pr "$pr" --stack="$stack"
 fi
 pulumi stack tag set sluice:ttl-hours "$ttl" --stack="$stack"
-pulumi config cp --stack=dev --dest "$stack"
-STACK="$stack" exec "$root/infra/delivery/scripts/delivery.sh" up
+cp "$dev_config" "$root/stacks/Pulumi.$stack.yaml"
+BUILD_IMAGES=1 PULUMI="$pulumi_bin" exec "$root/infra/delivery/scripts/stack-up.sh" "$stack"
