@@ -9,7 +9,14 @@
 //     workflow that does;
 //   - every job that changes a stack (up, destroy, the stack reaper) runs in a
 //     concurrency group that never cancels a run in progress;
-//   - pull_request_target, which runs untrusted code with secrets, is not used.
-//
-// The package has no non-test code besides this documentation.
+//   - pull_request_target, which runs untrusted code with secrets, is not used;
+//   - every job signs in as exactly the identities of the trust plan
+//     (infra/bootstrap/trust) that trust the subject its token carries
+//     (pull_request, environment:<name>, ref:refs/heads/main), and no
+//     pull-request job touches prod;
+//   - every job that touches a cluster installs the Pulumi CLI and kubelogin
+//     through the pinned, checksum-verified installers first, and runs on the
+//     stack's in-VNet runner when the stack's API server is private;
+//   - the delivery table in infra/DELIVERY.md equals Table (generated from the
+//     trust plan and the workflows; -update rewrites it).
 package workflows

@@ -187,7 +187,7 @@ var (
 	pinnedRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$`)
 	versionRE = regexp.MustCompile(`^#\s*v\d+(\.\d+){0,2}\b`)
 	// Commands that change a stack.
-	stackChangeRE = regexp.MustCompile(`make (up|destroy)\b|review-stack\.sh|stackreaper\b.*-apply|pulumi (up|destroy)\b`)
+	stackChangeRE = regexp.MustCompile(`make (up|destroy)\b|review-stack\.sh|stack-up\.sh|teardown-stack\.sh|stackreaper\b.*-apply|pulumi (up|destroy)\b`)
 )
 
 // checkWorkflow returns the house-rule problems of one workflow file.
