@@ -29,6 +29,8 @@ type job struct {
 	// stacks are the stacks it touches through a cluster, with the runs-on
 	// labels it uses for each.
 	stacks map[string][]string
+	// via names, per subject, the caller job of a reusable workflow.
+	via map[string]string
 }
 
 func (j job) id() string { return strings.TrimSuffix(j.file, ".yml") + "/" + j.name }
@@ -105,11 +107,11 @@ func jobs(t *testing.T) []job {
 	docs := load(t)
 	// Callers of reusable workflows: file -> list of with: maps.
 	callers := map[string][]map[string]string{}
-	for _, doc := range docs {
+	for callerFile, doc := range docs {
 		js := get(doc, "jobs")
 		for i := 0; i+1 < len(js.Content); i += 2 {
 			if u := get(js.Content[i+1], "uses"); u != nil && strings.HasPrefix(u.Value, "./.github/workflows/") {
-				with := map[string]string{}
+				with := map[string]string{"__caller": strings.TrimSuffix(callerFile, ".yml") + "/" + js.Content[i].Value}
 				w := get(js.Content[i+1], "with")
 				for k := 0; w != nil && k+1 < len(w.Content); k += 2 {
 					with[w.Content[k].Value] = w.Content[k+1].Value
@@ -123,7 +125,7 @@ func jobs(t *testing.T) []job {
 		js := get(doc, "jobs")
 		for i := 0; i+1 < len(js.Content); i += 2 {
 			n := js.Content[i+1]
-			j := job{file: file, name: js.Content[i].Value, node: n, stacks: map[string][]string{}}
+			j := job{file: file, name: js.Content[i].Value, node: n, stacks: map[string][]string{}, via: map[string]string{}}
 			login := false
 			var runs []string
 			var steps []*yaml.Node
@@ -150,6 +152,11 @@ func jobs(t *testing.T) []job {
 			if env := get(n, "environment"); env != nil {
 				for _, e := range resolve(env.Value, n, callers[file]) {
 					j.subjects = append(j.subjects, "environment:"+e)
+					for _, c := range callers[file] {
+						if strings.Contains(env.Value, "inputs.") && resolve(env.Value, n, []map[string]string{c})[0] == e {
+							j.via["environment:"+e] = c["__caller"]
+						}
+					}
 				}
 			} else if strings.Contains(triggers(doc), "pull_request") {
 				j.subjects = []string{"pull_request"}
@@ -352,8 +359,12 @@ func TestDeliveryTable(t *testing.T) {
 	byLevel := map[trust.Level][]string{}
 	for _, j := range jobs(t) {
 		for _, s := range j.subjects {
-			if id, ok := trust.BySubject(s); ok && !slices.Contains(byLevel[id.Level], j.id()) {
-				byLevel[id.Level] = append(byLevel[id.Level], j.id())
+			label := j.id()
+			if c, ok := j.via[s]; ok {
+				label = c + " → " + j.id()
+			}
+			if id, ok := trust.BySubject(s); ok && !slices.Contains(byLevel[id.Level], label) {
+				byLevel[id.Level] = append(byLevel[id.Level], label)
 			}
 		}
 	}
