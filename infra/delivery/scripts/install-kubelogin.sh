@@ -10,7 +10,7 @@ version="${KUBELOGIN_VERSION:-0.2.20}"
 version="${version#v}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 bin_dir="$root/.sluice/bin"
-# shellcheck source=install-tool.sh
+# shellcheck source=SCRIPTDIR/install-tool.sh
 source "$root/infra/delivery/scripts/install-tool.sh"
 
 case "$(uname -s)-$(uname -m)" in
