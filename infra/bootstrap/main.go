@@ -1,26 +1,33 @@
 // Command bootstrap is a separate Pulumi program (project sluice-bootstrap) that
-// creates, once per Azure subscription, what a self-managed Pulumi backend for the
-// sluice stacks needs:
+// creates, once, what the sluice stacks' self-managed backend and CI need:
 //
 //   - a resource group;
 //   - a storage account (StorageV2, ZRS, HTTPS only, TLS 1.2 minimum, no public blob
 //     access, no shared-key access so only Entra ID identities get in, blob
-//     versioning and soft delete for blobs and containers) with a private `state`
-//     container for the stacks' checkpoints;
+//     versioning and soft delete for blobs and containers) with one private state
+//     container per stack level (state-review, state-dev, state-staging, state-prod);
 //   - a Key Vault with RBAC authorization, soft delete and purge protection, holding
-//     an RSA key that encrypts the stacks' secrets;
-//   - role assignments: Storage Blob Data Contributor on the account and Key Vault
-//     Crypto User on the vault for the identity running the program and for every
-//     object id in config `principalIds` (for example the CI service principal).
+//     one RSA key per stack level that encrypts that level's secrets, and a custom
+//     role that can only read a key and decrypt with it;
+//   - the build registry the images built on main are pushed to;
+//   - the trust plan of package trust: one user-assigned identity per trust level,
+//     its one GitHub federated credential and its role assignments, each scoped to
+//     its level's subscription (config subscriptions), state container and key;
+//   - for the identity running the program and every object id in config
+//     principalIds (operators): Storage Blob Data Contributor on the account and
+//     Key Vault Crypto User on the vault.
 //
-// The storage account, vault and key are protected: `pulumi destroy` refuses
-// them. It exports `backendUrl` (for `pulumi login`) and `secretsProvider` (for
-// `pulumi stack init --secrets-provider`). See infra/DELIVERY.md.
+// The storage account, containers, vault and keys are protected: `pulumi destroy`
+// refuses them. It exports backendUrls and secretsProviders (per stack level),
+// clientIds (per repository variable), buildRegistry and the names. See
+// infra/DELIVERY.md.
 //
-// Config (all optional): location (default westeurope), resourceGroupName
-// (default sluice-state), storageAccountName, keyVaultName (default: derived from
-// the subscription id so they are stable and globally unique), principalIds (a
-// list of object ids), softDeleteDays (default 30).
+// Config: githubRepository (owner/repo, required), subscriptions (required: one
+// distinct subscription id per stack level), location (default westeurope),
+// resourceGroupName (default sluice-state), storageAccountName, keyVaultName,
+// buildRegistryName (default: derived from the subscription id so they are stable
+// and globally unique), principalIds (a list of object ids), softDeleteDays
+// (default 30).
 package main
 
 import (

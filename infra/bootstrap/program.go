@@ -160,8 +160,9 @@ type stateBackend struct {
 	BackendURLs      map[trust.Level]pulumi.StringOutput
 	SecretsProviders map[trust.Level]pulumi.StringOutput
 	// ClientIDs are keyed by the repository variable that holds them.
-	ClientIDs     map[string]pulumi.StringOutput
-	BuildRegistry pulumi.StringOutput
+	ClientIDs       map[string]pulumi.StringOutput
+	BuildRegistry   pulumi.StringOutput
+	BuildRegistryID pulumi.StringOutput
 }
 
 func program(ctx *pulumi.Context) error {
@@ -173,6 +174,7 @@ func program(ctx *pulumi.Context) error {
 	ctx.Export("storageAccount", b.StorageAccount)
 	ctx.Export("keyVault", b.KeyVault)
 	ctx.Export("buildRegistry", b.BuildRegistry)
+	ctx.Export("buildRegistryId", b.BuildRegistryID)
 	backends, providers, clients := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	for l, v := range b.BackendURLs {
 		backends[string(l)] = v
@@ -363,6 +365,7 @@ func deploy(ctx *pulumi.Context) (*stateBackend, error) {
 	}
 	sc.registry = registry.ID().ToStringOutput()
 	out.BuildRegistry = registry.LoginServer
+	out.BuildRegistryID = sc.registry
 
 	decrypt, err := authorization.NewRoleDefinition(ctx, "state-decrypt", &authorization.RoleDefinitionArgs{
 		RoleDefinitionId: pulumi.String(stableUUID(client.SubscriptionId + "/" + s.vaultName + "/" + trust.StateDecryptRole)),
@@ -418,7 +421,7 @@ func identities(ctx *pulumi.Context, home string, s settings, rg *resources.Reso
 		// Azure refuses concurrent writes of credentials on one identity;
 		// each identity has one, and a second would depend on the first.
 		if _, err := managedidentity.NewFederatedIdentityCredential(ctx, id.ResourceName()+"-github", &managedidentity.FederatedIdentityCredentialArgs{
-			FederatedIdentityCredentialResourceName: pulumi.String("github-" + strings.ReplaceAll(id.Subject, ":", "-")),
+			FederatedIdentityCredentialResourceName: pulumi.String("github-" + slug(id.Subject)),
 			ResourceGroupName:                       rg.Name,
 			ResourceName:                            mi.Name,
 			Issuer:                                  pulumi.String(trust.Issuer),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/sluicehq/sluice/infra/bootstrap/trust"
 )
+
+var ficNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$`)
 
 // assignment is one deployed role assignment, read back from the mocks:
 // whose it is, which role, and on what.
@@ -43,6 +46,11 @@ func deployed(t *testing.T) (subjects map[trust.Level][]string, got []assignment
 		}
 		if aud := get(t, r.inputs, "audiences").ArrayValue(); len(aud) != 1 || aud[0].StringValue() != trust.Audience {
 			t.Errorf("%s: audiences %v", r.name, aud)
+		}
+		// Azure's rule for credential names (3-120 of letters, digits, - and _,
+		// starting with a letter or digit).
+		if n := get(t, r.inputs, "federatedIdentityCredentialResourceName").StringValue(); !ficNameRE.MatchString(n) {
+			t.Errorf("%s: credential name %q breaks Azure's naming rule", r.name, n)
 		}
 		subjects[owner] = append(subjects[owner], get(t, r.inputs, "subject").StringValue())
 	}
