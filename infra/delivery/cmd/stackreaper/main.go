@@ -3,9 +3,11 @@
 //
 // It reads the stacks of the Pulumi project in -cwd through the Pulumi CLI
 // (`pulumi stack ls --json`, `pulumi stack tag ls --json`, `pulumi config --json`),
-// decides with package stackreaper, and with -apply runs
-// `pulumi destroy --remove --yes` for each selected stack after checking the rule
-// again against freshly read state. Staging, prod and any stack that is not a dev or
+// decides with package stackreaper, and with -apply tears each selected stack down
+// after checking the rule again against freshly read state: with
+// infra/delivery/scripts/teardown-stack.sh (locks, `pulumi destroy --remove`, purge
+// of the soft-deleted Key Vault; it refuses staging and prod on its own), or with a
+// bare `pulumi destroy --remove --yes` when -teardown is "none". Staging, prod and any stack that is not a dev or
 // review stack are never touched; see package stackreaper for the rules.
 //
 // Exit status: 0 when the plan (and every destroy) succeeded, 1 when any stack's
