@@ -394,10 +394,10 @@ func deploy(ctx *pulumi.Context) (*stateBackend, error) {
 			continue
 		}
 		seen[p] = true
-		if err := grant(ctx, "blob-"+p, account.ID().ToStringOutput(), roleID(client.SubscriptionId, roleStorageBlobDataContributor), pulumi.String(p), nil); err != nil {
+		if err := grant(ctx, "blob-"+p, account.ID().ToStringOutput(), roleID(client.SubscriptionId, roleStorageBlobDataContributor), pulumi.String(p), nil, ""); err != nil {
 			return nil, err
 		}
-		if err := grant(ctx, "crypto-"+p, vault.ID().ToStringOutput(), roleID(client.SubscriptionId, roleKeyVaultCryptoUser), pulumi.String(p), nil); err != nil {
+		if err := grant(ctx, "crypto-"+p, vault.ID().ToStringOutput(), roleID(client.SubscriptionId, roleKeyVaultCryptoUser), pulumi.String(p), nil, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -452,7 +452,11 @@ func identities(ctx *pulumi.Context, home string, s settings, rg *resources.Reso
 				role = roleID(sub, guid)
 			}
 			name := fmt.Sprintf("%s-%s-%s", id.ResourceName(), slug(g.Role), slug(string(g.Scope)+"-"+string(g.Of)))
-			if err := grant(ctx, name, scope, role, mi.PrincipalId, deps); err != nil {
+			condition := ""
+			if g.Role == "Role Based Access Control Administrator" {
+				condition = trust.RBACAdminCondition()
+			}
+			if err := grant(ctx, name, scope, role, mi.PrincipalId, deps, condition); err != nil {
 				return err
 			}
 		}
@@ -487,11 +491,16 @@ func stableUUID(seed string) string {
 // grant assigns role on scope. Managed identities (deps != nil, possibly
 // empty) are ServicePrincipals: saying so lets Azure accept the assignment
 // before the new identity has replicated.
-func grant(ctx *pulumi.Context, name string, scope pulumi.StringInput, role pulumi.StringInput, principal pulumi.StringInput, deps []pulumi.Resource) error {
+// A condition, when set, is an ABAC condition (version 2.0) on the assignment.
+func grant(ctx *pulumi.Context, name string, scope pulumi.StringInput, role pulumi.StringInput, principal pulumi.StringInput, deps []pulumi.Resource, condition string) error {
 	args := &authorization.RoleAssignmentArgs{
 		Scope:            scope,
 		PrincipalId:      principal,
 		RoleDefinitionId: role,
+	}
+	if condition != "" {
+		args.Condition = pulumi.String(condition)
+		args.ConditionVersion = pulumi.String("2.0")
 	}
 	if deps != nil {
 		args.PrincipalType = pulumi.String("ServicePrincipal")

@@ -140,6 +140,23 @@ func deployed(t *testing.T) (subjects map[trust.Level][]string, got []assignment
 			t.Errorf("%s: unknown role definition %s", r.name, rd)
 			continue
 		}
+		// Role assignment rights never extend to the privileged roles.
+		cond := ""
+		if c, ok := r.inputs["condition"]; ok {
+			cond = c.StringValue()
+		}
+		if name == "Role Based Access Control Administrator" || name == "User Access Administrator" || name == "Owner" {
+			for _, guid := range trust.PrivilegedRoles {
+				if strings.Count(cond, guid) != 2 || !strings.Contains(cond, "GuidNotEquals") {
+					t.Errorf("%s: %s without a condition excluding %s: %q", r.name, name, guid, cond)
+				}
+			}
+			if v := get(t, r.inputs, "conditionVersion").StringValue(); v != "2.0" {
+				t.Errorf("%s: condition version %q", r.name, v)
+			}
+		} else if cond != "" {
+			t.Errorf("%s: unexpected condition on %s", r.name, name)
+		}
 		got = append(got, assignment{l, name, sc.kind, sc.of})
 	}
 	return subjects, got

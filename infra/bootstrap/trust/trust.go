@@ -56,6 +56,30 @@ var BuiltinRoles = map[string]string{
 	"Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 }
 
+// PrivilegedRoles are the roles a deploy identity may never assign or remove:
+// with any of them it could widen its own access.
+var PrivilegedRoles = map[string]string{
+	"Owner":                     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+	"User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+	"Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+}
+
+// RBACAdminCondition is the ABAC condition (version 2.0) on every
+// Role Based Access Control Administrator assignment: it may write and delete
+// role assignments except those of the privileged roles.
+func RBACAdminCondition() string {
+	var guids []string
+	for _, g := range PrivilegedRoles {
+		guids = append(guids, g)
+	}
+	sort.Strings(guids)
+	set := "{" + strings.Join(guids, ", ") + "}"
+	return "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR " +
+		"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidNotEquals " + set + ")) AND " +
+		"((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR " +
+		"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidNotEquals " + set + "))"
+}
+
 // StateDecryptRole is the custom role the read-only levels get on a state
 // key: read the key and decrypt (encrypting with the public key reveals
 // nothing). No built-in role is that narrow; bootstrap declares it.
@@ -91,10 +115,14 @@ type Grant struct {
 
 // String is the grant as the delivery table shows it.
 func (g Grant) String() string {
-	if g.Of == "" {
-		return fmt.Sprintf("%s on the %s", g.Role, g.Scope)
+	role := g.Role
+	if role == "Role Based Access Control Administrator" {
+		role += " (conditioned: never assigns or removes Owner, User Access Administrator or itself)"
 	}
-	return fmt.Sprintf("%s on the %s of %s", g.Role, g.Scope, g.Of)
+	if g.Of == "" {
+		return fmt.Sprintf("%s on the %s", role, g.Scope)
+	}
+	return fmt.Sprintf("%s on the %s of %s", role, g.Scope, g.Of)
 }
 
 // Identity is one user-assigned managed identity and what it may do.
