@@ -57,35 +57,24 @@ func deployed(t *testing.T) (subjects map[trust.Level][]string, got []assignment
 
 	// What each scope id is: the resources bootstrap made, and the stack
 	// levels' subscriptions.
-	scopeOf := map[string]struct {
+	type scopeRef struct {
 		kind trust.ScopeKind
 		of   trust.Level
-	}{}
+	}
+	scopeOf := map[string]scopeRef{}
 	for l, sub := range testSubs {
-		scopeOf["/subscriptions/"+sub] = struct {
-			kind trust.ScopeKind
-			of   trust.Level
-		}{trust.ScopeSubscription, l}
+		scopeOf["/subscriptions/"+sub] = scopeRef{trust.ScopeSubscription, l}
 	}
 	for _, c := range m.byType("azure-native:storage:BlobContainer") {
 		l := trust.Level(strings.TrimPrefix(get(t, c.inputs, "containerName").StringValue(), "state-"))
-		scopeOf[mockID(c.typ, c.name)] = struct {
-			kind trust.ScopeKind
-			of   trust.Level
-		}{trust.ScopeStateContainer, l}
+		scopeOf[mockID(c.typ, c.name)] = scopeRef{trust.ScopeStateContainer, l}
 	}
 	for _, k := range m.byType("azure-native:keyvault:Key") {
 		l := trust.Level(strings.TrimPrefix(get(t, k.inputs, "keyName").StringValue(), "state-"))
-		scopeOf[mockID(k.typ, k.name)] = struct {
-			kind trust.ScopeKind
-			of   trust.Level
-		}{trust.ScopeStateKey, l}
+		scopeOf[mockID(k.typ, k.name)] = scopeRef{trust.ScopeStateKey, l}
 	}
 	reg := m.one(t, "azure-native:containerregistry:Registry")
-	scopeOf[mockID(reg.typ, reg.name)] = struct {
-		kind trust.ScopeKind
-		of   trust.Level
-	}{trust.ScopeBuildRegistry, ""}
+	scopeOf[mockID(reg.typ, reg.name)] = scopeRef{trust.ScopeBuildRegistry, ""}
 
 	roleName := map[string]string{}
 	for name, guid := range trust.BuiltinRoles {

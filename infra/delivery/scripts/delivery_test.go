@@ -44,6 +44,20 @@ type run struct {
 	code int
 }
 
+// runCmd runs cmd and returns its combined output and exit code; a command
+// that cannot start at all fails the test.
+func runCmd(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", cmd.Args, err)
+	}
+	return run{out: string(out), code: code}
+}
+
 // deliver runs delivery.sh with exactly the given environment (plus PATH and HOME).
 func deliver(t *testing.T, bin, action string, env map[string]string) run {
 	t.Helper()
@@ -52,14 +66,7 @@ func deliver(t *testing.T, bin, action string, env map[string]string) run {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run delivery.sh: %v", err)
-	}
-	return run{out: string(out), code: code}
+	return runCmd(t, cmd)
 }
 
 func oidcEnv(bin string, extra map[string]string) map[string]string {

@@ -13,13 +13,7 @@ bin_dir="$root/.sluice/bin"
 # shellcheck source=SCRIPTDIR/install-tool.sh
 source "$root/infra/delivery/scripts/install-tool.sh"
 
-case "$(uname -s)-$(uname -m)" in
-Linux-x86_64) platform=linux-amd64 ;;
-Linux-aarch64 | Linux-arm64) platform=linux-arm64 ;;
-Darwin-x86_64) platform=darwin-amd64 ;;
-Darwin-arm64) platform=darwin-arm64 ;;
-*) echo "install-kubelogin: unsupported platform $(uname -s)-$(uname -m)" >&2; exit 1 ;;
-esac
+platform="$(tool_platform amd64)"
 
 if [[ -x "$bin_dir/kubelogin" ]] && "$bin_dir/kubelogin" --version 2>/dev/null | grep -q "v$version\b"; then
 	echo "install-kubelogin: $bin_dir/kubelogin is already v$version"

@@ -17,13 +17,7 @@ bin_dir="$root/.sluice/bin"
 # shellcheck source=SCRIPTDIR/install-tool.sh
 source "$root/infra/delivery/scripts/install-tool.sh"
 
-case "$(uname -s)-$(uname -m)" in
-Linux-x86_64) platform=linux-x64 ;;
-Linux-aarch64 | Linux-arm64) platform=linux-arm64 ;;
-Darwin-x86_64) platform=darwin-x64 ;;
-Darwin-arm64) platform=darwin-arm64 ;;
-*) echo "install-pulumi: unsupported platform $(uname -s)-$(uname -m)" >&2; exit 1 ;;
-esac
+platform="$(tool_platform x64)"
 
 if [[ -x "$bin_dir/pulumi" && -x "$bin_dir/pulumi-language-go" ]] &&
 	[[ "$("$bin_dir/pulumi" version 2>/dev/null || true)" == "v$version" ]]; then

@@ -11,6 +11,18 @@ set -euo pipefail
 
 tool_sums="${SLUICE_TOOL_SUMS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools.sha256}"
 
+# tool_platform X64NAME: prints <os>-<arch> as release archives name them, with
+# X64NAME (x64 or amd64) for x86_64; fails on a platform no release serves.
+tool_platform() {
+	case "$(uname -s)-$(uname -m)" in
+	Linux-x86_64) echo "linux-$1" ;;
+	Linux-aarch64 | Linux-arm64) echo linux-arm64 ;;
+	Darwin-x86_64) echo "darwin-$1" ;;
+	Darwin-arm64) echo darwin-arm64 ;;
+	*) echo "install: unsupported platform $(uname -s)-$(uname -m)" >&2; return 1 ;;
+	esac
+}
+
 # pinned_sum TOOL VERSION PLATFORM: prints the pinned digest or fails, naming the fix.
 pinned_sum() {
 	local tool="$1" version="$2" platform="$3" want

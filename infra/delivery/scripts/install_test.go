@@ -56,14 +56,7 @@ func (e *installEnv) run(t *testing.T, script string, env ...string) run {
 	cmd := exec.Command("bash", filepath.Join(e.root, "infra", "delivery", "scripts", script))
 	cmd.Env = append([]string{"PATH=" + e.bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "SLUICE_TOOL_SUMS=" + e.sums,
 		"PULUMI_DOWNLOAD_BASE=https://releases.invalid/sdk", "KUBELOGIN_DOWNLOAD_BASE=https://releases.invalid/kubelogin"}, env...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return run{out: string(out), code: code}
+	return runCmd(t, cmd)
 }
 
 func sum(t *testing.T, path string) string {

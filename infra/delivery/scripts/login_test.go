@@ -23,15 +23,9 @@ func ciLogin(t *testing.T, stack string) (run, string) {
 	cmd := exec.Command("bash", "ci-pulumi-login.sh")
 	cmd.Env = append(os.Environ(), "GITHUB_ENV="+envFile, "STACK="+stack, "PULUMI_STATE_ACCOUNT=sluicestate01",
 		"PULUMI_STATE_VAULT=sluice-state-01", "PATH="+filepath.Dir(goBin)+":/usr/bin:/bin")
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runCmd(t, cmd)
 	data, _ := os.ReadFile(envFile)
-	return run{out: string(out), code: code}, string(data)
+	return r, string(data)
 }
 
 // Each stack gets its own level's container and key, the names bootstrap

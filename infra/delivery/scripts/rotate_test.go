@@ -75,14 +75,7 @@ func (f *fakeAzure) rotate(t *testing.T, args ...string) run {
 	t.Helper()
 	cmd := exec.Command("bash", append([]string{"rotate-cosmos-key.sh", "--resource-group", "rg-sluice-dev", "--account", "cosmos-sluice", "--vault", "kv-sluice"}, args...)...)
 	cmd.Env = []string{"PATH=" + f.dir + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "ROTATE_POLL_SECONDS=0"}
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run rotate-cosmos-key.sh: %v", err)
-	}
-	return run{out: string(out), code: code}
+	return runCmd(t, cmd)
 }
 
 func TestRotateAlternatesKeys(t *testing.T) {

@@ -48,14 +48,7 @@ func teardown(t *testing.T, bin, stack string) run {
 	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "PULUMI=" + filepath.Join(bin, "pulumi"),
 		"PULUMI_BACKEND_URL=azblob://state-dev?storage_account=x", "ARM_USE_OIDC=true", "ARM_CLIENT_ID=c", "ARM_TENANT_ID=t",
 		"ARM_SUBSCRIPTION_ID=s", "ACTIONS_ID_TOKEN_REQUEST_URL=https://token.invalid", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=x"}
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return run{out: string(out), code: code}
+	return runCmd(t, cmd)
 }
 
 func TestTeardownRefusesLongLivedStacks(t *testing.T) {
