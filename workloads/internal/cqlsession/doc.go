@@ -15,6 +15,6 @@
 // reads the file every CASSANDRA_PASSWORD_POLL (5 s), and when the content
 // changes opens a new session with the new key, swaps it in for new
 // statements and closes the old one after CASSANDRA_ROTATION_DRAIN (30 s).
-// infra/scripts/rotate-cosmos-key.sh rotates the Cosmos DB key this way
+// infra/delivery/scripts/rotate-cosmos-key.sh rotates the Cosmos DB key this way
 // with no restart.
 package cqlsession

@@ -61,7 +61,7 @@ func rolePorts(admin *gocql.Session, role string) (map[int]bool, error) {
 
 // TestIntegrationKeyRotationWithoutRestart rotates the Cassandra password
 // under running ingest, api and changefeed processes, the local rehearsal of rotating
-// the Cosmos DB key (infra/scripts/rotate-cosmos-key.sh): the role's
+// the Cosmos DB key (infra/delivery/scripts/rotate-cosmos-key.sh): the role's
 // password changes in Cassandra (the key is regenerated), then the mounted
 // key file is replaced (Key Vault, synced by the CSI driver). Every process
 // must keep working, open new sessions with the new key, close every

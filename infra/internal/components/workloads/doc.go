@@ -53,7 +53,7 @@
 //     mounted read-only where CASSANDRA_PASSWORD_FILE points. It syncs no
 //     Kubernetes Secret: no Secret holds the key. The cluster's Key Vault
 //     provider rotates the mounted file, and the workloads reconnect with the
-//     new key without a restart (see infra/scripts/rotate-cosmos-key.sh).
+//     new key without a restart (see infra/delivery/scripts/rotate-cosmos-key.sh).
 //
 // Images are referenced by digest only (config validation refuses tags).
 package workloads
