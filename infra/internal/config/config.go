@@ -102,8 +102,12 @@ type AKS struct {
 	UserMinCount     int
 	UserMaxCount     int
 	PrivateAPIServer bool
-	// AuthorizedIPRanges limit a public API server to these CIDRs.
+	// AuthorizedIPRanges limit a public API server to these CIDRs. A public
+	// API server needs at least one (see UnrestrictedPublicAPIServer).
 	AuthorizedIPRanges []string
+	// UnrestrictedPublicAPIServer is the explicit opt-out that leaves a
+	// public API server open to every address; only dev stacks may set it.
+	UnrestrictedPublicAPIServer bool
 	// UpgradeChannel is patch, stable, rapid or node-image.
 	UpgradeChannel string
 	// NodeOSUpgradeChannel is NodeImage, SecurityPatch or Unmanaged.
@@ -258,17 +262,18 @@ func read(r *reader) *Config {
 			BackupTier:             r.str("cosmosBackupTier"),
 		},
 		AKS: AKS{
-			KubernetesVersion:    r.str("aksKubernetesVersion"),
-			SKUTier:              r.str("aksSkuTier"),
-			SystemVMSize:         r.str("aksSystemVmSize"),
-			SystemNodeCount:      r.integer("aksSystemNodeCount"),
-			UserVMSize:           r.str("aksUserVmSize"),
-			UserMinCount:         r.integer("aksUserMinCount"),
-			UserMaxCount:         r.integer("aksUserMaxCount"),
-			PrivateAPIServer:     r.boolean("aksPrivateApiServer"),
-			AuthorizedIPRanges:   r.strs("aksAuthorizedIpRanges"),
-			UpgradeChannel:       r.str("aksUpgradeChannel"),
-			NodeOSUpgradeChannel: r.str("aksNodeOsUpgradeChannel"),
+			KubernetesVersion:           r.str("aksKubernetesVersion"),
+			SKUTier:                     r.str("aksSkuTier"),
+			SystemVMSize:                r.str("aksSystemVmSize"),
+			SystemNodeCount:             r.integer("aksSystemNodeCount"),
+			UserVMSize:                  r.str("aksUserVmSize"),
+			UserMinCount:                r.integer("aksUserMinCount"),
+			UserMaxCount:                r.integer("aksUserMaxCount"),
+			PrivateAPIServer:            r.boolean("aksPrivateApiServer"),
+			AuthorizedIPRanges:          r.strs("aksAuthorizedIpRanges"),
+			UnrestrictedPublicAPIServer: r.boolean("aksUnrestrictedPublicApiServer"),
+			UpgradeChannel:              r.str("aksUpgradeChannel"),
+			NodeOSUpgradeChannel:        r.str("aksNodeOsUpgradeChannel"),
 		},
 		Postgres: Postgres{
 			SKUName:             r.str("postgresSkuName"),

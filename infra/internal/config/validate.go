@@ -285,11 +285,7 @@ func (v *validator) aks(c *Config) {
 	if a.PrivateAPIServer && len(a.AuthorizedIPRanges) > 0 {
 		v.addf("sluice:aksAuthorizedIpRanges cannot be combined with a private API server (sluice:aksPrivateApiServer)")
 	}
-	for _, r := range a.AuthorizedIPRanges {
-		if _, err := netip.ParsePrefix(r); err != nil {
-			v.addf("sluice:aksAuthorizedIpRanges contains %q, which is not a CIDR", r)
-		}
-	}
+	v.apiServerAccess(c)
 	v.oneOf("aksUpgradeChannel", a.UpgradeChannel, "patch", "stable", "rapid", "node-image")
 	v.oneOf("aksNodeOsUpgradeChannel", a.NodeOSUpgradeChannel, "NodeImage", "SecurityPatch", "Unmanaged")
 }

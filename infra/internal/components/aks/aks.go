@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/infra/internal/azurenative/managedidentity"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
+	"github.com/sluicehq/sluice/infra/internal/config"
 )
 
 // Type is the component's type token.
@@ -62,7 +63,18 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		apiAccess.PrivateDNSZone = pulumi.String("system")
 		apiAccess.EnablePrivateClusterPublicFQDN = pulumi.Bool(false)
 	} else if len(a.AuthorizedIPRanges) > 0 {
+		// Config validation guarantees a public API server has ranges
+		// unless a dev stack opted out explicitly.
 		apiAccess.AuthorizedIPRanges = pulumi.ToStringArray(a.AuthorizedIPRanges)
+		for _, r := range a.AuthorizedIPRanges {
+			if config.IsDocumentationRange(r) {
+				if err := ctx.Log.Warn(fmt.Sprintf("sluice:aksAuthorizedIpRanges holds the documentation placeholder %s, which admits nobody: the Kubernetes objects cannot be applied until you list your egress ranges", r), nil); err != nil {
+					return nil, fmt.Errorf("warn: %w", err)
+				}
+			}
+		}
+	} else if err := ctx.Log.Warn("sluice:aksUnrestrictedPublicApiServer: the cluster API server accepts connections from every address", nil); err != nil {
+		return nil, fmt.Errorf("warn: %w", err)
 	}
 	clusterArgs := &cs.ManagedClusterArgs{
 		ResourceGroupName: env.ResourceGroupName,
