@@ -74,4 +74,3 @@ func manyRanges(n int) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
-
