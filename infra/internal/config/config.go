@@ -88,6 +88,12 @@ type Cosmos struct {
 	AutoscaleMaxThroughput int
 	// BackupTier is Continuous7Days, Continuous30Days or Periodic.
 	BackupTier string
+	// FailoverRegions are read regions, in failover order after Region
+	// (the single write region); any of them turns on automatic failover.
+	FailoverRegions []string
+	// MultipleWriteLocations must stay false: the change feed's leases use
+	// lightweight transactions, which multi-region writes do not support.
+	MultipleWriteLocations bool
 }
 
 // AKS sizes the Kubernetes cluster.
@@ -260,6 +266,8 @@ func read(r *reader) *Config {
 			Throughput:             r.str("cosmosThroughput"),
 			AutoscaleMaxThroughput: r.integer("cosmosAutoscaleMaxThroughput"),
 			BackupTier:             r.str("cosmosBackupTier"),
+			FailoverRegions:        r.strs("cosmosFailoverRegions"),
+			MultipleWriteLocations: r.boolean("cosmosMultipleWriteLocations"),
 		},
 		AKS: AKS{
 			KubernetesVersion:           r.str("aksKubernetesVersion"),

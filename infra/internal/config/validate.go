@@ -261,6 +261,7 @@ func (v *validator) cosmos(c *Config) {
 		}
 	}
 	v.oneOf("cosmosBackupTier", co.BackupTier, "Continuous7Days", "Continuous30Days", "Periodic")
+	v.cosmosRegions(c)
 }
 
 func (v *validator) aks(c *Config) {

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/azurenative/documentdb"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
+	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/workloads/contract"
 )
 
@@ -57,25 +58,23 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		capabilities = append(capabilities, documentdb.CapabilityArgs{Name: pulumi.String("EnableServerless")})
 	}
 	account, err := documentdb.NewDatabaseAccount(ctx, name, &documentdb.DatabaseAccountArgs{
-		ResourceGroupName:        env.ResourceGroupName,
-		Location:                 env.Location(),
-		Kind:                     pulumi.String("GlobalDocumentDB"),
-		DatabaseAccountOfferType: documentdb.DatabaseAccountOfferTypeStandard,
-		Capabilities:             capabilities,
-		Locations: documentdb.LocationArray{documentdb.LocationArgs{
-			LocationName:     env.Location(),
-			FailoverPriority: pulumi.Int(0),
-			IsZoneRedundant:  pulumi.Bool(env.Config.ZoneRedundant()),
-		}},
+		ResourceGroupName:                  env.ResourceGroupName,
+		Location:                           env.Location(),
+		Kind:                               pulumi.String("GlobalDocumentDB"),
+		DatabaseAccountOfferType:           documentdb.DatabaseAccountOfferTypeStandard,
+		Capabilities:                       capabilities,
+		Locations:                          Locations(env.Config),
 		ConsistencyPolicy:                  documentdb.ConsistencyPolicyArgs{DefaultConsistencyLevel: documentdb.DefaultConsistencyLevelSession},
 		BackupPolicy:                       backupPolicy(env),
 		MinimalTlsVersion:                  pulumi.String("Tls12"),
 		PublicNetworkAccess:                env.PublicNetworkAccess(),
 		DisableKeyBasedMetadataWriteAccess: pulumi.Bool(true),
 		DisableLocalAuth:                   pulumi.Bool(false),
-		EnableAutomaticFailover:            pulumi.Bool(false),
-		EnableMultipleWriteLocations:       pulumi.Bool(false),
-		Tags:                               env.Tags(),
+		// One write region always (the change feed's leases use
+		// lightweight transactions); read regions fail over automatically.
+		EnableAutomaticFailover:      pulumi.Bool(len(co.FailoverRegions) > 0),
+		EnableMultipleWriteLocations: pulumi.Bool(false),
+		Tags:                         env.Tags(),
 	}, env.DataStoreOptions(parent)...)
 	if err != nil {
 		return nil, fmt.Errorf("cosmos account: %w", err)
@@ -154,6 +153,25 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, fmt.Errorf("register cosmos outputs: %w", err)
 	}
 	return c, nil
+}
+
+// Locations are the account's regions: the stack's region first (priority
+// 0, the only write region), then each failover region in order. A read
+// region is zone redundant when the stack is and the region has zones.
+func Locations(cfg *config.Config) documentdb.LocationArray {
+	locations := documentdb.LocationArray{documentdb.LocationArgs{
+		LocationName:     pulumi.String(cfg.Region),
+		FailoverPriority: pulumi.Int(0),
+		IsZoneRedundant:  pulumi.Bool(cfg.ZoneRedundant()),
+	}}
+	for i, region := range cfg.Cosmos.FailoverRegions {
+		locations = append(locations, documentdb.LocationArgs{
+			LocationName:     pulumi.String(region),
+			FailoverPriority: pulumi.Int(i + 1),
+			IsZoneRedundant:  pulumi.Bool(cfg.ZoneRedundant() && config.RegionHasZones(region)),
+		})
+	}
+	return locations
 }
 
 func backupPolicy(env *base.Env) pulumi.Input {
