@@ -77,6 +77,9 @@ type EventHubs struct {
 	DLQPartitions int
 	// RetentionHours of both hubs.
 	RetentionHours int
+	// ProducerPrincipals are Entra ID principals outside the cluster that
+	// send to the events hub, each "<type>:<object id>" (see Producers).
+	ProducerPrincipals []string
 }
 
 // Cosmos sizes the Cosmos DB for Apache Cassandra account.
@@ -261,6 +264,7 @@ func read(r *reader) *Config {
 			Partitions:         r.integer("eventHubsPartitions"),
 			DLQPartitions:      r.integer("eventHubsDlqPartitions"),
 			RetentionHours:     r.integer("eventHubsRetentionHours"),
+			ProducerPrincipals: r.strs("eventHubsProducers"),
 		},
 		Cosmos: Cosmos{
 			Throughput:             r.str("cosmosThroughput"),

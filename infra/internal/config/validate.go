@@ -251,6 +251,7 @@ func (v *validator) eventHubs(c *Config) {
 	if e.RetentionHours < 1 || e.RetentionHours > maxRetention {
 		v.addf("sluice:eventHubsRetentionHours is %d; the %s tier keeps events 1 to %d hours", e.RetentionHours, e.SKU, maxRetention)
 	}
+	v.producers(e)
 }
 
 func (v *validator) cosmos(c *Config) {

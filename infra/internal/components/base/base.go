@@ -145,9 +145,15 @@ func (e *Env) RoleDefinitionID(role string) string {
 // Grant assigns a built-in role to a service principal (a managed identity)
 // on exactly one scope. Azure names the assignment with a GUID.
 func (e *Env) Grant(ctx *pulumi.Context, name string, principalID pulumi.StringInput, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
+	return e.GrantPrincipal(ctx, name, principalID, "ServicePrincipal", role, scope, opts...)
+}
+
+// GrantPrincipal is Grant for a principal of any type (User, Group,
+// ServicePrincipal), as Azure RBAC records it.
+func (e *Env) GrantPrincipal(ctx *pulumi.Context, name string, principalID pulumi.StringInput, principalType, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
 	ra, err := authorization.NewRoleAssignment(ctx, name, &authorization.RoleAssignmentArgs{
 		PrincipalId:      principalID,
-		PrincipalType:    pulumi.String("ServicePrincipal"),
+		PrincipalType:    pulumi.String(principalType),
 		RoleDefinitionId: pulumi.String(e.RoleDefinitionID(role)),
 		Scope:            scope,
 	}, opts...)
