@@ -44,6 +44,12 @@ func IsDocumentationRange(cidr string) bool {
 // stacks only) public with the explicit opt-out.
 func (v *validator) apiServerAccess(c *Config) {
 	a := c.AKS
+	if a.DeployerObjectID != "" && !uuidPattern.MatchString(a.DeployerObjectID) {
+		v.addf("sluice:aksDeployerObjectId %q is not an object id (UUID)", a.DeployerObjectID)
+	}
+	if a.DeployerPrincipalType != "" {
+		v.oneOf("aksDeployerPrincipalType", a.DeployerPrincipalType, "User", "Group", "ServicePrincipal")
+	}
 	for _, r := range a.AuthorizedIPRanges {
 		p, err := netip.ParsePrefix(r)
 		switch {

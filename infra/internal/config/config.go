@@ -114,6 +114,13 @@ type AKS struct {
 	// AuthorizedIPRanges limit a public API server to these CIDRs. A public
 	// API server needs at least one (see UnrestrictedPublicAPIServer).
 	AuthorizedIPRanges []string
+	// DeployerObjectID is who applies the Kubernetes objects and gets
+	// "Azure Kubernetes Service RBAC Cluster Admin" on the cluster; empty
+	// means the deploying identity (the client config's object id).
+	DeployerObjectID string
+	// DeployerPrincipalType is User, Group or ServicePrincipal; empty lets
+	// Azure look it up.
+	DeployerPrincipalType string
 	// UnrestrictedPublicAPIServer is the explicit opt-out that leaves a
 	// public API server open to every address; only dev stacks may set it.
 	UnrestrictedPublicAPIServer bool
@@ -284,6 +291,8 @@ func read(r *reader) *Config {
 			PrivateAPIServer:            r.boolean("aksPrivateApiServer"),
 			AuthorizedIPRanges:          r.strs("aksAuthorizedIpRanges"),
 			UnrestrictedPublicAPIServer: r.boolean("aksUnrestrictedPublicApiServer"),
+			DeployerObjectID:            r.str("aksDeployerObjectId"),
+			DeployerPrincipalType:       r.str("aksDeployerPrincipalType"),
 			UpgradeChannel:              r.str("aksUpgradeChannel"),
 			NodeOSUpgradeChannel:        r.str("aksNodeOsUpgradeChannel"),
 		},

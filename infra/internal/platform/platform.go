@@ -266,7 +266,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	for name, id := range ids.ByWorkload {
 		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
 	}
-	if err := deployWorkloads(ctx, cfg, out, ids); err != nil {
+	if err := deployWorkloads(ctx, cfg, out, ids, cluster); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -274,7 +274,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 
 // deployWorkloads puts the workloads on the cluster once their identities,
 // federated credentials and grants exist.
-func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities) error {
+func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities, cluster *aks.AKS) error {
 	identities := map[string]workloads.Identity{}
 	for name, id := range out.Identities {
 		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName}
@@ -300,6 +300,7 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids 
 		DataLakeDfsEndpoint:   out.DataLakeDfsEndpoint,
 		ReferenceContainer:    out.ReferenceContainer,
 		Identities:            identities,
+		ClusterAccess:         cluster.DeployerAccess,
 		DependsOn:             []pulumi.Resource{ids},
 	})
 	return err

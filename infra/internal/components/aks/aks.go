@@ -3,6 +3,7 @@ package aks
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20250101"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -34,6 +35,11 @@ type AKS struct {
 	// OIDCIssuerURL is the issuer the workloads' federated credentials trust.
 	OIDCIssuerURL   pulumi.StringOutput
 	KubeletObjectID pulumi.StringOutput
+	// DeployerAccess is the deployer's "Azure Kubernetes Service RBAC
+	// Cluster Admin" assignment on the cluster: the Kubernetes provider
+	// must wait for it (local accounts are off, so without it every call
+	// is 403).
+	DeployerAccess *authorization.RoleAssignment
 }
 
 // New declares the cluster, its user pool and the identities' grants.
@@ -178,6 +184,15 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	c.NodeResourceGroup = cluster.NodeResourceGroup.Elem()
 	c.OIDCIssuerURL = cluster.OidcIssuerProfile.IssuerURL().Elem()
 	c.KubeletObjectID = cluster.IdentityProfile.MapIndex(pulumi.String("kubeletidentity")).ObjectId().Elem()
+	deployer, deployerType := a.DeployerObjectID, a.DeployerPrincipalType
+	if deployer == "" {
+		deployer = env.DeployerObjectID
+	}
+	c.DeployerAccess, err = env.GrantPrincipal(ctx, name+"-deployer-rbac-cluster-admin", pulumi.String(deployer), deployerType,
+		base.RoleAKSRBACClusterAdmin, c.ClusterID, parent)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := env.Grant(ctx, name+"-kubelet-acr-pull", c.KubeletObjectID, base.RoleAcrPull, args.RegistryID, parent); err != nil {
 		return nil, err
 	}
@@ -193,6 +208,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		"nodeResourceGroup": c.NodeResourceGroup,
 		"oidcIssuerUrl":     c.OIDCIssuerURL,
 		"kubeletObjectId":   c.KubeletObjectID,
+		"deployerAccessId":  c.DeployerAccess.ID(),
 	}); err != nil {
 		return nil, fmt.Errorf("register aks outputs: %w", err)
 	}

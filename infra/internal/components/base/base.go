@@ -135,7 +135,20 @@ const (
 	RoleKeyVaultSecretsUser   = "4633458b-17de-408a-b874-0445c86b69e6"
 	RoleStorageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 	RoleNetworkContributor    = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+	// RoleAKSRBACClusterAdmin is "Azure Kubernetes Service RBAC Cluster
+	// Admin": the deployer's Kubernetes rights on a cluster with local
+	// accounts off.
+	RoleAKSRBACClusterAdmin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 )
+
+// principalTypeInput leaves principalType out when it is unknown ("");
+// Azure then looks the principal up itself.
+func principalTypeInput(t string) pulumi.StringPtrInput {
+	if t == "" {
+		return nil
+	}
+	return pulumi.String(t)
+}
 
 // RoleDefinitionID is the full id of a built-in role in the subscription.
 func (e *Env) RoleDefinitionID(role string) string {
@@ -153,7 +166,7 @@ func (e *Env) Grant(ctx *pulumi.Context, name string, principalID pulumi.StringI
 func (e *Env) GrantPrincipal(ctx *pulumi.Context, name string, principalID pulumi.StringInput, principalType, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
 	ra, err := authorization.NewRoleAssignment(ctx, name, &authorization.RoleAssignmentArgs{
 		PrincipalId:      principalID,
-		PrincipalType:    pulumi.String(principalType),
+		PrincipalType:    principalTypeInput(principalType),
 		RoleDefinitionId: pulumi.String(e.RoleDefinitionID(role)),
 		Scope:            scope,
 	}, opts...)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -98,6 +100,11 @@ type Args struct {
 
 	// Identities by service account (ServiceAccounts).
 	Identities map[string]Identity
+	// ClusterAccess is the deployer's Kubernetes RBAC role assignment on
+	// the cluster (local accounts are off): the provider, and so every
+	// object, waits for it, and its first call for RBACPropagation after
+	// the assignment was created.
+	ClusterAccess *authorization.RoleAssignment
 	// DependsOn are what the pods need before they start: the federated
 	// credentials and the role assignments.
 	DependsOn []pulumi.Resource
@@ -124,6 +131,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if _, ok := args.Identities[sa]; !ok {
 			return nil, fmt.Errorf("workloads: no identity for %s", sa)
 		}
+	}
+	if args.ClusterAccess == nil {
+		return nil, fmt.Errorf("workloads: no Kubernetes RBAC assignment for the deployer")
 	}
 	c := &Workloads{Images: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
@@ -181,7 +191,17 @@ func newProvider(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 		Format:            pulumi.String("exec"),
 	})
 	mode := args.Config.Workloads.KubeLoginMode
-	kubeconfig := creds.Kubeconfigs().Index(pulumi.Int(0)).Value().ApplyT(func(encoded string) (string, error) {
+	dryRun := ctx.DryRun()
+	kubeconfig := pulumi.All(creds.Kubeconfigs().Index(pulumi.Int(0)).Value(), args.ClusterAccess.CreatedOn).ApplyT(func(v []any) (string, error) {
+		encoded, createdOn := v[0].(string), v[1].(string)
+		// A fresh assignment is not yet known to the cluster's authorizer:
+		// hold the kubeconfig, and so the provider's first call, until it
+		// is RBACPropagation old. An older assignment (every later up)
+		// waits for nothing. A slower propagation still shows as 403 on
+		// the first object; running up again then succeeds.
+		if !dryRun {
+			time.Sleep(propagationWait(createdOn, time.Now()))
+		}
 		raw, err := base64.StdEncoding.DecodeString(encoded)
 		if err != nil {
 			return "", fmt.Errorf("decode the cluster's kubeconfig: %w", err)
@@ -197,7 +217,7 @@ func newProvider(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 		EnableServerSideApply: pulumi.Bool(true),
 		// Everything is namespaced explicitly; nothing lands in default.
 		Namespace: pulumi.String(args.Config.KubernetesNamespace),
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{args.ClusterAccess}))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
