@@ -40,6 +40,14 @@ type AKS struct {
 	// must wait for it (local accounts are off, so without it every call
 	// is 403).
 	DeployerAccess *authorization.RoleAssignment
+	// Cluster is the managed cluster. Its KEDA (workloadAutoScalerProfile)
+	// and Key Vault Secrets Store CSI (azureKeyvaultSecretsProvider)
+	// add-ons, whose CRDs ScaledObject and SecretProviderClass are, are
+	// part of it: objects of those kinds depend on the cluster resource.
+	Cluster pulumi.Resource
+	// UserPool is the pool workload pods run on (the system pool is
+	// tainted CriticalAddonsOnly): pods wait for it.
+	UserPool pulumi.Resource
 }
 
 // New declares the cluster, its user pool and the identities' grants.
@@ -176,9 +184,11 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		poolArgs.OrchestratorVersion = pulumi.String(a.KubernetesVersion)
 	}
 	// The autoscaler owns the node count once the pool exists.
-	if _, err := cs.NewAgentPool(ctx, name+"-user-pool", poolArgs, parent, pulumi.IgnoreChanges([]string{"count"})); err != nil {
+	pool, err := cs.NewAgentPool(ctx, name+"-user-pool", poolArgs, parent, pulumi.IgnoreChanges([]string{"count"}))
+	if err != nil {
 		return nil, fmt.Errorf("user node pool: %w", err)
 	}
+	c.Cluster, c.UserPool = cluster, pool
 	c.ClusterID = cluster.ID().ToStringOutput()
 	c.ClusterName = cluster.Name
 	c.NodeResourceGroup = cluster.NodeResourceGroup.Elem()

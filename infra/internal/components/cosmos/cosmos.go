@@ -43,6 +43,9 @@ type Cosmos struct {
 	KeySecretID pulumi.StringOutput
 	// KeySecretURI is the secret's versionless URI (no value).
 	KeySecretURI pulumi.StringOutput
+	// Ready are what a client waits for: the keyspace, every table and,
+	// with private networking, the private endpoint and its DNS.
+	Ready []pulumi.Resource
 }
 
 // New declares the account, keyspace, tables and key secret.
@@ -96,21 +99,24 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("keyspace %s: %w", contract.Keyspace, err)
 	}
+	c.Ready = append(c.Ready, keyspace)
 	for _, t := range contract.Tables() {
 		resource, err := TableResource(t)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := documentdb.NewCassandraResourceCassandraTable(ctx, name+"-table-"+t.Name, &documentdb.CassandraResourceCassandraTableArgs{
+		table, err := documentdb.NewCassandraResourceCassandraTable(ctx, name+"-table-"+t.Name, &documentdb.CassandraResourceCassandraTableArgs{
 			ResourceGroupName: env.ResourceGroupName,
 			AccountName:       account.Name,
 			KeyspaceName:      keyspace.Name,
 			TableName:         pulumi.String(t.Name),
 			Resource:          resource,
 			Tags:              env.Tags(),
-		}, env.DataStoreOptions(parent)...); err != nil {
+		}, env.DataStoreOptions(parent)...)
+		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", t.Name, err)
 		}
+		c.Ready = append(c.Ready, table)
 	}
 	keys := documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
 		AccountName:       account.Name,
@@ -134,9 +140,11 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	c.ContactPoint = pulumi.Sprintf("%s.cassandra.cosmos.azure.com", account.Name)
 	c.KeySecretID = secret.ID().ToStringOutput()
 	c.KeySecretURI = pulumi.Sprintf("%ssecrets/%s", args.VaultURI, KeySecretName)
-	if err := privatelink.Connect(ctx, name+"-link", env, privatelink.Cassandra, c.AccountID, parent); err != nil {
+	link, err := privatelink.Open(ctx, name+"-link", env, privatelink.Cassandra, c.AccountID, parent)
+	if err != nil {
 		return nil, fmt.Errorf("cosmos private link: %w", err)
 	}
+	c.Ready = append(c.Ready, link...)
 	if err := env.Diagnose(ctx, name+"-diagnostics", c.AccountID, base.AllLogsAndMetrics, parent); err != nil {
 		return nil, err
 	}

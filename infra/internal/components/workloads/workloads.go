@@ -105,8 +105,15 @@ type Args struct {
 	// object, waits for it, and its first call for RBACPropagation after
 	// the assignment was created.
 	ClusterAccess *authorization.RoleAssignment
+	// Cluster is the managed cluster resource, which brings the KEDA and
+	// Secrets Store CSI add-ons (their CRDs and drivers): ScaledObject,
+	// SecretProviderClass and every pod mounting the CSI volume wait for
+	// it.
+	Cluster pulumi.Resource
 	// DependsOn are what the pods need before they start: the federated
-	// credentials and the role assignments.
+	// credentials and the role assignments, the data services' databases,
+	// keyspace, tables, parameters, access grants and private endpoints,
+	// and the user node pool they are scheduled on.
 	DependsOn []pulumi.Resource
 }
 
@@ -134,6 +141,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	if args.ClusterAccess == nil {
 		return nil, fmt.Errorf("workloads: no Kubernetes RBAC assignment for the deployer")
+	}
+	if args.Cluster == nil {
+		return nil, fmt.Errorf("workloads: no cluster resource to wait for its add-ons")
 	}
 	c := &Workloads{Images: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
@@ -265,7 +275,7 @@ func (d *deployer) deploy() error {
 		return fmt.Errorf("namespace: %w", err)
 	}
 	d.namespace = ns
-	d.ready = append(d.ready, ns)
+	d.ready = append(d.ready, ns, d.args.Cluster)
 	d.ready = append(d.ready, d.args.DependsOn...)
 	if err := d.networkPolicies(); err != nil {
 		return err
@@ -308,6 +318,8 @@ func (d *deployer) identity(sa string) error {
 	if err != nil {
 		return fmt.Errorf("service account %s: %w", sa, err)
 	}
+	// The SecretProviderClass CRD comes with the cluster's
+	// azureKeyvaultSecretsProvider add-on.
 	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", d.args.KeySecretName, PasswordAlias)
 	spc, err := apiextensions.NewCustomResource(d.ctx, d.name+"-"+sa+"-cosmos-key", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("secrets-store.csi.x-k8s.io/v1"),
@@ -327,7 +339,7 @@ func (d *deployer) identity(sa string) error {
 				},
 			},
 		},
-	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace, d.args.Cluster}))...)
 	if err != nil {
 		return fmt.Errorf("secret provider class %s: %w", sa, err)
 	}
@@ -489,6 +501,8 @@ func (d *deployer) ingest() error {
 		return fmt.Errorf("workloads: ingest would scale to %d replicas on %d partitions", w.IngestMaxReplicas, d.cfg.EventHubs.Partitions)
 	}
 	url := fmt.Sprintf("http://%s.%s.svc.cluster.local:%d%s", Ingest, d.ns, HTTPPort, LagPath)
+	// The ScaledObject CRD comes with the cluster's KEDA add-on
+	// (workloadAutoScalerProfile.keda); d.ready holds the cluster.
 	if _, err := apiextensions.NewCustomResource(d.ctx, d.name+"-ingest-scaler", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
 		Kind:       pulumi.String("ScaledObject"),
