@@ -204,7 +204,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := aks.New(ctx, "aks-sluice", env, aks.Args{NodesSubnetID: net.AKSNodesSubnetID, RegistryID: acr.RegistryID})
+	cluster, err := aks.New(ctx, "aks-sluice", env, aks.Args{NodesSubnetID: net.AKSNodesSubnetID, RegistryID: acr.RegistryID, KeyVaultID: vault.VaultID})
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +271,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	needs = append(needs, pg.Ready...)
 	needs = append(needs, cas.Ready...)
 	needs = append(needs, cache.Ready()...)
+	if cluster.IngressCertificateAccess != nil {
+		needs = append(needs, cluster.IngressCertificateAccess)
+	}
 	if err := deployWorkloads(ctx, cfg, out, cluster, needs); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type Args struct {
 	NodesSubnetID pulumi.StringInput
 	// RegistryID is the registry the kubelet identity may pull from.
 	RegistryID pulumi.StringInput
+	// KeyVaultID is the stack's vault, which holds the api's TLS
+	// certificate when the api has an ingress.
+	KeyVaultID pulumi.StringInput
 }
 
 // AKS is the component.
@@ -48,6 +51,10 @@ type AKS struct {
 	// UserPool is the pool workload pods run on (the system pool is
 	// tainted CriticalAddonsOnly): pods wait for it.
 	UserPool pulumi.Resource
+	// IngressCertificateAccess is the application routing add-on's grant
+	// on the api's TLS certificate (nil without an ingress): the Ingress
+	// waits for it.
+	IngressCertificateAccess pulumi.Resource
 }
 
 // New declares the cluster, its user pool and the identities' grants.
@@ -159,6 +166,16 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	if a.KubernetesVersion != "" {
 		clusterArgs.KubernetesVersion = pulumi.String(a.KubernetesVersion)
 	}
+	ingress := env.Config.Workloads.APIIngress != "none"
+	if ingress {
+		// The application routing add-on (managed NGINX, ingress class
+		// webapprouting.kubernetes.azure.com) serves the api; it reads
+		// TLS certificates from Key Vault through the Secrets Store CSI
+		// add-on enabled above.
+		clusterArgs.IngressProfile = cs.ManagedClusterIngressProfileArgs{
+			WebAppRouting: cs.ManagedClusterIngressProfileWebAppRoutingArgs{Enabled: pulumi.Bool(true)},
+		}
+	}
 	cluster, err := cs.NewManagedCluster(ctx, name, clusterArgs, parent, pulumi.DependsOn([]pulumi.Resource{subnetGrant}))
 	if err != nil {
 		return nil, fmt.Errorf("managed cluster: %w", err)
@@ -202,6 +219,15 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		base.RoleAKSRBACClusterAdmin, c.ClusterID, parent)
 	if err != nil {
 		return nil, err
+	}
+	if ingress {
+		routing := cluster.IngressProfile.WebAppRouting().Identity().ObjectId().Elem()
+		cert := pulumi.Sprintf("%s/certificates/%s", args.KeyVaultID, env.Config.Workloads.APITLSCertificateName)
+		access, err := env.Grant(ctx, name+"-app-routing-tls-cert", routing, base.RoleKeyVaultCertificateUser, cert, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.IngressCertificateAccess = access
 	}
 	if _, err := env.Grant(ctx, name+"-kubelet-acr-pull", c.KubeletObjectID, base.RoleAcrPull, args.RegistryID, parent); err != nil {
 		return nil, err

@@ -139,6 +139,9 @@ const (
 	// Admin": the deployer's Kubernetes rights on a cluster with local
 	// accounts off.
 	RoleAKSRBACClusterAdmin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+	// RoleKeyVaultCertificateUser reads a certificate with its key: the
+	// application routing add-on's grant on the api's TLS certificate.
+	RoleKeyVaultCertificateUser = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
 // principalTypeInput leaves principalType out when it is unknown ("");

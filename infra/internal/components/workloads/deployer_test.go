@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 	"github.com/sluicehq/sluice/infra/internal/platform"
@@ -12,12 +11,16 @@ import (
 
 const tRole = "azure-native:authorization:RoleAssignment"
 
+// aksRBACClusterAdmin is the built-in role "Azure Kubernetes Service RBAC
+// Cluster Admin".
+const aksRBACClusterAdmin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+
 // deployerAccess returns the AKS RBAC Cluster Admin assignments on the
 // cluster.
 func deployerAccess(m *mocks.Monitor, clusterID string) []*mocks.Resource {
 	var out []*mocks.Resource
 	for _, ra := range m.OfType(tRole) {
-		if strings.HasSuffix(mocks.String(ra.Inputs, "roleDefinitionId"), "/"+base.RoleAKSRBACClusterAdmin) &&
+		if strings.HasSuffix(mocks.String(ra.Inputs, "roleDefinitionId"), "/"+aksRBACClusterAdmin) &&
 			mocks.String(ra.Inputs, "scope") == clusterID {
 			out = append(out, ra)
 		}

@@ -555,7 +555,10 @@ func (d *deployer) api() error {
 	if err := d.deployment(API, nil, envs); err != nil {
 		return err
 	}
-	if err := d.service(API, 80); err != nil {
+	if err := d.service(API, APIServicePort); err != nil {
+		return err
+	}
+	if err := d.ingress(); err != nil {
 		return err
 	}
 	w := d.cfg.Workloads
