@@ -12,6 +12,12 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/platform"
 )
 
+// Type tokens of the ingress objects.
+const (
+	tIngress = "kubernetes:networking.k8s.io/v1:Ingress"
+	tNginx   = "kubernetes:approuting.kubernetes.azure.com/v1alpha1:NginxIngressController"
+)
+
 // Facts of the AKS application routing add-on the tests hold the program to.
 const (
 	publicClass     = "webapprouting.kubernetes.azure.com"
@@ -25,14 +31,14 @@ const (
 // checkAPIIngressPolicy: api pods accept their port from the ingress
 // controllers' namespace only when the api has an ingress, from anyone
 // without one.
-func checkAPIIngressPolicy(t *testing.T, r *run) {
+func checkAPIIngressPolicy(t *testing.T, r *run, mode string) {
 	t.Helper()
 	rules := policyRules(r.named(tPolicy, "api-ingress"), "ingress")
 	port := []string{fmt.Sprintf("TCP/%d", workloads.HTTPPort)}
 	if len(rules) != 1 || !slices.Equal(rules[0].ports, port) {
 		t.Fatalf("%s: api-ingress rules %+v", r.stack, rules)
 	}
-	if r.cfg.Workloads.APIIngress == "none" {
+	if mode == "none" {
 		if len(rules[0].peers) != 0 {
 			t.Errorf("%s: api-ingress without an ingress limits peers to %v", r.stack, rules[0].peers)
 		}
@@ -82,7 +88,7 @@ func TestAPIIngress(t *testing.T) {
 			cluster := r.one(tCluster)
 			routing := mocks.Lookup(cluster.Inputs, "ingressProfile.webAppRouting.enabled") == true
 			ingresses := r.all(tIngress)
-			checkAPIIngressPolicy(t, r)
+			checkAPIIngressPolicy(t, r, mode)
 			if mode == "none" {
 				if routing || len(ingresses) != 0 || len(r.all(tNginx)) != 0 {
 					t.Errorf("no ingress asked, got routing %v, %d ingresses", routing, len(ingresses))

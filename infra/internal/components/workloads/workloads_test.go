@@ -40,8 +40,6 @@ const (
 	tVault      = "azure-native:keyvault:Vault"
 	tRegistry   = "azure-native:containerregistry:Registry"
 	tCluster    = "azure-native:containerservice/v20250101:ManagedCluster"
-	tIngress    = "kubernetes:networking.k8s.io/v1:Ingress"
-	tNginx      = "kubernetes:approuting.kubernetes.azure.com/v1alpha1:NginxIngressController"
 )
 
 type run struct {
@@ -576,7 +574,7 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 			t.Errorf("%s-egress rules %+v, want %v to %s", w, rules, ports, dataCIDR)
 		}
 	}
-	checkAPIIngressPolicy(t, r)
+	checkAPIIngressPolicy(t, r, r.cfg.Workloads.APIIngress)
 	keda := policyRules(r.named(tPolicy, "ingest-from-keda"), "ingress")
 	if len(keda) != 1 || len(keda[0].peers) != 1 || !strings.Contains(keda[0].peers[0], "keda-operator") {
 		t.Errorf("ingest-from-keda rules %+v", keda)
