@@ -39,6 +39,22 @@ func IsDocumentationRange(cidr string) bool {
 	return false
 }
 
+// DeployerType is the principal type of the deploying identity for role
+// assignments: the configured one, else ServicePrincipal when the session
+// signs in as an application or managed identity (ARM_CLIENT_ID or
+// AZURE_CLIENT_ID set: OIDC in CI, a client secret or certificate, MSI),
+// else User (an `az login` as a person). An `az login --service-principal`
+// without those variables must set sluice:aksDeployerPrincipalType.
+func (a AKS) DeployerType(getenv func(string) string) string {
+	switch {
+	case a.DeployerPrincipalType != "":
+		return a.DeployerPrincipalType
+	case getenv("ARM_CLIENT_ID") != "" || getenv("AZURE_CLIENT_ID") != "":
+		return "ServicePrincipal"
+	}
+	return "User"
+}
+
 // apiServerAccess: the cluster API is never open to the whole internet by
 // accident. Private, or public with at least one authorized range, or (dev
 // stacks only) public with the explicit opt-out.

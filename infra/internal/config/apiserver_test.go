@@ -74,3 +74,21 @@ func manyRanges(n int) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
+
+func TestDeployerType(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	for _, tc := range []struct {
+		configured string
+		vars       map[string]string
+		want       string
+	}{
+		{"", nil, "User"},
+		{"", map[string]string{"ARM_CLIENT_ID": "x"}, "ServicePrincipal"},
+		{"", map[string]string{"AZURE_CLIENT_ID": "x"}, "ServicePrincipal"},
+		{"Group", map[string]string{"ARM_CLIENT_ID": "x"}, "Group"},
+	} {
+		if got := (AKS{DeployerPrincipalType: tc.configured}).DeployerType(env(tc.vars)); got != tc.want {
+			t.Errorf("DeployerType(%q, %v) = %q, want %q", tc.configured, tc.vars, got, tc.want)
+		}
+	}
+}

@@ -118,8 +118,8 @@ type AKS struct {
 	// "Azure Kubernetes Service RBAC Cluster Admin" on the cluster; empty
 	// means the deploying identity (the client config's object id).
 	DeployerObjectID string
-	// DeployerPrincipalType is User, Group or ServicePrincipal; empty lets
-	// Azure look it up.
+	// DeployerPrincipalType is User, Group or ServicePrincipal; empty
+	// derives it from the deploying session (see DeployerType).
 	DeployerPrincipalType string
 	// UnrestrictedPublicAPIServer is the explicit opt-out that leaves a
 	// public API server open to every address; only dev stacks may set it.

@@ -3,6 +3,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -454,7 +455,7 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	for _, ra := range r.all(tRole) {
 		// The deployer may be a user or a service principal: Azure looks
 		// its type up.
-		deployer := str(ra.Inputs, "principalId") == mocks.DeployerObject && str(ra.Inputs, "principalType") == ""
+		deployer := str(ra.Inputs, "principalId") == mocks.DeployerObject && str(ra.Inputs, "principalType") == config.AKS{}.DeployerType(os.Getenv)
 		if str(ra.Inputs, "principalType") != "ServicePrincipal" && !deployer {
 			t.Errorf("%s: principalType %q", ra.Name, str(ra.Inputs, "principalType"))
 		}

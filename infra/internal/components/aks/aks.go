@@ -2,6 +2,7 @@ package aks
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20250101"
@@ -211,7 +212,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	c.NodeResourceGroup = cluster.NodeResourceGroup.Elem()
 	c.OIDCIssuerURL = cluster.OidcIssuerProfile.IssuerURL().Elem()
 	c.KubeletObjectID = cluster.IdentityProfile.MapIndex(pulumi.String("kubeletidentity")).ObjectId().Elem()
-	deployer, deployerType := a.DeployerObjectID, a.DeployerPrincipalType
+	deployer, deployerType := a.DeployerObjectID, a.DeployerType(os.Getenv)
 	if deployer == "" {
 		deployer = env.DeployerObjectID
 	}

@@ -144,15 +144,6 @@ const (
 	RoleKeyVaultCertificateUser = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
-// principalTypeInput leaves principalType out when it is unknown ("");
-// Azure then looks the principal up itself.
-func principalTypeInput(t string) pulumi.StringPtrInput {
-	if t == "" {
-		return nil
-	}
-	return pulumi.String(t)
-}
-
 // RoleDefinitionID is the full id of a built-in role in the subscription.
 func (e *Env) RoleDefinitionID(role string) string {
 	return fmt.Sprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s", e.SubscriptionID, role)
@@ -165,11 +156,13 @@ func (e *Env) Grant(ctx *pulumi.Context, name string, principalID pulumi.StringI
 }
 
 // GrantPrincipal is Grant for a principal of any type (User, Group,
-// ServicePrincipal), as Azure RBAC records it.
+// ServicePrincipal), as Azure RBAC records it. The type must be right: Azure
+// refuses an assignment whose type does not match the principal (and the
+// SDK would default an empty one to User).
 func (e *Env) GrantPrincipal(ctx *pulumi.Context, name string, principalID pulumi.StringInput, principalType, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
 	ra, err := authorization.NewRoleAssignment(ctx, name, &authorization.RoleAssignmentArgs{
 		PrincipalId:      principalID,
-		PrincipalType:    principalTypeInput(principalType),
+		PrincipalType:    pulumi.String(principalType),
 		RoleDefinitionId: pulumi.String(e.RoleDefinitionID(role)),
 		Scope:            scope,
 	}, opts...)

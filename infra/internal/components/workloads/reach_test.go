@@ -24,8 +24,10 @@ func reach(m *mocks.Monitor, res *mocks.Resource) map[string]bool {
 			next = append(next, r.Parent)
 		}
 		if r.Provider != "" {
-			urn, _, _ := strings.Cut(r.Provider, "::")
-			next = append(next, urn)
+			// "<urn>::<id>"; the URN holds "::" itself.
+			if i := strings.LastIndex(r.Provider, "::"); i > 0 {
+				next = append(next, r.Provider[:i])
+			}
 		}
 		for _, u := range next {
 			if seen[u] {
