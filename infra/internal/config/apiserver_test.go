@@ -17,7 +17,7 @@ func TestAPIServerAccessRule(t *testing.T) {
 		if !c.AKS.PrivateAPIServer && len(c.AKS.AuthorizedIPRanges) == 0 {
 			t.Errorf("%s: the public API server has no authorized IP ranges", stack)
 		}
-		if c.AKS.UnrestrictedPublicAPIServer {
+		if values(t, stack, nil)[Namespace+":aksUnrestrictedPublicApiServer"] == "true" {
 			t.Errorf("%s: the stack file opts out of authorized IP ranges", stack)
 		}
 	}
