@@ -77,6 +77,9 @@ type EventHubs struct {
 	DLQPartitions int
 	// RetentionHours of both hubs.
 	RetentionHours int
+	// ProducerPrincipals are Entra ID principals outside the cluster that
+	// send to the events hub, each "<type>:<object id>" (see Producers).
+	ProducerPrincipals []string
 }
 
 // Cosmos sizes the Cosmos DB for Apache Cassandra account.
@@ -88,6 +91,12 @@ type Cosmos struct {
 	AutoscaleMaxThroughput int
 	// BackupTier is Continuous7Days, Continuous30Days or Periodic.
 	BackupTier string
+	// FailoverRegions are read regions, in failover order after Region
+	// (the single write region); any of them turns on automatic failover.
+	FailoverRegions []string
+	// MultipleWriteLocations must stay false: the change feed's leases use
+	// lightweight transactions, which multi-region writes do not support.
+	MultipleWriteLocations bool
 }
 
 // AKS sizes the Kubernetes cluster.
@@ -102,8 +111,19 @@ type AKS struct {
 	UserMinCount     int
 	UserMaxCount     int
 	PrivateAPIServer bool
-	// AuthorizedIPRanges limit a public API server to these CIDRs.
+	// AuthorizedIPRanges limit a public API server to these CIDRs. A public
+	// API server needs at least one (see UnrestrictedPublicAPIServer).
 	AuthorizedIPRanges []string
+	// DeployerObjectID is who applies the Kubernetes objects and gets
+	// "Azure Kubernetes Service RBAC Cluster Admin" on the cluster; empty
+	// means the deploying identity (the client config's object id).
+	DeployerObjectID string
+	// DeployerPrincipalType is User, Group or ServicePrincipal; empty
+	// derives it from the deploying session (see DeployerType).
+	DeployerPrincipalType string
+	// UnrestrictedPublicAPIServer is the explicit opt-out that leaves a
+	// public API server open to every address; only dev stacks may set it.
+	UnrestrictedPublicAPIServer bool
 	// UpgradeChannel is patch, stable, rapid or node-image.
 	UpgradeChannel string
 	// NodeOSUpgradeChannel is NodeImage, SecurityPatch or Unmanaged.
@@ -251,24 +271,30 @@ func read(r *reader) *Config {
 			Partitions:         r.integer("eventHubsPartitions"),
 			DLQPartitions:      r.integer("eventHubsDlqPartitions"),
 			RetentionHours:     r.integer("eventHubsRetentionHours"),
+			ProducerPrincipals: r.strs("eventHubsProducers"),
 		},
 		Cosmos: Cosmos{
 			Throughput:             r.str("cosmosThroughput"),
 			AutoscaleMaxThroughput: r.integer("cosmosAutoscaleMaxThroughput"),
 			BackupTier:             r.str("cosmosBackupTier"),
+			FailoverRegions:        r.strs("cosmosFailoverRegions"),
+			MultipleWriteLocations: r.boolean("cosmosMultipleWriteLocations"),
 		},
 		AKS: AKS{
-			KubernetesVersion:    r.str("aksKubernetesVersion"),
-			SKUTier:              r.str("aksSkuTier"),
-			SystemVMSize:         r.str("aksSystemVmSize"),
-			SystemNodeCount:      r.integer("aksSystemNodeCount"),
-			UserVMSize:           r.str("aksUserVmSize"),
-			UserMinCount:         r.integer("aksUserMinCount"),
-			UserMaxCount:         r.integer("aksUserMaxCount"),
-			PrivateAPIServer:     r.boolean("aksPrivateApiServer"),
-			AuthorizedIPRanges:   r.strs("aksAuthorizedIpRanges"),
-			UpgradeChannel:       r.str("aksUpgradeChannel"),
-			NodeOSUpgradeChannel: r.str("aksNodeOsUpgradeChannel"),
+			KubernetesVersion:           r.str("aksKubernetesVersion"),
+			SKUTier:                     r.str("aksSkuTier"),
+			SystemVMSize:                r.str("aksSystemVmSize"),
+			SystemNodeCount:             r.integer("aksSystemNodeCount"),
+			UserVMSize:                  r.str("aksUserVmSize"),
+			UserMinCount:                r.integer("aksUserMinCount"),
+			UserMaxCount:                r.integer("aksUserMaxCount"),
+			PrivateAPIServer:            r.boolean("aksPrivateApiServer"),
+			AuthorizedIPRanges:          r.strs("aksAuthorizedIpRanges"),
+			UnrestrictedPublicAPIServer: r.boolean("aksUnrestrictedPublicApiServer"),
+			DeployerObjectID:            r.str("aksDeployerObjectId"),
+			DeployerPrincipalType:       r.str("aksDeployerPrincipalType"),
+			UpgradeChannel:              r.str("aksUpgradeChannel"),
+			NodeOSUpgradeChannel:        r.str("aksNodeOsUpgradeChannel"),
 		},
 		Postgres: Postgres{
 			SKUName:             r.str("postgresSkuName"),

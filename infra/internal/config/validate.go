@@ -251,6 +251,7 @@ func (v *validator) eventHubs(c *Config) {
 	if e.RetentionHours < 1 || e.RetentionHours > maxRetention {
 		v.addf("sluice:eventHubsRetentionHours is %d; the %s tier keeps events 1 to %d hours", e.RetentionHours, e.SKU, maxRetention)
 	}
+	v.producers(e)
 }
 
 func (v *validator) cosmos(c *Config) {
@@ -261,6 +262,7 @@ func (v *validator) cosmos(c *Config) {
 		}
 	}
 	v.oneOf("cosmosBackupTier", co.BackupTier, "Continuous7Days", "Continuous30Days", "Periodic")
+	v.cosmosRegions(c)
 }
 
 func (v *validator) aks(c *Config) {
@@ -285,11 +287,7 @@ func (v *validator) aks(c *Config) {
 	if a.PrivateAPIServer && len(a.AuthorizedIPRanges) > 0 {
 		v.addf("sluice:aksAuthorizedIpRanges cannot be combined with a private API server (sluice:aksPrivateApiServer)")
 	}
-	for _, r := range a.AuthorizedIPRanges {
-		if _, err := netip.ParsePrefix(r); err != nil {
-			v.addf("sluice:aksAuthorizedIpRanges contains %q, which is not a CIDR", r)
-		}
-	}
+	v.apiServerAccess(c)
 	v.oneOf("aksUpgradeChannel", a.UpgradeChannel, "patch", "stable", "rapid", "node-image")
 	v.oneOf("aksNodeOsUpgradeChannel", a.NodeOSUpgradeChannel, "NodeImage", "SecurityPatch", "Unmanaged")
 }

@@ -36,6 +36,15 @@ type Workloads struct {
 	// APICredentialHashes are the hex SHA-256 hashes of the API keys clients
 	// send; the api refuses to start without one.
 	APICredentialHashes []string
+	// APIIngress is how the api is reached from outside the cluster:
+	// none, internal (a private load balancer in the VNet) or public,
+	// through the AKS application routing add-on with TLS.
+	APIIngress string
+	// APIHostname is the api's DNS name (Ingress host and TLS name).
+	APIHostname string
+	// APITLSCertificateName names the certificate for APIHostname in the
+	// stack's Key Vault; the add-on reads it with its own identity.
+	APITLSCertificateName string
 	// KubeLoginMode is how kubelogin gets the deployer's Entra ID token for
 	// the cluster (local accounts are disabled): azurecli (an `az login`
 	// session, also what azure/login gives CI), workloadidentity, spn or msi.
@@ -76,16 +85,19 @@ func IsBareDigest(v string) bool { return bareDigest.MatchString(v) }
 
 func readWorkloads(r *reader) Workloads {
 	w := Workloads{
-		Images:              map[string]string{},
-		IngestMinReplicas:   r.integer("ingestMinReplicas"),
-		IngestMaxReplicas:   r.integer("ingestMaxReplicas"),
-		IngestLagThreshold:  r.integer("ingestLagThreshold"),
-		APIMinReplicas:      r.integer("apiMinReplicas"),
-		APIMaxReplicas:      r.integer("apiMaxReplicas"),
-		ChangefeedReplicas:  r.integer("changefeedReplicas"),
-		EnrichSchedule:      r.str("enrichSchedule"),
-		APICredentialHashes: r.strs("apiCredentialHashes"),
-		KubeLoginMode:       r.str("kubeLoginMode"),
+		Images:                map[string]string{},
+		IngestMinReplicas:     r.integer("ingestMinReplicas"),
+		IngestMaxReplicas:     r.integer("ingestMaxReplicas"),
+		IngestLagThreshold:    r.integer("ingestLagThreshold"),
+		APIMinReplicas:        r.integer("apiMinReplicas"),
+		APIMaxReplicas:        r.integer("apiMaxReplicas"),
+		ChangefeedReplicas:    r.integer("changefeedReplicas"),
+		EnrichSchedule:        r.str("enrichSchedule"),
+		APICredentialHashes:   r.strs("apiCredentialHashes"),
+		KubeLoginMode:         r.str("kubeLoginMode"),
+		APIIngress:            r.str("apiIngress"),
+		APIHostname:           r.str("apiHostname"),
+		APITLSCertificateName: r.str("apiTlsCertificateName"),
 	}
 	for _, name := range ImageWorkloads {
 		w.Images[name] = r.str(ImageKey(name))
@@ -141,6 +153,7 @@ func (v *validator) workloads(c *Config) {
 		}
 	}
 	v.oneOf("kubeLoginMode", w.KubeLoginMode, KubeLoginModes...)
+	v.apiIngress(w)
 }
 
 // ReadImagesFile reads the JSON object `make images` writes: workload name →

@@ -317,6 +317,19 @@ func outputs(token, logical string, in resource.PropertyMap) (string, resource.P
 			"objectId":   UUID("kubelet-object:" + id),
 			"resourceId": fmt.Sprintf("/subscriptions/%s/resourceGroups/MC_%s_%s_%s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/%s-agentpool", SubscriptionID, rg, name, region, name),
 		}})
+		// The application routing add-on runs as its own identity.
+		if v := in["ingressProfile"]; v.IsObject() {
+			if wr := v.ObjectValue()["webAppRouting"]; wr.IsObject() && wr.ObjectValue()["enabled"].IsBool() && wr.ObjectValue()["enabled"].BoolValue() {
+				set("ingressProfile", map[string]any{"webAppRouting": map[string]any{
+					"enabled": true,
+					"identity": map[string]any{
+						"clientId":   UUID("webapprouting-client:" + id),
+						"objectId":   UUID("webapprouting-object:" + id),
+						"resourceId": fmt.Sprintf("/subscriptions/%s/resourceGroups/MC_%s_%s_%s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/webapprouting-%s", SubscriptionID, rg, name, region, name),
+					},
+				}})
+			}
+		}
 	}
 	return id, state
 }

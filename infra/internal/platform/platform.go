@@ -204,7 +204,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := aks.New(ctx, "aks-sluice", env, aks.Args{NodesSubnetID: net.AKSNodesSubnetID, RegistryID: acr.RegistryID})
+	cluster, err := aks.New(ctx, "aks-sluice", env, aks.Args{NodesSubnetID: net.AKSNodesSubnetID, RegistryID: acr.RegistryID, KeyVaultID: vault.VaultID})
 	if err != nil {
 		return nil, err
 	}
@@ -266,15 +266,24 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	for name, id := range ids.ByWorkload {
 		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
 	}
-	if err := deployWorkloads(ctx, cfg, out, ids); err != nil {
+	// The workloads wait for what they use, not only for their identities.
+	needs := []pulumi.Resource{ids, cluster.UserPool}
+	needs = append(needs, pg.Ready...)
+	needs = append(needs, cas.Ready...)
+	needs = append(needs, cache.Ready()...)
+	if cluster.IngressCertificateAccess != nil {
+		needs = append(needs, cluster.IngressCertificateAccess)
+	}
+	if err := deployWorkloads(ctx, cfg, out, cluster, needs); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// deployWorkloads puts the workloads on the cluster once their identities,
-// federated credentials and grants exist.
-func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities) error {
+// deployWorkloads puts the workloads on the cluster once what they need
+// exists: identities, federated credentials and grants, the data services'
+// databases and endpoints, the user pool.
+func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, cluster *aks.AKS, needs []pulumi.Resource) error {
 	identities := map[string]workloads.Identity{}
 	for name, id := range out.Identities {
 		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName}
@@ -300,7 +309,9 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids 
 		DataLakeDfsEndpoint:   out.DataLakeDfsEndpoint,
 		ReferenceContainer:    out.ReferenceContainer,
 		Identities:            identities,
-		DependsOn:             []pulumi.Resource{ids},
+		ClusterAccess:         cluster.DeployerAccess,
+		Cluster:               cluster.Cluster,
+		DependsOn:             needs,
 	})
 	return err
 }

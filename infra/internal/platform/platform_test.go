@@ -3,6 +3,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -420,6 +421,8 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	}
 	cluster := r.one(tCluster)
 	who[mocks.Lookup(cluster.Outputs, "identityProfile.kubeletidentity.objectId").(string)] = "kubelet"
+	who[mocks.String(cluster.Outputs, "ingressProfile.webAppRouting.identity.objectId")] = "app-routing"
+	who[mocks.DeployerObject] = "deployer"
 	ids := map[string]string{}
 	for _, h := range r.all(tHub) {
 		ids[str(h.Inputs, "eventHubName")] = h.ID
@@ -443,10 +446,17 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		"enrich " + role(base.RoleStorageBlobDataReader) + " " + ids["container"],
 		"aks-sluice-control-plane " + role(base.RoleNetworkContributor) + " " + ids["aks-nodes"],
 		"kubelet " + role(base.RoleAcrPull) + " " + ids["registry"],
+		// Kubernetes RBAC for whoever applies the objects (local accounts
+		// are off), and the ingress add-on's read of the api's certificate.
+		"deployer " + role(base.RoleAKSRBACClusterAdmin) + " " + cluster.ID,
+		"app-routing " + role(base.RoleKeyVaultCertificateUser) + " " + r.one(tVault).ID + "/certificates/api-tls",
 	}
 	var got []string
 	for _, ra := range r.all(tRole) {
-		if str(ra.Inputs, "principalType") != "ServicePrincipal" {
+		// The deployer may be a user or a service principal: Azure looks
+		// its type up.
+		deployer := str(ra.Inputs, "principalId") == mocks.DeployerObject && str(ra.Inputs, "principalType") == config.AKS{}.DeployerType(os.Getenv)
+		if str(ra.Inputs, "principalType") != "ServicePrincipal" && !deployer {
 			t.Errorf("%s: principalType %q", ra.Name, str(ra.Inputs, "principalType"))
 		}
 		scope := str(ra.Inputs, "scope")

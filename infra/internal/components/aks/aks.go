@@ -2,12 +2,15 @@ package aks
 
 import (
 	"fmt"
+	"os"
 
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20250101"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sluicehq/sluice/infra/internal/azurenative/managedidentity"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
+	"github.com/sluicehq/sluice/infra/internal/config"
 )
 
 // Type is the component's type token.
@@ -21,6 +24,9 @@ type Args struct {
 	NodesSubnetID pulumi.StringInput
 	// RegistryID is the registry the kubelet identity may pull from.
 	RegistryID pulumi.StringInput
+	// KeyVaultID is the stack's vault, which holds the api's TLS
+	// certificate when the api has an ingress.
+	KeyVaultID pulumi.StringInput
 }
 
 // AKS is the component.
@@ -33,6 +39,23 @@ type AKS struct {
 	// OIDCIssuerURL is the issuer the workloads' federated credentials trust.
 	OIDCIssuerURL   pulumi.StringOutput
 	KubeletObjectID pulumi.StringOutput
+	// DeployerAccess is the deployer's "Azure Kubernetes Service RBAC
+	// Cluster Admin" assignment on the cluster: the Kubernetes provider
+	// must wait for it (local accounts are off, so without it every call
+	// is 403).
+	DeployerAccess *authorization.RoleAssignment
+	// Cluster is the managed cluster. Its KEDA (workloadAutoScalerProfile)
+	// and Key Vault Secrets Store CSI (azureKeyvaultSecretsProvider)
+	// add-ons, whose CRDs ScaledObject and SecretProviderClass are, are
+	// part of it: objects of those kinds depend on the cluster resource.
+	Cluster pulumi.Resource
+	// UserPool is the pool workload pods run on (the system pool is
+	// tainted CriticalAddonsOnly): pods wait for it.
+	UserPool pulumi.Resource
+	// IngressCertificateAccess is the application routing add-on's grant
+	// on the api's TLS certificate (nil without an ingress): the Ingress
+	// waits for it.
+	IngressCertificateAccess pulumi.Resource
 }
 
 // New declares the cluster, its user pool and the identities' grants.
@@ -62,7 +85,18 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		apiAccess.PrivateDNSZone = pulumi.String("system")
 		apiAccess.EnablePrivateClusterPublicFQDN = pulumi.Bool(false)
 	} else if len(a.AuthorizedIPRanges) > 0 {
+		// Config validation guarantees a public API server has ranges
+		// unless a dev stack opted out explicitly.
 		apiAccess.AuthorizedIPRanges = pulumi.ToStringArray(a.AuthorizedIPRanges)
+		for _, r := range a.AuthorizedIPRanges {
+			if config.IsDocumentationRange(r) {
+				if err := ctx.Log.Warn(fmt.Sprintf("sluice:aksAuthorizedIpRanges holds the documentation placeholder %s, which admits nobody: the Kubernetes objects cannot be applied until you list your egress ranges", r), nil); err != nil {
+					return nil, fmt.Errorf("warn: %w", err)
+				}
+			}
+		}
+	} else if err := ctx.Log.Warn("sluice:aksUnrestrictedPublicApiServer: the cluster API server accepts connections from every address", nil); err != nil {
+		return nil, fmt.Errorf("warn: %w", err)
 	}
 	clusterArgs := &cs.ManagedClusterArgs{
 		ResourceGroupName: env.ResourceGroupName,
@@ -133,6 +167,16 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	if a.KubernetesVersion != "" {
 		clusterArgs.KubernetesVersion = pulumi.String(a.KubernetesVersion)
 	}
+	ingress := env.Config.Workloads.APIIngress != "none"
+	if ingress {
+		// The application routing add-on (managed NGINX, ingress class
+		// webapprouting.kubernetes.azure.com) serves the api; it reads
+		// TLS certificates from Key Vault through the Secrets Store CSI
+		// add-on enabled above.
+		clusterArgs.IngressProfile = cs.ManagedClusterIngressProfileArgs{
+			WebAppRouting: cs.ManagedClusterIngressProfileWebAppRoutingArgs{Enabled: pulumi.Bool(true)},
+		}
+	}
 	cluster, err := cs.NewManagedCluster(ctx, name, clusterArgs, parent, pulumi.DependsOn([]pulumi.Resource{subnetGrant}))
 	if err != nil {
 		return nil, fmt.Errorf("managed cluster: %w", err)
@@ -158,14 +202,34 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		poolArgs.OrchestratorVersion = pulumi.String(a.KubernetesVersion)
 	}
 	// The autoscaler owns the node count once the pool exists.
-	if _, err := cs.NewAgentPool(ctx, name+"-user-pool", poolArgs, parent, pulumi.IgnoreChanges([]string{"count"})); err != nil {
+	pool, err := cs.NewAgentPool(ctx, name+"-user-pool", poolArgs, parent, pulumi.IgnoreChanges([]string{"count"}))
+	if err != nil {
 		return nil, fmt.Errorf("user node pool: %w", err)
 	}
+	c.Cluster, c.UserPool = cluster, pool
 	c.ClusterID = cluster.ID().ToStringOutput()
 	c.ClusterName = cluster.Name
 	c.NodeResourceGroup = cluster.NodeResourceGroup.Elem()
 	c.OIDCIssuerURL = cluster.OidcIssuerProfile.IssuerURL().Elem()
 	c.KubeletObjectID = cluster.IdentityProfile.MapIndex(pulumi.String("kubeletidentity")).ObjectId().Elem()
+	deployer, deployerType := a.DeployerObjectID, a.DeployerType(os.Getenv)
+	if deployer == "" {
+		deployer = env.DeployerObjectID
+	}
+	c.DeployerAccess, err = env.GrantPrincipal(ctx, name+"-deployer-rbac-cluster-admin", pulumi.String(deployer), deployerType,
+		base.RoleAKSRBACClusterAdmin, c.ClusterID, parent)
+	if err != nil {
+		return nil, err
+	}
+	if ingress {
+		routing := cluster.IngressProfile.WebAppRouting().Identity().ObjectId().Elem()
+		cert := pulumi.Sprintf("%s/certificates/%s", args.KeyVaultID, env.Config.Workloads.APITLSCertificateName)
+		access, err := env.Grant(ctx, name+"-app-routing-tls-cert", routing, base.RoleKeyVaultCertificateUser, cert, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.IngressCertificateAccess = access
+	}
 	if _, err := env.Grant(ctx, name+"-kubelet-acr-pull", c.KubeletObjectID, base.RoleAcrPull, args.RegistryID, parent); err != nil {
 		return nil, err
 	}
@@ -181,6 +245,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		"nodeResourceGroup": c.NodeResourceGroup,
 		"oidcIssuerUrl":     c.OIDCIssuerURL,
 		"kubeletObjectId":   c.KubeletObjectID,
+		"deployerAccessId":  c.DeployerAccess.ID(),
 	}); err != nil {
 		return nil, fmt.Errorf("register aks outputs: %w", err)
 	}

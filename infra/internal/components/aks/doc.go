@@ -14,4 +14,16 @@
 // are set for the cluster and for node images, the API server is private where
 // configured, and control-plane logs go to Log Analytics. The kubelet identity
 // gets AcrPull on the registry.
+//
+// A public API server admits only sluice:aksAuthorizedIpRanges (config
+// validation requires them; dev and review stacks may opt out with
+// sluice:aksUnrestrictedPublicApiServer). The deployer (the client's object
+// id or sluice:aksDeployerObjectId) gets "Azure Kubernetes Service RBAC
+// Cluster Admin" on the cluster, which the Kubernetes provider waits for.
+// With sluice:apiIngress internal or public the application routing add-on
+// (ingressProfile.webAppRouting) is enabled and its identity gets "Key
+// Vault Certificate User" on the api's TLS certificate in the stack's vault.
+// Cluster and UserPool are exposed so Kubernetes objects can wait for the
+// add-ons (KEDA, Secrets Store CSI, application routing come with the
+// cluster resource) and for a schedulable pool.
 package aks

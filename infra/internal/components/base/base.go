@@ -135,6 +135,13 @@ const (
 	RoleKeyVaultSecretsUser   = "4633458b-17de-408a-b874-0445c86b69e6"
 	RoleStorageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 	RoleNetworkContributor    = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+	// RoleAKSRBACClusterAdmin is "Azure Kubernetes Service RBAC Cluster
+	// Admin": the deployer's Kubernetes rights on a cluster with local
+	// accounts off.
+	RoleAKSRBACClusterAdmin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+	// RoleKeyVaultCertificateUser reads a certificate with its key: the
+	// application routing add-on's grant on the api's TLS certificate.
+	RoleKeyVaultCertificateUser = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
 // RoleDefinitionID is the full id of a built-in role in the subscription.
@@ -145,9 +152,17 @@ func (e *Env) RoleDefinitionID(role string) string {
 // Grant assigns a built-in role to a service principal (a managed identity)
 // on exactly one scope. Azure names the assignment with a GUID.
 func (e *Env) Grant(ctx *pulumi.Context, name string, principalID pulumi.StringInput, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
+	return e.GrantPrincipal(ctx, name, principalID, "ServicePrincipal", role, scope, opts...)
+}
+
+// GrantPrincipal is Grant for a principal of any type (User, Group,
+// ServicePrincipal), as Azure RBAC records it. The type must be right: Azure
+// refuses an assignment whose type does not match the principal (and the
+// SDK would default an empty one to User).
+func (e *Env) GrantPrincipal(ctx *pulumi.Context, name string, principalID pulumi.StringInput, principalType, role string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (*authorization.RoleAssignment, error) {
 	ra, err := authorization.NewRoleAssignment(ctx, name, &authorization.RoleAssignmentArgs{
 		PrincipalId:      principalID,
-		PrincipalType:    pulumi.String("ServicePrincipal"),
+		PrincipalType:    pulumi.String(principalType),
 		RoleDefinitionId: pulumi.String(e.RoleDefinitionID(role)),
 		Scope:            scope,
 	}, opts...)

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/azurenative/documentdb"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
+	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/workloads/contract"
 )
 
@@ -42,6 +43,9 @@ type Cosmos struct {
 	KeySecretID pulumi.StringOutput
 	// KeySecretURI is the secret's versionless URI (no value).
 	KeySecretURI pulumi.StringOutput
+	// Ready are what a client waits for: the keyspace, every table and,
+	// with private networking, the private endpoint and its DNS.
+	Ready []pulumi.Resource
 }
 
 // New declares the account, keyspace, tables and key secret.
@@ -57,25 +61,23 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		capabilities = append(capabilities, documentdb.CapabilityArgs{Name: pulumi.String("EnableServerless")})
 	}
 	account, err := documentdb.NewDatabaseAccount(ctx, name, &documentdb.DatabaseAccountArgs{
-		ResourceGroupName:        env.ResourceGroupName,
-		Location:                 env.Location(),
-		Kind:                     pulumi.String("GlobalDocumentDB"),
-		DatabaseAccountOfferType: documentdb.DatabaseAccountOfferTypeStandard,
-		Capabilities:             capabilities,
-		Locations: documentdb.LocationArray{documentdb.LocationArgs{
-			LocationName:     env.Location(),
-			FailoverPriority: pulumi.Int(0),
-			IsZoneRedundant:  pulumi.Bool(env.Config.ZoneRedundant()),
-		}},
+		ResourceGroupName:                  env.ResourceGroupName,
+		Location:                           env.Location(),
+		Kind:                               pulumi.String("GlobalDocumentDB"),
+		DatabaseAccountOfferType:           documentdb.DatabaseAccountOfferTypeStandard,
+		Capabilities:                       capabilities,
+		Locations:                          Locations(env.Config),
 		ConsistencyPolicy:                  documentdb.ConsistencyPolicyArgs{DefaultConsistencyLevel: documentdb.DefaultConsistencyLevelSession},
 		BackupPolicy:                       backupPolicy(env),
 		MinimalTlsVersion:                  pulumi.String("Tls12"),
 		PublicNetworkAccess:                env.PublicNetworkAccess(),
 		DisableKeyBasedMetadataWriteAccess: pulumi.Bool(true),
 		DisableLocalAuth:                   pulumi.Bool(false),
-		EnableAutomaticFailover:            pulumi.Bool(false),
-		EnableMultipleWriteLocations:       pulumi.Bool(false),
-		Tags:                               env.Tags(),
+		// One write region always (the change feed's leases use
+		// lightweight transactions); read regions fail over automatically.
+		EnableAutomaticFailover:      pulumi.Bool(len(co.FailoverRegions) > 0),
+		EnableMultipleWriteLocations: pulumi.Bool(false),
+		Tags:                         env.Tags(),
 	}, env.DataStoreOptions(parent)...)
 	if err != nil {
 		return nil, fmt.Errorf("cosmos account: %w", err)
@@ -97,21 +99,24 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("keyspace %s: %w", contract.Keyspace, err)
 	}
+	c.Ready = append(c.Ready, keyspace)
 	for _, t := range contract.Tables() {
 		resource, err := TableResource(t)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := documentdb.NewCassandraResourceCassandraTable(ctx, name+"-table-"+t.Name, &documentdb.CassandraResourceCassandraTableArgs{
+		table, err := documentdb.NewCassandraResourceCassandraTable(ctx, name+"-table-"+t.Name, &documentdb.CassandraResourceCassandraTableArgs{
 			ResourceGroupName: env.ResourceGroupName,
 			AccountName:       account.Name,
 			KeyspaceName:      keyspace.Name,
 			TableName:         pulumi.String(t.Name),
 			Resource:          resource,
 			Tags:              env.Tags(),
-		}, env.DataStoreOptions(parent)...); err != nil {
+		}, env.DataStoreOptions(parent)...)
+		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", t.Name, err)
 		}
+		c.Ready = append(c.Ready, table)
 	}
 	keys := documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
 		AccountName:       account.Name,
@@ -135,9 +140,11 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	c.ContactPoint = pulumi.Sprintf("%s.cassandra.cosmos.azure.com", account.Name)
 	c.KeySecretID = secret.ID().ToStringOutput()
 	c.KeySecretURI = pulumi.Sprintf("%ssecrets/%s", args.VaultURI, KeySecretName)
-	if err := privatelink.Connect(ctx, name+"-link", env, privatelink.Cassandra, c.AccountID, parent); err != nil {
+	link, err := privatelink.Open(ctx, name+"-link", env, privatelink.Cassandra, c.AccountID, parent)
+	if err != nil {
 		return nil, fmt.Errorf("cosmos private link: %w", err)
 	}
+	c.Ready = append(c.Ready, link...)
 	if err := env.Diagnose(ctx, name+"-diagnostics", c.AccountID, base.AllLogsAndMetrics, parent); err != nil {
 		return nil, err
 	}
@@ -154,6 +161,25 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, fmt.Errorf("register cosmos outputs: %w", err)
 	}
 	return c, nil
+}
+
+// Locations are the account's regions: the stack's region first (priority
+// 0, the only write region), then each failover region in order. A read
+// region is zone redundant when the stack is and the region has zones.
+func Locations(cfg *config.Config) documentdb.LocationArray {
+	locations := documentdb.LocationArray{documentdb.LocationArgs{
+		LocationName:     pulumi.String(cfg.Region),
+		FailoverPriority: pulumi.Int(0),
+		IsZoneRedundant:  pulumi.Bool(cfg.ZoneRedundant()),
+	}}
+	for i, region := range cfg.Cosmos.FailoverRegions {
+		locations = append(locations, documentdb.LocationArgs{
+			LocationName:     pulumi.String(region),
+			FailoverPriority: pulumi.Int(i + 1),
+			IsZoneRedundant:  pulumi.Bool(cfg.ZoneRedundant() && config.RegionHasZones(region)),
+		})
+	}
+	return locations
 }
 
 func backupPolicy(env *base.Env) pulumi.Input {

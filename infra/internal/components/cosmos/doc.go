@@ -10,4 +10,10 @@
 // with keys are off (schema changes only through ARM, i.e. this program). The
 // key is read with listDatabaseAccountKeys, kept secret, written to Key Vault
 // and never exported.
+//
+// Regions: sluice:region is the only write region (failover priority 0);
+// sluice:cosmosFailoverRegions adds read regions in failover order, and any
+// of them turns on automatic failover. Multi-region writes stay off, and
+// config validation refuses them: the change feed's leases use lightweight
+// transactions, which Cosmos DB does not support with multiple write regions.
 package cosmos

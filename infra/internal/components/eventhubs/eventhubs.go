@@ -107,6 +107,14 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 			return nil, fmt.Errorf("consumer group %s: %w", reader, err)
 		}
 	}
+	// Producers outside the cluster send with their own Entra ID identity
+	// (SAS is off on the namespace): Data Sender on the events hub only.
+	for _, p := range e.Producers() {
+		if _, err := env.GrantPrincipal(ctx, name+"-producer-"+p.ObjectID, pulumi.String(p.ObjectID), p.PrincipalType,
+			base.RoleEventHubsDataSender, events.ID().ToStringOutput(), parent); err != nil {
+			return nil, err
+		}
+	}
 	c.NamespaceID = ns.ID().ToStringOutput()
 	c.NamespaceName = ns.Name
 	c.KafkaBootstrap = pulumi.Sprintf("%s.servicebus.windows.net:%d", ns.Name, KafkaPort)

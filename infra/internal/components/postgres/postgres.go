@@ -49,6 +49,10 @@ type Postgres struct {
 	Host       pulumi.StringOutput
 	// Port is PgBouncer's (6432) when it is enabled, else 5432.
 	Port pulumi.IntOutput
+	// Ready are what a client waits for: the database, every server
+	// parameter and, with private networking, the private endpoint and
+	// its DNS.
+	Ready []pulumi.Resource
 }
 
 // New declares the server and everything on it.
@@ -117,6 +121,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		return nil, fmt.Errorf("database %s: %w", Database, err)
 	}
 	previous = []pulumi.Resource{db}
+	c.Ready = append(c.Ready, db)
 	if !env.Config.PrivateNetworking {
 		// Without private networking the cluster reaches the server over its
 		// public endpoint from Azure egress addresses; Entra ID still
@@ -145,6 +150,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 			return nil, fmt.Errorf("server parameter %s: %w", param.Name, err)
 		}
 		previous = []pulumi.Resource{cfg}
+		c.Ready = append(c.Ready, cfg)
 	}
 	c.ServerID = server.ID().ToStringOutput()
 	c.ServerName = server.Name
@@ -154,9 +160,11 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		port = PgBouncerPort
 	}
 	c.Port = pulumi.Int(port).ToIntOutput()
-	if err := privatelink.Connect(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, parent); err != nil {
+	link, err := privatelink.Open(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, parent)
+	if err != nil {
 		return nil, fmt.Errorf("postgres private link: %w", err)
 	}
+	c.Ready = append(c.Ready, link...)
 	if err := env.Diagnose(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent); err != nil {
 		return nil, err
 	}

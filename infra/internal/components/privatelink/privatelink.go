@@ -45,6 +45,9 @@ type Endpoint struct {
 
 	PrivateEndpointID pulumi.StringOutput
 	ZoneID            pulumi.StringOutput
+	// Ready are what a client inside the VNet needs before it connects:
+	// the endpoint, the zone's VNet link and the DNS zone group.
+	Ready []pulumi.Resource
 }
 
 // New declares the endpoint, zone, VNet link and zone group.
@@ -79,26 +82,29 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("private dns zone %s: %w", args.Service.Zone, err)
 	}
-	if _, err := network.NewVirtualNetworkLink(ctx, name+"-vnet-link", &network.VirtualNetworkLinkArgs{
+	link, err := network.NewVirtualNetworkLink(ctx, name+"-vnet-link", &network.VirtualNetworkLinkArgs{
 		ResourceGroupName:   env.ResourceGroupName,
 		PrivateZoneName:     zone.Name,
 		Location:            pulumi.String("global"),
 		RegistrationEnabled: pulumi.Bool(false),
 		VirtualNetwork:      network.SubResourceArgs{Id: args.VNetID},
 		Tags:                env.Tags(),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("vnet link %s: %w", args.Service.Zone, err)
 	}
-	if _, err := network.NewPrivateDnsZoneGroup(ctx, name+"-dns", &network.PrivateDnsZoneGroupArgs{
+	group, err := network.NewPrivateDnsZoneGroup(ctx, name+"-dns", &network.PrivateDnsZoneGroupArgs{
 		ResourceGroupName:       env.ResourceGroupName,
 		PrivateEndpointName:     pe.Name,
 		PrivateDnsZoneGroupName: pulumi.String("default"),
 		PrivateDnsZoneConfigs: network.PrivateDnsZoneConfigArray{
 			network.PrivateDnsZoneConfigArgs{Name: pulumi.String(args.Service.GroupID), PrivateDnsZoneId: zone.ID().ToStringOutput()},
 		},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("dns zone group %s: %w", name, err)
 	}
+	c.Ready = []pulumi.Resource{pe, link, group}
 	c.PrivateEndpointID = pe.ID().ToStringOutput()
 	c.ZoneID = zone.ID().ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
@@ -115,14 +121,24 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 // networking, and does nothing otherwise. The caller disables the service's
 // public network access with env.PublicNetworkAccess.
 func Connect(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	_, err := Open(ctx, name, env, service, target, opts...)
+	return err
+}
+
+// Open is Connect returning what clients wait for: the endpoint's Ready
+// resources, or none without private networking.
+func Open(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	if !env.Config.PrivateNetworking {
-		return nil
+		return nil, nil
 	}
-	_, err := New(ctx, name, env, Args{
+	e, err := New(ctx, name, env, Args{
 		Service:  service,
 		TargetID: target,
 		SubnetID: env.PrivateEndpointsSubnetID,
 		VNetID:   env.VNetID,
 	}, opts...)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return e.Ready, nil
 }

@@ -34,6 +34,8 @@ type Redis struct {
 	dataPlane   pulumi.Resource
 	lastGrant   pulumi.Resource
 	grantParent pulumi.ResourceOption
+	// ready are what clients wait for (see Ready).
+	ready []pulumi.Resource
 }
 
 // New declares the cache.
@@ -58,9 +60,11 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	if err != nil {
 		return nil, err
 	}
-	if err := privatelink.Connect(ctx, name+"-link", env, service, targetID, c.grantParent); err != nil {
+	link, err := privatelink.Open(ctx, name+"-link", env, service, targetID, c.grantParent)
+	if err != nil {
 		return nil, fmt.Errorf("redis private link: %w", err)
 	}
+	c.ready = append(append(c.ready, c.dataPlane), link...)
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"host": c.Host,
 		"port": c.Port,
@@ -188,5 +192,11 @@ func (c *Redis) GrantDataAccess(ctx *pulumi.Context, name string, principalID pu
 		return fmt.Errorf("redis access for %s: %w", alias, err)
 	}
 	c.lastGrant = grant
+	c.ready = append(c.ready, grant)
 	return nil
 }
+
+// Ready are what a client waits for: the database (or classic cache),
+// every access grant made so far (call it after the grants) and, with
+// private networking, the private endpoint and its DNS.
+func (c *Redis) Ready() []pulumi.Resource { return append([]pulumi.Resource(nil), c.ready...) }

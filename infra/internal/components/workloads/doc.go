@@ -6,10 +6,30 @@
 // returns (format exec) runs kubelogin; ForLogin rewrites it to log in
 // non-interactively with sluice:kubeLoginMode: azurecli (an `az login`
 // session; in CI azure/login provides one), workloadidentity, spn or msi.
-// kubelogin must be on the deployer's PATH, and the deployer's identity needs
-// an AKS RBAC role on the cluster (Azure Kubernetes Service RBAC Cluster
-// Admin, or Writer on the namespace). A private API server is reachable only
-// from inside the VNet (AZURE-NOTES): deploy prod from a runner there.
+// kubelogin must be on the deployer's PATH. The deployer's identity gets
+// Azure Kubernetes Service RBAC Cluster Admin on the cluster (package aks);
+// the provider depends on that assignment, and while the assignment is
+// younger than RBACPropagation (5 minutes) the provider's kubeconfig, so its
+// first call, is held back (not in preview). A slower propagation shows as a
+// 403 on the first object, and running `up` again succeeds. A private API
+// server is reachable only from inside the VNet (AZURE-NOTES): deploy prod
+// from a runner there.
+//
+// Every object waits for what it uses: pods for the user node pool, the
+// PostgreSQL database, parameters and private endpoint, the Cosmos keyspace
+// and tables, the Redis database and grants (Args.DependsOn); the
+// ScaledObject, SecretProviderClasses and the ingress objects for the
+// cluster resource, which brings the KEDA, CSI and application routing
+// add-ons and their CRDs (Args.Cluster).
+//
+// With sluice:apiIngress internal or public, an Ingress for the api (host
+// sluice:apiHostname, TLS from the Key Vault certificate
+// sluice:apiTlsCertificateName via the application routing add-on, class
+// webapprouting.kubernetes.azure.com; internal uses its own
+// NginxIngressController with an internal load balancer, class
+// nginx-internal) and api-ingress admits only the app-routing-system
+// namespace. In internal mode the add-on's default (public) controller still
+// exists, with no Ingress routed through it.
 //
 // Everything lives in one namespace (sluice:kubernetesNamespace, the subject
 // of the workloads' federated credentials), labelled for the restricted Pod

@@ -119,14 +119,17 @@ func (d *deployer) networkPolicies() error {
 			return err
 		}
 	}
-	// api answers clients on its port, from anywhere (an ingress
-	// controller or a load balancer in front of the Service).
+	// api answers clients on its port: only from the application routing
+	// add-on's controllers when it has an ingress, from anywhere without
+	// one (whatever the operator puts in front of the Service).
+	apiRule := networkingv1.NetworkPolicyIngressRuleArgs{Ports: networkingv1.NetworkPolicyPortArray{tcp(pulumi.Int(HTTPPort))}}
+	if peers := d.apiIngressPeers(); peers != nil {
+		apiRule.From = peers
+	}
 	if err := d.policy("api-ingress", networkingv1.NetworkPolicySpecArgs{
 		PodSelector: metav1.LabelSelectorArgs{MatchLabels: selector(API)},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-			Ports: networkingv1.NetworkPolicyPortArray{tcp(pulumi.Int(HTTPPort))},
-		}},
+		Ingress:     networkingv1.NetworkPolicyIngressRuleArray{apiRule},
 	}); err != nil {
 		return err
 	}

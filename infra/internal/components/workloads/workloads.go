@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	cs "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -98,8 +100,20 @@ type Args struct {
 
 	// Identities by service account (ServiceAccounts).
 	Identities map[string]Identity
+	// ClusterAccess is the deployer's Kubernetes RBAC role assignment on
+	// the cluster (local accounts are off): the provider, and so every
+	// object, waits for it, and its first call for RBACPropagation after
+	// the assignment was created.
+	ClusterAccess *authorization.RoleAssignment
+	// Cluster is the managed cluster resource, which brings the KEDA and
+	// Secrets Store CSI add-ons (their CRDs and drivers): ScaledObject,
+	// SecretProviderClass and every pod mounting the CSI volume wait for
+	// it.
+	Cluster pulumi.Resource
 	// DependsOn are what the pods need before they start: the federated
-	// credentials and the role assignments.
+	// credentials and the role assignments, the data services' databases,
+	// keyspace, tables, parameters, access grants and private endpoints,
+	// and the user node pool they are scheduled on.
 	DependsOn []pulumi.Resource
 }
 
@@ -124,6 +138,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if _, ok := args.Identities[sa]; !ok {
 			return nil, fmt.Errorf("workloads: no identity for %s", sa)
 		}
+	}
+	if args.ClusterAccess == nil {
+		return nil, fmt.Errorf("workloads: no Kubernetes RBAC assignment for the deployer")
+	}
+	if args.Cluster == nil {
+		return nil, fmt.Errorf("workloads: no cluster resource to wait for its add-ons")
 	}
 	c := &Workloads{Images: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
@@ -181,7 +201,17 @@ func newProvider(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 		Format:            pulumi.String("exec"),
 	})
 	mode := args.Config.Workloads.KubeLoginMode
-	kubeconfig := creds.Kubeconfigs().Index(pulumi.Int(0)).Value().ApplyT(func(encoded string) (string, error) {
+	dryRun := ctx.DryRun()
+	kubeconfig := pulumi.All(creds.Kubeconfigs().Index(pulumi.Int(0)).Value(), args.ClusterAccess.CreatedOn).ApplyT(func(v []any) (string, error) {
+		encoded, createdOn := v[0].(string), v[1].(string)
+		// A fresh assignment is not yet known to the cluster's authorizer:
+		// hold the kubeconfig, and so the provider's first call, until it
+		// is RBACPropagation old. An older assignment (every later up)
+		// waits for nothing. A slower propagation still shows as 403 on
+		// the first object; running up again then succeeds.
+		if !dryRun {
+			time.Sleep(propagationWait(createdOn, time.Now()))
+		}
 		raw, err := base64.StdEncoding.DecodeString(encoded)
 		if err != nil {
 			return "", fmt.Errorf("decode the cluster's kubeconfig: %w", err)
@@ -197,7 +227,7 @@ func newProvider(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 		EnableServerSideApply: pulumi.Bool(true),
 		// Everything is namespaced explicitly; nothing lands in default.
 		Namespace: pulumi.String(args.Config.KubernetesNamespace),
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{args.ClusterAccess}))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
@@ -245,7 +275,7 @@ func (d *deployer) deploy() error {
 		return fmt.Errorf("namespace: %w", err)
 	}
 	d.namespace = ns
-	d.ready = append(d.ready, ns)
+	d.ready = append(d.ready, ns, d.args.Cluster)
 	d.ready = append(d.ready, d.args.DependsOn...)
 	if err := d.networkPolicies(); err != nil {
 		return err
@@ -288,6 +318,8 @@ func (d *deployer) identity(sa string) error {
 	if err != nil {
 		return fmt.Errorf("service account %s: %w", sa, err)
 	}
+	// The SecretProviderClass CRD comes with the cluster's
+	// azureKeyvaultSecretsProvider add-on.
 	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", d.args.KeySecretName, PasswordAlias)
 	spc, err := apiextensions.NewCustomResource(d.ctx, d.name+"-"+sa+"-cosmos-key", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("secrets-store.csi.x-k8s.io/v1"),
@@ -307,7 +339,7 @@ func (d *deployer) identity(sa string) error {
 				},
 			},
 		},
-	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
+	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace, d.args.Cluster}))...)
 	if err != nil {
 		return fmt.Errorf("secret provider class %s: %w", sa, err)
 	}
@@ -469,6 +501,8 @@ func (d *deployer) ingest() error {
 		return fmt.Errorf("workloads: ingest would scale to %d replicas on %d partitions", w.IngestMaxReplicas, d.cfg.EventHubs.Partitions)
 	}
 	url := fmt.Sprintf("http://%s.%s.svc.cluster.local:%d%s", Ingest, d.ns, HTTPPort, LagPath)
+	// The ScaledObject CRD comes with the cluster's KEDA add-on
+	// (workloadAutoScalerProfile.keda); d.ready holds the cluster.
 	if _, err := apiextensions.NewCustomResource(d.ctx, d.name+"-ingest-scaler", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
 		Kind:       pulumi.String("ScaledObject"),
@@ -521,7 +555,10 @@ func (d *deployer) api() error {
 	if err := d.deployment(API, nil, envs); err != nil {
 		return err
 	}
-	if err := d.service(API, 80); err != nil {
+	if err := d.service(API, APIServicePort); err != nil {
+		return err
+	}
+	if err := d.ingress(); err != nil {
 		return err
 	}
 	w := d.cfg.Workloads
