@@ -2,6 +2,8 @@ package redis
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -155,33 +157,58 @@ func (c *Redis) classic(ctx *pulumi.Context) (pulumi.StringOutput, error) {
 	return id, nil
 }
 
+// assignmentName is the REST spec's pattern of an access policy assignment
+// name: letters and digits only, at most 60.
+var assignmentName = regexp.MustCompile(`^[A-Za-z0-9]{1,60}$`)
+
+// AssignmentName is the Azure name of the access policy assignment of the
+// workload alias: the alias without its non-alphanumeric characters, so it
+// is stable and, aliases being unique, unique per database. azure-native
+// would otherwise name the child resource after its logical name, whose
+// hyphens Azure rejects (HTTP 400).
+func AssignmentName(alias string) (string, error) {
+	name := strings.Map(func(r rune) rune {
+		if ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return -1
+	}, alias)
+	if !assignmentName.MatchString(name) {
+		return "", fmt.Errorf("redis access for %q: assignment name %q does not match %s", alias, name, assignmentName)
+	}
+	return name, nil
+}
+
 // GrantDataAccess lets an Entra ID principal (a workload identity) read and
 // write keys: the "default" access policy of a managed database, or "Data
 // Contributor" on a classic cache. Grants are written one after another.
 func (c *Redis) GrantDataAccess(ctx *pulumi.Context, name string, principalID pulumi.StringInput, alias string) error {
+	assignment, err := AssignmentName(alias)
+	if err != nil {
+		return err
+	}
 	after := c.dataPlane
 	if c.lastGrant != nil {
 		after = c.lastGrant
 	}
-	var (
-		grant pulumi.Resource
-		err   error
-	)
+	var grant pulumi.Resource
 	if c.kind == "classic" {
 		grant, err = classic.NewAccessPolicyAssignment(ctx, name, &classic.AccessPolicyAssignmentArgs{
-			ResourceGroupName: c.env.ResourceGroupName,
-			CacheName:         c.cacheName,
-			AccessPolicyName:  pulumi.String("Data Contributor"),
-			ObjectId:          principalID,
-			ObjectIdAlias:     pulumi.String(alias),
+			AccessPolicyAssignmentName: pulumi.String(assignment),
+			ResourceGroupName:          c.env.ResourceGroupName,
+			CacheName:                  c.cacheName,
+			AccessPolicyName:           pulumi.String("Data Contributor"),
+			ObjectId:                   principalID,
+			ObjectIdAlias:              pulumi.String(alias),
 		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
 	} else {
 		grant, err = managed.NewAccessPolicyAssignment(ctx, name, &managed.AccessPolicyAssignmentArgs{
-			ResourceGroupName: c.env.ResourceGroupName,
-			ClusterName:       c.cacheName,
-			DatabaseName:      pulumi.String("default"),
-			AccessPolicyName:  pulumi.String("default"),
-			User:              managed.AccessPolicyAssignmentPropertiesUserArgs{ObjectId: principalID},
+			AccessPolicyAssignmentName: pulumi.String(assignment),
+			ResourceGroupName:          c.env.ResourceGroupName,
+			ClusterName:                c.cacheName,
+			DatabaseName:               pulumi.String("default"),
+			AccessPolicyName:           pulumi.String("default"),
+			User:                       managed.AccessPolicyAssignmentPropertiesUserArgs{ObjectId: principalID},
 		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
 	}
 	if err != nil {
