@@ -48,9 +48,12 @@ const (
 	tPgDatabase    = "azure-native:dbforpostgresql/v20240801:Database"
 	tPgAdmin       = "azure-native:dbforpostgresql/v20240801:Administrator"
 	tPgFirewall    = "azure-native:dbforpostgresql/v20240801:FirewallRule"
-	tRedis         = "azure-native:cache/v20250401:RedisEnterprise"
-	tRedisDB       = "azure-native:cache/v20250401:Database"
-	tRedisAccess   = "azure-native:cache/v20250401:AccessPolicyAssignment"
+	// Azure Managed Redis is written with azure-native's generic resource
+	// (API 2025-07-01, see azurenative/cache/v20250701): mocks.GenericType
+	// tokens select it by ARM type.
+	tRedis         = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise"
+	tRedisDB       = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise/databases"
+	tRedisAccess   = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments"
 	tClassic       = "azure-native:cache/v20241101:Redis"
 	tClassicAccess = "azure-native:cache/v20241101:AccessPolicyAssignment"
 	tIdentity      = "azure-native:managedidentity:UserAssignedIdentity"
@@ -77,10 +80,8 @@ var dataServices = []dataService{
 		func(r *mocks.Resource) bool { return str(r.Inputs, "publicNetworkAccess") == "Disabled" }},
 	{tServer, []privatelink.Service{{GroupID: "postgresqlServer", Zone: "privatelink.postgres.database.azure.com"}},
 		func(r *mocks.Resource) bool { return str(r.Inputs, "network.publicNetworkAccess") == "Disabled" }},
-	// The 2025-04-01 Azure Managed Redis API has no publicNetworkAccess
-	// switch: a cluster with a private endpoint is reachable only through it.
 	{tRedis, []privatelink.Service{{GroupID: "redisEnterprise", Zone: "privatelink.redis.azure.net"}},
-		func(*mocks.Resource) bool { return true }},
+		func(r *mocks.Resource) bool { return str(r.Inputs, "properties.publicNetworkAccess") == "Disabled" }},
 	{tVault, []privatelink.Service{{GroupID: "vault", Zone: "privatelink.vaultcore.azure.net"}},
 		func(r *mocks.Resource) bool {
 			return str(r.Inputs, "properties.publicNetworkAccess") == "Disabled" && str(r.Inputs, "properties.networkAcls.defaultAction") == "Deny"
@@ -174,9 +175,6 @@ func (r *run) checkPrivateLink(svc *mocks.Resource, want privatelink.Service, vn
 func TestPublicAccessInDev(t *testing.T) {
 	r := runStack(t, "dev", nil)
 	for _, ds := range dataServices {
-		if ds.token == tRedis {
-			continue
-		}
 		if svc := r.one(ds.token); ds.closed(svc) {
 			t.Errorf("dev: %s is closed although dev has no private endpoints to reach it", svc.Name)
 		}
@@ -195,8 +193,9 @@ func TestTLSAndAuthentication(t *testing.T) {
 		r.expect(r.one(tAccount), map[string]any{"minimalTlsVersion": "Tls12", "disableKeyBasedMetadataWriteAccess": true})
 		r.expect(r.one(tStorage), map[string]any{"minimumTlsVersion": "TLS1_2", "enableHttpsTrafficOnly": true,
 			"allowSharedKeyAccess": false, "allowBlobPublicAccess": false})
-		r.expect(r.one(tRedis), map[string]any{"minimumTlsVersion": "1.2"})
-		r.expect(r.one(tRedisDB), map[string]any{"clientProtocol": "Encrypted", "accessKeysAuthentication": "Disabled", "port": 10000.0})
+		r.expect(r.one(tRedis), map[string]any{"properties.minimumTlsVersion": "1.2", "apiVersion": "2025-07-01"})
+		r.expect(r.one(tRedisDB), map[string]any{"properties.clientProtocol": "Encrypted", "properties.accessKeysAuthentication": "Disabled",
+			"properties.port": 10000.0, "apiVersion": "2025-07-01"})
 		r.expect(r.one(tServer), map[string]any{"authConfig.activeDirectoryAuth": "Enabled", "authConfig.passwordAuth": "Disabled"})
 		r.expect(r.one(tVault), map[string]any{"properties.enableRbacAuthorization": true, "properties.enableSoftDelete": true})
 		r.expect(r.one(tRegistry), map[string]any{"adminUserEnabled": false})
@@ -230,7 +229,7 @@ func TestProdIsZoneRedundantAndHighlyAvailable(t *testing.T) {
 	server := r.one(tServer)
 	r.expect(server, map[string]any{"highAvailability.mode": "ZoneRedundant", "availabilityZone": "1", "highAvailability.standbyAvailabilityZone": "2",
 		"backup.geoRedundantBackup": "Enabled"})
-	r.expect(r.one(tRedis), map[string]any{"highAvailability": "Enabled"})
+	r.expect(r.one(tRedis), map[string]any{"properties.highAvailability": "Enabled"})
 	r.expect(r.one(tRegistry), map[string]any{"zoneRedundancy": "Enabled", "sku.name": "Premium"})
 	r.expect(r.one(tStorage), map[string]any{"sku.name": "Standard_ZRS"})
 	r.expect(r.one(tVault), map[string]any{"properties.enablePurgeProtection": true})
@@ -248,7 +247,7 @@ func TestDevUsesTheCheapSKUs(t *testing.T) {
 		t.Error("a serverless keyspace must not provision throughput")
 	}
 	r.expect(r.one(tServer), map[string]any{"sku.tier": "Burstable", "sku.name": "Standard_B1ms", "highAvailability.mode": "Disabled", "storage.storageSizeGB": 32.0})
-	r.expect(r.one(tRedis), map[string]any{"sku.name": "Balanced_B0", "highAvailability": "Disabled"})
+	r.expect(r.one(tRedis), map[string]any{"sku.name": "Balanced_B0", "properties.highAvailability": "Disabled"})
 	r.expect(r.one(tCluster), map[string]any{"sku.tier": "Free", "agentPoolProfiles.0.count": 1.0})
 	r.expect(r.one(tRegistry), map[string]any{"sku.name": "Basic"})
 	r.expect(r.one(tStorage), map[string]any{"sku.name": "Standard_LRS"})
@@ -332,7 +331,7 @@ func TestEveryResourceIsTagged(t *testing.T) {
 			if !strings.HasPrefix(res.Type, "azure-native:") {
 				continue
 			}
-			if !res.Custom || slices.Contains(untaggable, res.Type) {
+			if !res.Custom || slices.Contains(untaggable, res.Type) || slices.Contains(untaggable, mocks.GenericType(mocks.GenericKind(res.Inputs))) {
 				if res.Custom {
 					if _, ok := res.Inputs["tags"]; ok {
 						t.Errorf("%s: untaggable %s %s has tags", stack, res.Type, res.Name)
@@ -466,8 +465,11 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	}
 	var redisUsers []string
 	for _, a := range r.all(tRedisAccess) {
-		redisUsers = append(redisUsers, who[str(a.Inputs, "user.objectId")])
-		r.expect(a, map[string]any{"accessPolicyName": "default", "databaseName": "default"})
+		redisUsers = append(redisUsers, who[str(a.Inputs, "properties.user.objectId")])
+		r.expect(a, map[string]any{"properties.accessPolicyName": "default"})
+		if p := str(a.Inputs, "parentResourcePath"); !strings.HasSuffix(p, "/databases/default") {
+			t.Errorf("%s is on %s, want the default database", a.Name, p)
+		}
 	}
 	sort.Strings(redisUsers)
 	if !slices.Equal(redisUsers, []string{"api", "changefeed"}) {

@@ -23,7 +23,7 @@ func TestRedisAccessAssignmentNames(t *testing.T) {
 			token     string
 			scope     string
 		}{
-			{nil, tRedisAccess, "databaseName"},
+			{nil, tRedisAccess, "parentResourcePath"},
 			{map[string]string{"redisKind": "classic", "redisSku": "Premium", "redisCapacity": "1"}, tClassicAccess, "cacheName"},
 		} {
 			r := runStack(t, stack, kind.overrides)
@@ -34,7 +34,7 @@ func TestRedisAccessAssignmentNames(t *testing.T) {
 			seen := map[string]string{}
 			for _, a := range list {
 				name := mocks.String(a.Outputs, "name")
-				if str(a.Inputs, "accessPolicyAssignmentName") == "" {
+				if str(a.Inputs, "accessPolicyAssignmentName") == "" && str(a.Inputs, "resourceName") == "" {
 					t.Errorf("%s: %s has no explicit name (Azure would get %q)", stack, a.Name, name)
 				}
 				if !accessAssignmentName.MatchString(name) {

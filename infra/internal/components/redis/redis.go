@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"strings"
@@ -8,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	classic "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20241101"
-	managed "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20250401"
+	managed "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20250701"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
 )
@@ -80,10 +81,12 @@ func (c *Redis) managed(ctx *pulumi.Context) (pulumi.StringOutput, error) {
 		ha = "Enabled"
 	}
 	cluster, err := managed.NewRedisEnterprise(ctx, c.name, &managed.RedisEnterpriseArgs{
-		ResourceGroupName: env.ResourceGroupName,
-		Location:          env.Location(),
-		Sku:               managed.EnterpriseSkuArgs{Name: pulumi.String(r.SKU)},
-		MinimumTlsVersion: pulumi.String("1.2"),
+		ClusterName:         pulumi.String(ClusterName(env.Config.Stack, env.SubscriptionID)),
+		PublicNetworkAccess: env.PublicNetworkAccess(),
+		ResourceGroupName:   env.ResourceGroupName,
+		Location:            env.Location(),
+		Sku:                 managed.EnterpriseSkuArgs{Name: pulumi.String(r.SKU)},
+		MinimumTlsVersion:   pulumi.String("1.2"),
 		// Azure Managed Redis places a replicated cluster across the
 		// region's zones by itself; it takes no zone list.
 		HighAvailability: pulumi.String(ha),
@@ -156,6 +159,26 @@ func (c *Redis) classic(ctx *pulumi.Context) (pulumi.StringOutput, error) {
 	}
 	return id, nil
 }
+
+// ClusterName is the managed cluster's name: the first label of its host
+// name, so unique in Azure. The 2025-07-01 API is written through the
+// generic resource, which azure-native does not auto-name; the suffix is
+// derived from the subscription and the stack, so it is stable across
+// deployments and distinct between stacks and subscriptions.
+func ClusterName(stack, subscriptionID string) string {
+	sum := sha256.Sum256([]byte(subscriptionID + "/" + stack))
+	label := strings.Trim(nonAlphanumeric.ReplaceAllString(strings.ToLower(stack), "-"), "-")
+	const prefix, room = "redis-sluice-", 60 - len("redis-sluice-") - 1 - 8
+	if len(label) > room {
+		label = strings.Trim(label[:room], "-")
+	}
+	if label == "" {
+		return fmt.Sprintf("%s%x", prefix, sum[:4])
+	}
+	return fmt.Sprintf("%s%s-%x", prefix, label, sum[:4])
+}
+
+var nonAlphanumeric = regexp.MustCompile(`[^a-z0-9]+`)
 
 // assignmentName is the REST spec's pattern of an access policy assignment
 // name: letters and digits only, at most 60.
