@@ -535,6 +535,11 @@ func TestPostgresWritesAreSequential(t *testing.T) {
 		// Walk the chain from the server: each write waits for exactly one
 		// other write (the one before it), the first only for the server.
 		writes := append(append(append(r.all(tPgAdmin), r.all(tPgDatabase)...), r.all(tPgFirewall)...), r.all(tPgConfig)...)
+		// The private endpoint, diagnostic setting and lock write to the
+		// server too (writes_test.go).
+		writes = append(writes, r.targeting(tEndpoint, "privateLinkServiceConnections.0.privateLinkServiceId", server.ID)...)
+		writes = append(writes, r.targeting(tDiagnostics, "resourceUri", server.ID)...)
+		writes = append(writes, r.targeting(tLock, "scope", server.ID)...)
 		next := map[string][]*mocks.Resource{}
 		for _, w := range writes {
 			if !slices.Contains(w.Dependencies, server.URN) {

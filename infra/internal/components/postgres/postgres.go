@@ -49,7 +49,15 @@ type Postgres struct {
 	Host       pulumi.StringOutput
 	// Port is PgBouncer's (6432) when it is enabled, else 5432.
 	Port pulumi.IntOutput
+
+	// last is the latest write to the server; the next one waits for it.
+	last pulumi.Resource
 }
+
+// Ready is the latest write to the server: once it exists, so do the
+// database, the administrators, the server parameters and the private
+// endpoint. What logs in to the server waits for it.
+func (c *Postgres) Ready() pulumi.Resource { return c.last }
 
 // New declares the server and everything on it.
 func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.ResourceOption) (*Postgres, error) {
@@ -154,15 +162,28 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		port = PgBouncerPort
 	}
 	c.Port = pulumi.Int(port).ToIntOutput()
-	if err := privatelink.Connect(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, parent); err != nil {
+	// The private endpoint connection, the diagnostic setting and the lock
+	// are writes to the server too: they continue the chain.
+	pe, err := privatelink.ConnectAfter(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, previous, parent)
+	if err != nil {
 		return nil, fmt.Errorf("postgres private link: %w", err)
 	}
-	if err := env.Diagnose(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent); err != nil {
+	if pe != nil {
+		previous = []pulumi.Resource{pe}
+	}
+	diag, err := env.DiagnosticSetting(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent, chain())
+	if err != nil {
 		return nil, err
 	}
-	if err := env.Lock(ctx, name+"-lock", c.ServerID, parent); err != nil {
+	previous = []pulumi.Resource{diag}
+	lock, err := env.LockResource(ctx, name+"-lock", c.ServerID, parent, chain())
+	if err != nil {
 		return nil, err
 	}
+	if lock != nil {
+		previous = []pulumi.Resource{lock}
+	}
+	c.last = previous[0]
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"serverId":   c.ServerID,
 		"serverName": c.ServerName,

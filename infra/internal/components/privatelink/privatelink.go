@@ -37,6 +37,10 @@ type Args struct {
 	TargetID pulumi.StringInput
 	SubnetID pulumi.StringInput
 	VNetID   pulumi.StringInput
+	// After are writes to the target the endpoint must follow: Azure
+	// rejects a private endpoint connection while another write to the
+	// same server runs (ServerBusy, 409).
+	After []pulumi.Resource
 }
 
 // Endpoint is the component.
@@ -54,6 +58,10 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, fmt.Errorf("register private link %s: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
+	peOpts := []pulumi.ResourceOption{parent}
+	if len(args.After) > 0 {
+		peOpts = append(peOpts, pulumi.DependsOn(args.After))
+	}
 	pe, err := network.NewPrivateEndpoint(ctx, name+"-pe", &network.PrivateEndpointArgs{
 		ResourceGroupName: env.ResourceGroupName,
 		Location:          env.Location(),
@@ -66,7 +74,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 			},
 		},
 		Tags: env.Tags(),
-	}, parent)
+	}, peOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("private endpoint %s: %w", name, err)
 	}
@@ -115,14 +123,22 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 // networking, and does nothing otherwise. The caller disables the service's
 // public network access with env.PublicNetworkAccess.
 func Connect(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	_, err := ConnectAfter(ctx, name, env, service, target, nil, opts...)
+	return err
+}
+
+// ConnectAfter is Connect for a target whose writes are serialised: the
+// private endpoint waits for after, and the endpoint (nil without private
+// networking) is returned so the next write can wait for it.
+func ConnectAfter(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, after []pulumi.Resource, opts ...pulumi.ResourceOption) (*Endpoint, error) {
 	if !env.Config.PrivateNetworking {
-		return nil
+		return nil, nil
 	}
-	_, err := New(ctx, name, env, Args{
+	return New(ctx, name, env, Args{
 		Service:  service,
 		TargetID: target,
 		SubnetID: env.PrivateEndpointsSubnetID,
 		VNetID:   env.VNetID,
+		After:    after,
 	}, opts...)
-	return err
 }

@@ -61,8 +61,14 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	if err != nil {
 		return nil, err
 	}
-	if err := privatelink.Connect(ctx, name+"-link", env, service, targetID, c.grantParent); err != nil {
+	// The private endpoint connection is a write to the cluster: it waits
+	// for the database, and the access policy assignments wait for it.
+	pe, err := privatelink.ConnectAfter(ctx, name+"-link", env, service, targetID, []pulumi.Resource{c.dataPlane}, c.grantParent)
+	if err != nil {
 		return nil, fmt.Errorf("redis private link: %w", err)
+	}
+	if pe != nil {
+		c.dataPlane = pe
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"host": c.Host,
