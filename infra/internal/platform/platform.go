@@ -30,6 +30,11 @@ const (
 	Changefeed = "changefeed"
 	API        = "api"
 	Enrich     = "enrich"
+	// Migrate owns the PostgreSQL schema; PostgresAdmin is the Entra
+	// administrator identity that creates the workloads' PostgreSQL roles
+	// from inside the cluster (see workloads.PostgresAdmin).
+	Migrate       = "migrate"
+	PostgresAdmin = "postgres-admin"
 )
 
 // KafkaReaders are the consumer groups on the events hub.
@@ -41,7 +46,9 @@ type WorkloadIdentity struct {
 	// annotation.
 	ClientID pulumi.StringOutput
 	// PrincipalName is the identity's name; enrich's is its PostgreSQL role.
-	PrincipalName  pulumi.StringOutput
+	PrincipalName pulumi.StringOutput
+	// PrincipalID is the identity's object id (its PostgreSQL principal).
+	PrincipalID    pulumi.StringOutput
 	ServiceAccount string
 }
 
@@ -226,16 +233,22 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 			{Name: Changefeed, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
 			{Name: API, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
 			// enrich logs in to PostgreSQL as its identity: the role is
-			// created in the database (pgaadauth_create_principal) by the
-			// schema migration, not by ARM, so it gets no administrator
-			// rights here.
+			// created in the database (pgaadauth_create_principal_with_oid)
+			// by the principals Job, not by ARM, so it gets no
+			// administrator rights here.
 			{Name: Enrich, Grants: []identity.Grant{
 				secretsUser,
 				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
 			}},
+			{Name: Migrate},
+			{Name: PostgresAdmin},
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	pgAdmin := ids.ByWorkload[PostgresAdmin]
+	if _, err := pg.AddAdministrator(ctx, PostgresAdmin, pgAdmin.PrincipalID, pgAdmin.Name); err != nil {
 		return nil, err
 	}
 	out := &Outputs{
@@ -264,9 +277,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		Identities:             map[string]WorkloadIdentity{},
 	}
 	for name, id := range ids.ByWorkload {
-		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
+		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, PrincipalID: id.PrincipalID, ServiceAccount: id.ServiceAccount}
 	}
-	if err := deployWorkloads(ctx, cfg, out, ids); err != nil {
+	if err := deployWorkloads(ctx, cfg, out, ids, pg.Ready()); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -274,10 +287,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 
 // deployWorkloads puts the workloads on the cluster once their identities,
 // federated credentials and grants exist.
-func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities) error {
+func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids *identity.Identities, postgresReady pulumi.Resource) error {
 	identities := map[string]workloads.Identity{}
 	for name, id := range out.Identities {
-		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName}
+		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName, PrincipalID: id.PrincipalID}
 	}
 	_, err := workloads.New(ctx, "workloads", workloads.Args{
 		Config:                cfg,
@@ -300,6 +313,7 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, ids 
 		DataLakeDfsEndpoint:   out.DataLakeDfsEndpoint,
 		ReferenceContainer:    out.ReferenceContainer,
 		Identities:            identities,
+		PostgresReady:         postgresReady,
 		DependsOn:             []pulumi.Resource{ids},
 	})
 	return err

@@ -475,18 +475,28 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	if !slices.Equal(redisUsers, []string{"api", "changefeed"}) {
 		t.Errorf("redis data access for %v, want api and changefeed", redisUsers)
 	}
-	if got := len(r.all(tPgAdmin)); got != 1 {
-		t.Errorf("%d postgres administrators; workloads must not be administrators", got)
+	// The deployer and the postgres-admin identity, which only the
+	// principals Job uses; no workload is an administrator.
+	var admins []string
+	for _, a := range r.all(tPgAdmin) {
+		admin := who[str(a.Inputs, "objectId")]
+		if str(a.Inputs, "objectId") == mocks.DeployerObject {
+			admin = "deployer"
+		}
+		admins = append(admins, admin)
 	}
-	r.expect(r.one(tPgAdmin), map[string]any{"objectId": mocks.DeployerObject, "principalType": "ServicePrincipal"})
+	sort.Strings(admins)
+	if !slices.Equal(admins, []string{"deployer", "postgres-admin"}) {
+		t.Errorf("postgres administrators %v, want the deployer and postgres-admin only", admins)
+	}
 }
 
 func TestFederatedCredentialsAreSequential(t *testing.T) {
 	r := runStack(t, "staging", nil)
 	issuer := mocks.Lookup(r.one(tCluster).Outputs, "oidcIssuerProfile.issuerURL")
 	fics := r.all(tFederation)
-	if len(fics) != 4 {
-		t.Fatalf("%d federated credentials, want one per workload (4)", len(fics))
+	if len(fics) != 6 {
+		t.Fatalf("%d federated credentials, want one per identity (6)", len(fics))
 	}
 	urns := map[string]*mocks.Resource{}
 	for _, f := range fics {
@@ -522,7 +532,8 @@ func TestFederatedCredentialsAreSequential(t *testing.T) {
 		}
 	}
 	sort.Strings(subjects)
-	want := []string{"system:serviceaccount:sluice:api", "system:serviceaccount:sluice:changefeed", "system:serviceaccount:sluice:enrich", "system:serviceaccount:sluice:ingest"}
+	want := []string{"system:serviceaccount:sluice:api", "system:serviceaccount:sluice:changefeed", "system:serviceaccount:sluice:enrich",
+		"system:serviceaccount:sluice:ingest", "system:serviceaccount:sluice:migrate", "system:serviceaccount:sluice:postgres-admin"}
 	if !slices.Equal(subjects, want) {
 		t.Errorf("subjects = %v", subjects)
 	}

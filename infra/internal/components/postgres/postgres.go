@@ -51,7 +51,30 @@ type Postgres struct {
 	Port pulumi.IntOutput
 
 	// last is the latest write to the server; the next one waits for it.
-	last pulumi.Resource
+	last   pulumi.Resource
+	env    *base.Env
+	name   string
+	parent pulumi.ResourceOption
+}
+
+// AddAdministrator registers a managed identity as a further Entra ID
+// administrator of the server (several are allowed), after every earlier
+// write to the server. Its principal name is the identity's name, which
+// becomes its PostgreSQL role.
+func (c *Postgres) AddAdministrator(ctx *pulumi.Context, label string, objectID, principalName pulumi.StringInput) (pulumi.Resource, error) {
+	admin, err := pg.NewAdministrator(ctx, c.name+"-entra-admin-"+label, &pg.AdministratorArgs{
+		ResourceGroupName: c.env.ResourceGroupName,
+		ServerName:        c.ServerName,
+		ObjectId:          objectID,
+		PrincipalName:     principalName,
+		PrincipalType:     pulumi.String("ServicePrincipal"),
+		TenantId:          pulumi.String(c.env.TenantID),
+	}, c.parent, pulumi.DependsOn([]pulumi.Resource{c.last}))
+	if err != nil {
+		return nil, fmt.Errorf("entra administrator %s: %w", label, err)
+	}
+	c.last = admin
+	return admin, nil
 }
 
 // Ready is the latest write to the server: once it exists, so do the
@@ -61,11 +84,12 @@ func (c *Postgres) Ready() pulumi.Resource { return c.last }
 
 // New declares the server and everything on it.
 func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.ResourceOption) (*Postgres, error) {
-	c := &Postgres{}
+	c := &Postgres{env: env, name: name}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register postgres: %w", err)
 	}
 	parent := pulumi.Parent(c)
+	c.parent = parent
 	p := env.Config.Postgres
 	geo := "Disabled"
 	if p.GeoRedundantBackup {

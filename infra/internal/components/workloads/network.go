@@ -30,6 +30,7 @@ func (d *deployer) flows() map[string][]port {
 		API:        {cassandra, redis},
 		Enrich:     {cassandra, postgres, {"storage", pulumi.Int(443)}},
 		Migrate:    {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
+		Principals: {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
 	}
 }
 
@@ -106,7 +107,7 @@ func (d *deployer) networkPolicies() error {
 		return err
 	}
 	flows := d.flows()
-	for _, w := range []string{Ingest, Changefeed, API, Enrich, Migrate} {
+	for _, w := range []string{Ingest, Changefeed, API, Enrich, Migrate, Principals} {
 		var ports networkingv1.NetworkPolicyPortArray
 		for _, p := range flows[w] {
 			ports = append(ports, tcp(p.port))
