@@ -36,6 +36,12 @@ type Workloads struct {
 	// APICredentialHashes are the hex SHA-256 hashes of the API keys clients
 	// send; the api refuses to start without one.
 	APICredentialHashes []string
+	// SeedReferenceData runs the reference-data seed Job on every
+	// deployment: it uploads the device-model Parquet file and fills the
+	// sites and devices tables with the demo fleet, each only when empty,
+	// so a user's own reference data is kept. false: the user provides
+	// both (see README, "Reference data").
+	SeedReferenceData bool
 	// KubeLoginMode is how kubelogin gets the deployer's Entra ID token for
 	// the cluster (local accounts are disabled): azurecli (an `az login`
 	// session, also what azure/login gives CI), workloadidentity, spn or msi.
@@ -86,6 +92,7 @@ func readWorkloads(r *reader) Workloads {
 		EnrichSchedule:      r.str("enrichSchedule"),
 		APICredentialHashes: r.strs("apiCredentialHashes"),
 		KubeLoginMode:       r.str("kubeLoginMode"),
+		SeedReferenceData:   r.boolean("seedReferenceData"),
 	}
 	for _, name := range ImageWorkloads {
 		w.Images[name] = r.str(ImageKey(name))

@@ -240,7 +240,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 				secretsUser,
 				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
 			}},
-			{Name: Migrate},
+			{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
 			{Name: PostgresAdmin},
 		},
 	})
@@ -283,6 +283,15 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// seedGrants are the migrate identity's roles beyond PostgreSQL: it also
+// runs the reference-data seed, which writes the reference container.
+func seedGrants(cfg *config.Config, container pulumi.StringInput) []identity.Grant {
+	if !cfg.Workloads.SeedReferenceData {
+		return nil
+	}
+	return []identity.Grant{{Label: "reference-writer", Role: base.RoleStorageBlobDataContributor, Scope: container}}
 }
 
 // deployWorkloads puts the workloads on the cluster once their identities,

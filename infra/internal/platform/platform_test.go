@@ -440,6 +440,7 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		"api " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
 		"enrich " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
 		"enrich " + role(base.RoleStorageBlobDataReader) + " " + ids["container"],
+		"migrate " + role(base.RoleStorageBlobDataContributor) + " " + ids["container"],
 		"aks-sluice-control-plane " + role(base.RoleNetworkContributor) + " " + ids["aks-nodes"],
 		"kubelet " + role(base.RoleAcrPull) + " " + ids["registry"],
 	}

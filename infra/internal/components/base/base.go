@@ -148,7 +148,10 @@ const (
 	RoleEventHubsDataSender   = "2b629674-e913-4c01-ae53-ef4638d8f975"
 	RoleKeyVaultSecretsUser   = "4633458b-17de-408a-b874-0445c86b69e6"
 	RoleStorageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
-	RoleNetworkContributor    = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+	// RoleStorageBlobDataContributor lets the reference-data seed write
+	// the reference container.
+	RoleStorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+	RoleNetworkContributor         = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 )
 
 // RoleDefinitionID is the full id of a built-in role in the subscription.

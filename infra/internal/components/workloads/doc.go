@@ -25,6 +25,8 @@
 //     identity, which owns the PostgreSQL schema) that every workload
 //     depends on, so Pulumi waits for it to complete first; a new image
 //     replaces the Jobs and runs them again;
+//   - with sluice:seedReferenceData, the seed-reference Job (refdata.go:
+//     enrich seed --if-empty, as migrate) that enrich waits for;
 //   - Deployments ingest, changefeed and api, the CronJob enrich (hourly by
 //     default, concurrencyPolicy Forbid), a Service for api (and one for
 //     ingest, which KEDA reads the consumer lag from);

@@ -284,6 +284,13 @@ func (d *deployer) deploy() error {
 	if err := d.api(); err != nil {
 		return err
 	}
+	seed, err := d.seed()
+	if err != nil {
+		return err
+	}
+	if seed != nil {
+		d.ready = append(d.ready, seed)
+	}
 	return d.enrich()
 }
 
@@ -572,7 +579,7 @@ func (d *deployer) api() error {
 }
 
 func (d *deployer) enrich() error {
-	models := pulumi.Sprintf("%s%s/%s", d.args.DataLakeDfsEndpoint, d.args.ReferenceContainer, ModelsFile)
+	models := d.modelsURL()
 	pod := podSpec{
 		workload: Enrich, serviceAccount: Enrich, image: d.images[Enrich], restartPolicy: "Never", cosmosKey: true,
 		env: join(

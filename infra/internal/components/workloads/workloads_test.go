@@ -577,6 +577,7 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 		workloads.Enrich:     {"TCP/10350", "TCP/6432", "TCP/443"},
 		workloads.Migrate:    {"TCP/5432"},
 		workloads.Principals: {"TCP/5432"},
+		workloads.Seed:       {"TCP/6432", "TCP/443"},
 	}
 	for w, ports := range want {
 		p := r.named(tPolicy, w+"-egress")
@@ -602,7 +603,7 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 	}
 	sort.Strings(names)
 	wantNames := []string{"allow-dns", "allow-entra-id", "api-egress", "api-ingress", "changefeed-egress", "default-deny",
-		"enrich-egress", "ingest-egress", "ingest-from-keda", "migrate-egress", "postgres-principals-egress"}
+		"enrich-egress", "ingest-egress", "ingest-from-keda", "migrate-egress", "postgres-principals-egress", "seed-reference-egress"}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("network policies %v, want exactly %v", names, wantNames)
 	}
