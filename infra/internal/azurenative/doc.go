@@ -2,7 +2,7 @@
 // share: the provider version they pin.
 //
 // Three azure-native v2 modules cannot be fetched here (documentdb, cache and
-// managedidentity). Their subpackages (documentdb, cache/v20250401,
+// managedidentity). Their subpackages (documentdb, cache/v20250701,
 // cache/v20241101, managedidentity) register the very type tokens the
 // generated SDK registers, pinned to the same provider version as the other
 // azure-native modules in go.mod, with input structs whose Go field names and

@@ -45,6 +45,12 @@ type Workloads struct {
 	// APITLSCertificateName names the certificate for APIHostname in the
 	// stack's Key Vault; the add-on reads it with its own identity.
 	APITLSCertificateName string
+	// SeedReferenceData runs the reference-data seed Job on every
+	// deployment: it uploads the device-model Parquet file and fills the
+	// sites and devices tables with the demo fleet, each only when empty,
+	// so a user's own reference data is kept. false: the user provides
+	// both (see README, "Reference data").
+	SeedReferenceData bool
 	// KubeLoginMode is how kubelogin gets the deployer's Entra ID token for
 	// the cluster (local accounts are disabled): azurecli (an `az login`
 	// session, also what azure/login gives CI), workloadidentity, spn or msi.
@@ -98,6 +104,7 @@ func readWorkloads(r *reader) Workloads {
 		APIIngress:            r.str("apiIngress"),
 		APIHostname:           r.str("apiHostname"),
 		APITLSCertificateName: r.str("apiTlsCertificateName"),
+		SeedReferenceData:     r.boolean("seedReferenceData"),
 	}
 	for _, name := range ImageWorkloads {
 		w.Images[name] = r.str(ImageKey(name))

@@ -29,6 +29,7 @@ func TestBadWorkloadSettings(t *testing.T) {
 		{"cron field", "dev", map[string]string{"enrichSchedule": "5 * * * mon"}, `field "mon" is not a cron field`},
 		{"bad key hash", "dev", map[string]string{"apiCredentialHashes": `["not-a-hash"]`}, `sluice:apiCredentialHashes contains "not-a-hash"`},
 		{"interactive login", "dev", map[string]string{"kubeLoginMode": "devicecode"}, "sluice:kubeLoginMode"},
+		{"seed switch not a boolean", "dev", map[string]string{"seedReferenceData": "sometimes"}, `sluice:seedReferenceData must be true or false, got "sometimes"`},
 	}
 	for _, c := range cases {
 		_, err := load(c.stack, values(t, c.stack, c.overrides))

@@ -202,9 +202,6 @@ var armTypes = map[string]armType{
 	"azure-native:dbforpostgresql/v20240801:Database":                  {"Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/databases/{name}", "databaseName"},
 	"azure-native:dbforpostgresql/v20240801:Configuration":             {"Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/configurations/{name}", "configurationName"},
 	"azure-native:dbforpostgresql/v20240801:FirewallRule":              {"Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/firewallRules/{name}", "firewallRuleName"},
-	"azure-native:cache/v20250401:RedisEnterprise":                     {"Microsoft.Cache/redisEnterprise/{name}", "clusterName"},
-	"azure-native:cache/v20250401:Database":                            {"Microsoft.Cache/redisEnterprise/{clusterName}/databases/{name}", "databaseName"},
-	"azure-native:cache/v20250401:AccessPolicyAssignment":              {"Microsoft.Cache/redisEnterprise/{clusterName}/databases/{databaseName}/accessPolicyAssignments/{name}", "accessPolicyAssignmentName"},
 	"azure-native:cache/v20241101:Redis":                               {"Microsoft.Cache/redis/{name}", "name"},
 	"azure-native:cache/v20241101:AccessPolicyAssignment":              {"Microsoft.Cache/redis/{cacheName}/accessPolicyAssignments/{name}", "accessPolicyAssignmentName"},
 	"azure-native:managedidentity:UserAssignedIdentity":                {"Microsoft.ManagedIdentity/userAssignedIdentities/{name}", "resourceName"},
@@ -244,6 +241,17 @@ func outputs(token, logical string, in resource.PropertyMap) (string, resource.P
 		id = fmt.Sprintf("%s/providers/Microsoft.Authorization/locks/%s", str(in, "scope"), name)
 	case token == "azure-native:insights:DiagnosticSetting":
 		id = fmt.Sprintf("%s/providers/Microsoft.Insights/diagnosticSettings/%s", str(in, "resourceUri"), name)
+	case token == GenericToken:
+		// The generic ARM resource: its name is resourceName (no
+		// auto-naming) and its id the path it is PUT to.
+		if v := str(in, "resourceName"); v != "" {
+			name = v
+		}
+		path := str(in, "resourceProviderNamespace")
+		if parent := str(in, "parentResourcePath"); parent != "" {
+			path += "/" + parent
+		}
+		id = rgID + "/providers/" + path + "/" + str(in, "resourceType") + "/" + name
 	case known:
 		path := strings.ReplaceAll(at.path, "{name}", name)
 		for {
@@ -292,12 +300,19 @@ func outputs(token, logical string, in resource.PropertyMap) (string, resource.P
 		})
 	case "azure-native:dbforpostgresql/v20240801:Server":
 		set("fullyQualifiedDomainName", name+".postgres.database.azure.com")
-	case "azure-native:cache/v20250401:RedisEnterprise":
-		set("hostName", fmt.Sprintf("%s.%s.redis.azure.net", name, region))
 	case "azure-native:cache/v20241101:Redis":
 		set("hostName", name+".redis.cache.windows.net")
 		set("sslPort", 6380)
 		set("port", 6379)
+	case GenericToken:
+		if GenericKind(in) == "Microsoft.Cache/redisEnterprise" {
+			props := map[string]any{}
+			if p, ok := in["properties"]; ok && p.IsObject() {
+				props = p.ObjectValue().Mappable()
+			}
+			props["hostName"] = fmt.Sprintf("%s.%s.redis.azure.net", name, region)
+			set("properties", props)
+		}
 	case "azure-native:managedidentity:UserAssignedIdentity":
 		set("clientId", UUID("client:"+id))
 		set("principalId", UUID("principal:"+id))
@@ -407,11 +422,40 @@ func Strings(m resource.PropertyMap, path string) []string {
 	return out
 }
 
+// GenericToken is azure-native's generic ARM resource, which writes any
+// resource type at any API version (see azurenative/cache/v20250701).
+const GenericToken = "azure-native:resources:Resource"
+
+// GenericKind is the ARM type of a generic resource's inputs,
+// "<namespace>/<type>[/<child type>...]": the types of parentResourcePath
+// (every other segment) and resourceType, e.g.
+// "Microsoft.Cache/redisEnterprise/databases".
+func GenericKind(in resource.PropertyMap) string {
+	kind := str(in, "resourceProviderNamespace")
+	if parent := str(in, "parentResourcePath"); parent != "" {
+		for i, seg := range strings.Split(parent, "/") {
+			if i%2 == 0 {
+				kind += "/" + seg
+			}
+		}
+	}
+	return kind + "/" + str(in, "resourceType")
+}
+
+// GenericType is the pseudo token OfType matches the generic resources of
+// one ARM type with: GenericToken + "#" + kind.
+func GenericType(kind string) string { return GenericToken + "#" + kind }
+
 // OfType returns the registered resources of one type token, in URN order.
+// A GenericType token selects the generic resources of that ARM type.
 func (m *Monitor) OfType(token string) []*Resource {
+	generic, kind, isGeneric := strings.Cut(token, "#")
 	var out []*Resource
 	for _, r := range m.Resources() {
-		if r.Type == token {
+		switch {
+		case isGeneric && r.Type == generic && GenericKind(r.Inputs) == kind:
+			out = append(out, r)
+		case !isGeneric && r.Type == token:
 			out = append(out, r)
 		}
 	}

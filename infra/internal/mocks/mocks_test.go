@@ -53,3 +53,30 @@ func TestOfType(t *testing.T) {
 		t.Fatal("OfType of an absent type is not empty")
 	}
 }
+
+func TestGenericResources(t *testing.T) {
+	m := New("p", "s")
+	in := resource.NewPropertyMapFromMap(map[string]any{
+		"resourceGroupName": "rg", "resourceProviderNamespace": "Microsoft.Cache", "parentResourcePath": "redisEnterprise/c1",
+		"resourceType": "databases", "resourceName": "default",
+	})
+	id, state := outputs(GenericToken, "logical", in)
+	if id != "/subscriptions/"+SubscriptionID+"/resourceGroups/rg/providers/Microsoft.Cache/redisEnterprise/c1/databases/default" {
+		t.Errorf("id = %s", id)
+	}
+	if String(state, "name") != "default" {
+		t.Errorf("name = %q, want the resourceName", String(state, "name"))
+	}
+	m.record(&Resource{URN: "a", Type: GenericToken, Inputs: in})
+	m.record(&Resource{URN: "b", Type: GenericToken, Inputs: resource.NewPropertyMapFromMap(map[string]any{
+		"resourceProviderNamespace": "Microsoft.Cache", "parentResourcePath": "", "resourceType": "redisEnterprise"})})
+	if got := m.OfType(GenericType("Microsoft.Cache/redisEnterprise/databases")); len(got) != 1 || got[0].URN != "a" {
+		t.Errorf("databases = %v", got)
+	}
+	if got := m.OfType(GenericType("Microsoft.Cache/redisEnterprise")); len(got) != 1 || got[0].URN != "b" {
+		t.Errorf("clusters = %v", got)
+	}
+	if got := m.OfType(GenericToken); len(got) != 2 {
+		t.Errorf("every generic resource: %d", len(got))
+	}
+}

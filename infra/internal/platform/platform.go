@@ -30,6 +30,11 @@ const (
 	Changefeed = "changefeed"
 	API        = "api"
 	Enrich     = "enrich"
+	// Migrate owns the PostgreSQL schema; PostgresAdmin is the Entra
+	// administrator identity that creates the workloads' PostgreSQL roles
+	// from inside the cluster (see workloads.PostgresAdmin).
+	Migrate       = "migrate"
+	PostgresAdmin = "postgres-admin"
 )
 
 // KafkaReaders are the consumer groups on the events hub.
@@ -41,7 +46,9 @@ type WorkloadIdentity struct {
 	// annotation.
 	ClientID pulumi.StringOutput
 	// PrincipalName is the identity's name; enrich's is its PostgreSQL role.
-	PrincipalName  pulumi.StringOutput
+	PrincipalName pulumi.StringOutput
+	// PrincipalID is the identity's object id (its PostgreSQL principal).
+	PrincipalID    pulumi.StringOutput
 	ServiceAccount string
 }
 
@@ -226,16 +233,22 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 			{Name: Changefeed, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
 			{Name: API, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
 			// enrich logs in to PostgreSQL as its identity: the role is
-			// created in the database (pgaadauth_create_principal) by the
-			// schema migration, not by ARM, so it gets no administrator
-			// rights here.
+			// created in the database (pgaadauth_create_principal_with_oid)
+			// by the principals Job, not by ARM, so it gets no
+			// administrator rights here.
 			{Name: Enrich, Grants: []identity.Grant{
 				secretsUser,
 				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
 			}},
+			{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
+			{Name: PostgresAdmin},
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	pgAdmin := ids.ByWorkload[PostgresAdmin]
+	if _, err := pg.AddAdministrator(ctx, PostgresAdmin, pgAdmin.PrincipalID, pgAdmin.Name); err != nil {
 		return nil, err
 	}
 	out := &Outputs{
@@ -264,11 +277,11 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		Identities:             map[string]WorkloadIdentity{},
 	}
 	for name, id := range ids.ByWorkload {
-		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, ServiceAccount: id.ServiceAccount}
+		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, PrincipalID: id.PrincipalID, ServiceAccount: id.ServiceAccount}
 	}
 	// The workloads wait for what they use, not only for their identities.
 	needs := []pulumi.Resource{ids, cluster.UserPool}
-	needs = append(needs, pg.Ready...)
+	needs = append(needs, pg.Ready()...)
 	needs = append(needs, cas.Ready...)
 	needs = append(needs, cache.Ready()...)
 	if cluster.IngressCertificateAccess != nil {
@@ -280,13 +293,22 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	return out, nil
 }
 
+// seedGrants are the migrate identity's roles beyond PostgreSQL: it also
+// runs the reference-data seed, which writes the reference container.
+func seedGrants(cfg *config.Config, container pulumi.StringInput) []identity.Grant {
+	if !cfg.Workloads.SeedReferenceData {
+		return nil
+	}
+	return []identity.Grant{{Label: "reference-writer", Role: base.RoleStorageBlobDataContributor, Scope: container}}
+}
+
 // deployWorkloads puts the workloads on the cluster once what they need
 // exists: identities, federated credentials and grants, the data services'
 // databases and endpoints, the user pool.
 func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, cluster *aks.AKS, needs []pulumi.Resource) error {
 	identities := map[string]workloads.Identity{}
 	for name, id := range out.Identities {
-		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName}
+		identities[name] = workloads.Identity{ClientID: id.ClientID, PrincipalName: id.PrincipalName, PrincipalID: id.PrincipalID}
 	}
 	_, err := workloads.New(ctx, "workloads", workloads.Args{
 		Config:                cfg,

@@ -49,9 +49,12 @@ const (
 	tPgDatabase    = "azure-native:dbforpostgresql/v20240801:Database"
 	tPgAdmin       = "azure-native:dbforpostgresql/v20240801:Administrator"
 	tPgFirewall    = "azure-native:dbforpostgresql/v20240801:FirewallRule"
-	tRedis         = "azure-native:cache/v20250401:RedisEnterprise"
-	tRedisDB       = "azure-native:cache/v20250401:Database"
-	tRedisAccess   = "azure-native:cache/v20250401:AccessPolicyAssignment"
+	// Azure Managed Redis is written with azure-native's generic resource
+	// (API 2025-07-01, see azurenative/cache/v20250701): mocks.GenericType
+	// tokens select it by ARM type.
+	tRedis         = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise"
+	tRedisDB       = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise/databases"
+	tRedisAccess   = "azure-native:resources:Resource#Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments"
 	tClassic       = "azure-native:cache/v20241101:Redis"
 	tClassicAccess = "azure-native:cache/v20241101:AccessPolicyAssignment"
 	tIdentity      = "azure-native:managedidentity:UserAssignedIdentity"
@@ -78,10 +81,8 @@ var dataServices = []dataService{
 		func(r *mocks.Resource) bool { return str(r.Inputs, "publicNetworkAccess") == "Disabled" }},
 	{tServer, []privatelink.Service{{GroupID: "postgresqlServer", Zone: "privatelink.postgres.database.azure.com"}},
 		func(r *mocks.Resource) bool { return str(r.Inputs, "network.publicNetworkAccess") == "Disabled" }},
-	// The 2025-04-01 Azure Managed Redis API has no publicNetworkAccess
-	// switch: a cluster with a private endpoint is reachable only through it.
 	{tRedis, []privatelink.Service{{GroupID: "redisEnterprise", Zone: "privatelink.redis.azure.net"}},
-		func(*mocks.Resource) bool { return true }},
+		func(r *mocks.Resource) bool { return str(r.Inputs, "properties.publicNetworkAccess") == "Disabled" }},
 	{tVault, []privatelink.Service{{GroupID: "vault", Zone: "privatelink.vaultcore.azure.net"}},
 		func(r *mocks.Resource) bool {
 			return str(r.Inputs, "properties.publicNetworkAccess") == "Disabled" && str(r.Inputs, "properties.networkAcls.defaultAction") == "Deny"
@@ -175,9 +176,6 @@ func (r *run) checkPrivateLink(svc *mocks.Resource, want privatelink.Service, vn
 func TestPublicAccessInDev(t *testing.T) {
 	r := runStack(t, "dev", nil)
 	for _, ds := range dataServices {
-		if ds.token == tRedis {
-			continue
-		}
 		if svc := r.one(ds.token); ds.closed(svc) {
 			t.Errorf("dev: %s is closed although dev has no private endpoints to reach it", svc.Name)
 		}
@@ -196,8 +194,9 @@ func TestTLSAndAuthentication(t *testing.T) {
 		r.expect(r.one(tAccount), map[string]any{"minimalTlsVersion": "Tls12", "disableKeyBasedMetadataWriteAccess": true})
 		r.expect(r.one(tStorage), map[string]any{"minimumTlsVersion": "TLS1_2", "enableHttpsTrafficOnly": true,
 			"allowSharedKeyAccess": false, "allowBlobPublicAccess": false})
-		r.expect(r.one(tRedis), map[string]any{"minimumTlsVersion": "1.2"})
-		r.expect(r.one(tRedisDB), map[string]any{"clientProtocol": "Encrypted", "accessKeysAuthentication": "Disabled", "port": 10000.0})
+		r.expect(r.one(tRedis), map[string]any{"properties.minimumTlsVersion": "1.2", "apiVersion": "2025-07-01"})
+		r.expect(r.one(tRedisDB), map[string]any{"properties.clientProtocol": "Encrypted", "properties.accessKeysAuthentication": "Disabled",
+			"properties.port": 10000.0, "apiVersion": "2025-07-01"})
 		r.expect(r.one(tServer), map[string]any{"authConfig.activeDirectoryAuth": "Enabled", "authConfig.passwordAuth": "Disabled"})
 		r.expect(r.one(tVault), map[string]any{"properties.enableRbacAuthorization": true, "properties.enableSoftDelete": true})
 		r.expect(r.one(tRegistry), map[string]any{"adminUserEnabled": false})
@@ -231,7 +230,7 @@ func TestProdIsZoneRedundantAndHighlyAvailable(t *testing.T) {
 	server := r.one(tServer)
 	r.expect(server, map[string]any{"highAvailability.mode": "ZoneRedundant", "availabilityZone": "1", "highAvailability.standbyAvailabilityZone": "2",
 		"backup.geoRedundantBackup": "Enabled"})
-	r.expect(r.one(tRedis), map[string]any{"highAvailability": "Enabled"})
+	r.expect(r.one(tRedis), map[string]any{"properties.highAvailability": "Enabled"})
 	r.expect(r.one(tRegistry), map[string]any{"zoneRedundancy": "Enabled", "sku.name": "Premium"})
 	r.expect(r.one(tStorage), map[string]any{"sku.name": "Standard_ZRS"})
 	r.expect(r.one(tVault), map[string]any{"properties.enablePurgeProtection": true})
@@ -249,7 +248,7 @@ func TestDevUsesTheCheapSKUs(t *testing.T) {
 		t.Error("a serverless keyspace must not provision throughput")
 	}
 	r.expect(r.one(tServer), map[string]any{"sku.tier": "Burstable", "sku.name": "Standard_B1ms", "highAvailability.mode": "Disabled", "storage.storageSizeGB": 32.0})
-	r.expect(r.one(tRedis), map[string]any{"sku.name": "Balanced_B0", "highAvailability": "Disabled"})
+	r.expect(r.one(tRedis), map[string]any{"sku.name": "Balanced_B0", "properties.highAvailability": "Disabled"})
 	r.expect(r.one(tCluster), map[string]any{"sku.tier": "Free", "agentPoolProfiles.0.count": 1.0})
 	r.expect(r.one(tRegistry), map[string]any{"sku.name": "Basic"})
 	r.expect(r.one(tStorage), map[string]any{"sku.name": "Standard_LRS"})
@@ -333,7 +332,7 @@ func TestEveryResourceIsTagged(t *testing.T) {
 			if !strings.HasPrefix(res.Type, "azure-native:") {
 				continue
 			}
-			if !res.Custom || slices.Contains(untaggable, res.Type) {
+			if !res.Custom || slices.Contains(untaggable, res.Type) || slices.Contains(untaggable, mocks.GenericType(mocks.GenericKind(res.Inputs))) {
 				if res.Custom {
 					if _, ok := res.Inputs["tags"]; ok {
 						t.Errorf("%s: untaggable %s %s has tags", stack, res.Type, res.Name)
@@ -444,6 +443,7 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		"api " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
 		"enrich " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
 		"enrich " + role(base.RoleStorageBlobDataReader) + " " + ids["container"],
+		"migrate " + role(base.RoleStorageBlobDataContributor) + " " + ids["container"],
 		"aks-sluice-control-plane " + role(base.RoleNetworkContributor) + " " + ids["aks-nodes"],
 		"kubelet " + role(base.RoleAcrPull) + " " + ids["registry"],
 		// Kubernetes RBAC for whoever applies the objects (local accounts
@@ -476,25 +476,38 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	}
 	var redisUsers []string
 	for _, a := range r.all(tRedisAccess) {
-		redisUsers = append(redisUsers, who[str(a.Inputs, "user.objectId")])
-		r.expect(a, map[string]any{"accessPolicyName": "default", "databaseName": "default"})
+		redisUsers = append(redisUsers, who[str(a.Inputs, "properties.user.objectId")])
+		r.expect(a, map[string]any{"properties.accessPolicyName": "default"})
+		if p := str(a.Inputs, "parentResourcePath"); !strings.HasSuffix(p, "/databases/default") {
+			t.Errorf("%s is on %s, want the default database", a.Name, p)
+		}
 	}
 	sort.Strings(redisUsers)
 	if !slices.Equal(redisUsers, []string{"api", "changefeed"}) {
 		t.Errorf("redis data access for %v, want api and changefeed", redisUsers)
 	}
-	if got := len(r.all(tPgAdmin)); got != 1 {
-		t.Errorf("%d postgres administrators; workloads must not be administrators", got)
+	// The deployer and the postgres-admin identity, which only the
+	// principals Job uses; no workload is an administrator.
+	var admins []string
+	for _, a := range r.all(tPgAdmin) {
+		admin := who[str(a.Inputs, "objectId")]
+		if str(a.Inputs, "objectId") == mocks.DeployerObject {
+			admin = "deployer"
+		}
+		admins = append(admins, admin)
 	}
-	r.expect(r.one(tPgAdmin), map[string]any{"objectId": mocks.DeployerObject, "principalType": "ServicePrincipal"})
+	sort.Strings(admins)
+	if !slices.Equal(admins, []string{"deployer", "postgres-admin"}) {
+		t.Errorf("postgres administrators %v, want the deployer and postgres-admin only", admins)
+	}
 }
 
 func TestFederatedCredentialsAreSequential(t *testing.T) {
 	r := runStack(t, "staging", nil)
 	issuer := mocks.Lookup(r.one(tCluster).Outputs, "oidcIssuerProfile.issuerURL")
 	fics := r.all(tFederation)
-	if len(fics) != 4 {
-		t.Fatalf("%d federated credentials, want one per workload (4)", len(fics))
+	if len(fics) != 6 {
+		t.Fatalf("%d federated credentials, want one per identity (6)", len(fics))
 	}
 	urns := map[string]*mocks.Resource{}
 	for _, f := range fics {
@@ -530,7 +543,8 @@ func TestFederatedCredentialsAreSequential(t *testing.T) {
 		}
 	}
 	sort.Strings(subjects)
-	want := []string{"system:serviceaccount:sluice:api", "system:serviceaccount:sluice:changefeed", "system:serviceaccount:sluice:enrich", "system:serviceaccount:sluice:ingest"}
+	want := []string{"system:serviceaccount:sluice:api", "system:serviceaccount:sluice:changefeed", "system:serviceaccount:sluice:enrich",
+		"system:serviceaccount:sluice:ingest", "system:serviceaccount:sluice:migrate", "system:serviceaccount:sluice:postgres-admin"}
 	if !slices.Equal(subjects, want) {
 		t.Errorf("subjects = %v", subjects)
 	}
@@ -543,6 +557,11 @@ func TestPostgresWritesAreSequential(t *testing.T) {
 		// Walk the chain from the server: each write waits for exactly one
 		// other write (the one before it), the first only for the server.
 		writes := append(append(append(r.all(tPgAdmin), r.all(tPgDatabase)...), r.all(tPgFirewall)...), r.all(tPgConfig)...)
+		// The private endpoint, diagnostic setting and lock write to the
+		// server too (writes_test.go).
+		writes = append(writes, r.targeting(tEndpoint, "privateLinkServiceConnections.0.privateLinkServiceId", server.ID)...)
+		writes = append(writes, r.targeting(tDiagnostics, "resourceUri", server.ID)...)
+		writes = append(writes, r.targeting(tLock, "scope", server.ID)...)
 		next := map[string][]*mocks.Resource{}
 		for _, w := range writes {
 			if !slices.Contains(w.Dependencies, server.URN) {

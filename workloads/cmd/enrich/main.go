@@ -4,12 +4,16 @@
 // window; see package enrich. On Azure it runs as a Kubernetes CronJob.
 //
 //	enrich [--from T --to T]
-//	enrich seed --parquet PATH [--sites 12 --devices 500] [--postgres=false]
+//	enrich seed --parquet PATH|URL [--sites 12 --devices 500] [--postgres=false] [--if-empty]
 //
 // Without --from/--to it enriches every completed hour not yet done (see
 // enrich.PlanDefault). T is RFC 3339 (2024-05-01T10:00:00Z) or a date.
-// "enrich seed" writes local reference data matching the simulator's fleet:
-// the device-model Parquet file and the sites and devices tables.
+// "enrich seed" writes reference data matching the simulator's fleet: the
+// device-model Parquet file (a path, or an abfss:// or https:// Data Lake
+// URL, written with the workload identity) and the sites and devices
+// tables. With --if-empty it keeps what is there: the file when it exists,
+// the tables when sites has a row; a deployment seeds that way, so a
+// user's own reference data is never overwritten.
 // Configuration comes from the environment (POSTGRES_*, CASSANDRA_*,
 // ENRICH_*, LOG_LEVEL; GOGC and GOMEMLIMIT default to 300 and 320 MiB). A
 // progress bar shows on a terminal, structured progress logs otherwise. The
@@ -17,6 +21,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -160,24 +165,51 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 
 func seed(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("enrich seed", flag.ContinueOnError)
-	path := fs.String("parquet", "", "where to write the device-model Parquet file (required)")
+	path := fs.String("parquet", os.Getenv("ENRICH_MODELS_URL"), "where to write the device-model Parquet file: a path or a Data Lake URL (default $ENRICH_MODELS_URL; required)")
 	sites := fs.Int("sites", 12, "sites in the fleet (the demo's simulator uses 12)")
 	devices := fs.Int("devices", 500, "devices in the fleet (the demo's simulator uses 500)")
 	toPostgres := fs.Bool("postgres", true, "also upsert the sites and devices tables (POSTGRES_*)")
+	ifEmpty := fs.Bool("if-empty", false, "write the file only when it does not exist and the tables only when sites is empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("seed: --parquet is required")
+		return errors.New("seed: --parquet (or ENRICH_MODELS_URL) is required")
 	}
 	if *sites < 1 || *devices < 1 {
 		return errors.New("seed: --sites and --devices must be positive")
 	}
 	ss, ds, models := refdata.Fleet(*sites, *devices)
-	if err := refdata.WriteModelsFile(*path, models); err != nil {
+	loc, err := refdata.ParseLocation(*path)
+	if err != nil {
 		return err
 	}
-	log.Info("device models written", "path", *path, "models", len(models))
+	source := refdata.Source{}
+	if loc.Local == "" {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return fmt.Errorf("azure credential for %s: %w", loc, err)
+		}
+		source.Credential = cred
+	}
+	exists := false
+	if *ifEmpty {
+		if exists, err = source.Exists(ctx, loc); err != nil {
+			return err
+		}
+	}
+	if exists {
+		log.Info("device models kept: the file exists", "location", loc.String())
+	} else {
+		var file bytes.Buffer
+		if err := refdata.WriteModels(&file, models); err != nil {
+			return err
+		}
+		if err := source.Write(ctx, loc, file.Bytes()); err != nil {
+			return err
+		}
+		log.Info("device models written", "location", loc.String(), "models", len(models))
+	}
 	if !*toPostgres {
 		return nil
 	}
@@ -191,6 +223,16 @@ func seed(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
+	if *ifEmpty {
+		var seeded bool
+		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sites)").Scan(&seeded); err != nil {
+			return fmt.Errorf("seed: look for sites: %w", err)
+		}
+		if seeded {
+			log.Info("sites and devices kept: sites has rows")
+			return nil
+		}
+	}
 	if err := refdata.SeedPostgres(ctx, pool, ss, ds); err != nil {
 		return err
 	}

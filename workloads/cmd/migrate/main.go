@@ -5,6 +5,13 @@
 // PostgreSQL schema (see package pgmigrate), which it applies on Azure too,
 // over a direct connection (POSTGRES_MIGRATE_URL or POSTGRES_MIGRATE_PORT).
 // It is idempotent; Kubernetes runs it as a Job before the workloads start.
+//
+// With -principals (Azure only) it does nothing else: signed in as an Entra
+// ID administrator of the server, it creates the PostgreSQL roles of the
+// workload identities (see pgmigrate.Build): the migrate identity, which
+// then applies the schema, enrich's, and the report readers. The principals
+// come from POSTGRES_MIGRATE_PRINCIPAL(_OID), POSTGRES_ENRICH_PRINCIPAL(_OID)
+// and POSTGRES_REPORT_READERS (contract.Env*).
 package main
 
 import (
@@ -20,6 +27,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
@@ -45,6 +53,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	doKafka := fs.Bool("kafka", true, "create Kafka topics (skipped against Event Hubs)")
 	doCassandra := fs.Bool("cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
+	doPrincipals := fs.Bool("principals", false, "create the PostgreSQL roles of the workload identities as an Entra administrator (Azure; nothing else runs)")
 	doPostgres := fs.Bool("postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
 	partitions := fs.Int("partitions", 6, "partitions of the events topic")
 	rf := fs.Int("replication-factor", 1, "Cassandra keyspace replication factor")
@@ -57,6 +66,9 @@ func run(args []string) error {
 		return nil
 	}
 	env := envconfig.New()
+	if *doPrincipals {
+		return createPrincipals(env)
+	}
 	var kc kafkaclient.Config
 	var cc cqlsession.Config
 	if *doKafka {
@@ -151,5 +163,56 @@ func migratePostgres(ctx context.Context, pc pgstore.Config, reportPassword stri
 		}
 		slog.Info("postgres: password of the BI login set", "role", pgmigrate.PowerBIRole)
 	}
+	return nil
+}
+
+// createPrincipals runs the principals step: the roles in the "postgres"
+// database, where pgaadauth_create_principal_with_oid lives, then the
+// grants in the application database.
+func createPrincipals(env *envconfig.Reader) error {
+	pc := pgstore.MigrationFromEnv(env, "migrate-principals")
+	principal := func(nameKey, oidKey string) pgmigrate.Principal {
+		return pgmigrate.Principal{Name: env.String(nameKey, ""), ObjectID: env.String(oidKey, ""), Type: "service"}
+	}
+	p := pgmigrate.Principals{
+		Migrate: principal(contract.EnvMigratePrincipal, contract.EnvMigratePrincipalOID),
+		Enrich:  principal(contract.EnvEnrichPrincipal, contract.EnvEnrichPrincipalOID),
+	}
+	readers := env.String(contract.EnvReportReaders, "")
+	if err := env.Err(); err != nil {
+		return err
+	}
+	var err error
+	if p.ReportReaders, err = pgmigrate.ParseReportReaders(readers); err != nil {
+		return err
+	}
+	if pc.URL != "" {
+		return errors.New("principals: set POSTGRES_HOST, not a URL: the step connects to two databases")
+	}
+	plan, err := pgmigrate.Build(p, pc.Database)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	server := pc
+	server.Database = "postgres"
+	for _, step := range []struct {
+		cfg        pgstore.Config
+		statements []pgmigrate.Statement
+	}{{server, plan.Server}, {pc, plan.Database}} {
+		db, err := step.cfg.OpenDB(ctx, nil)
+		if err != nil {
+			return err
+		}
+		err = pgmigrate.Run(ctx, db, step.statements)
+		db.Close()
+		if err != nil {
+			return err
+		}
+	}
+	slog.Info("postgres: principals ready", "target", pc.Redacted(), "migrate", p.Migrate.Name, "enrich", p.Enrich.Name, "report readers", len(p.ReportReaders))
 	return nil
 }

@@ -100,6 +100,23 @@ func (s Source) Read(ctx context.Context, loc Location) ([]byte, error) {
 		defer f.Close()
 		return readLimited(f, limit, loc)
 	}
+	client, err := s.client(loc)
+	if err != nil {
+		return nil, err
+	}
+	// The whole file; an explicit range also lets the retry reader resume
+	// a broken body at the right offset.
+	resp, err := client.DownloadStream(ctx, &file.DownloadStreamOptions{Range: &file.HTTPRange{}})
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", loc, err)
+	}
+	body := resp.NewRetryReader(ctx, &file.RetryReaderOptions{MaxRetries: 3})
+	defer body.Close()
+	return readLimited(body, limit, loc)
+}
+
+// client is the Data Lake client of a remote file.
+func (s Source) client(loc Location) (*file.Client, error) {
 	cred := s.Credential
 	if cred == nil {
 		c, err := azidentity.NewDefaultAzureCredential(nil)
@@ -118,15 +135,7 @@ func (s Source) Read(ctx context.Context, loc Location) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data lake client for %s: %w", loc, err)
 	}
-	// The whole file; an explicit range also lets the retry reader resume
-	// a broken body at the right offset.
-	resp, err := client.DownloadStream(ctx, &file.DownloadStreamOptions{Range: &file.HTTPRange{}})
-	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", loc, err)
-	}
-	body := resp.NewRetryReader(ctx, &file.RetryReaderOptions{MaxRetries: 3})
-	defer body.Close()
-	return readLimited(body, limit, loc)
+	return client, nil
 }
 
 func readLimited(r io.Reader, limit int64, loc Location) ([]byte, error) {

@@ -73,18 +73,25 @@ func (e *Env) DataStoreOptions(opts ...pulumi.ResourceOption) []pulumi.ResourceO
 // Lock adds a CanNotDelete management lock on a data store when the stack
 // protects its data; otherwise it does nothing.
 func (e *Env) Lock(ctx *pulumi.Context, name string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	_, err := e.LockResource(ctx, name, scope, opts...)
+	return err
+}
+
+// LockResource is Lock returning the lock (nil when the stack does not
+// protect its data), for callers that chain writes to one resource.
+func (e *Env) LockResource(ctx *pulumi.Context, name string, scope pulumi.StringInput, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
 	if !e.Config.Protect {
-		return nil
+		return nil, nil
 	}
-	_, err := authorization.NewManagementLockByScope(ctx, name, &authorization.ManagementLockByScopeArgs{
+	lock, err := authorization.NewManagementLockByScope(ctx, name, &authorization.ManagementLockByScopeArgs{
 		Scope: scope,
 		Level: pulumi.String("CanNotDelete"),
 		Notes: pulumi.String("Sluice data store: remove this lock deliberately before deleting."),
 	}, opts...)
 	if err != nil {
-		return fmt.Errorf("lock %s: %w", name, err)
+		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
-	return nil
+	return lock, nil
 }
 
 // Diagnostics says what a diagnostic setting collects.
@@ -102,6 +109,13 @@ var AllLogsAndMetrics = Diagnostics{LogCategoryGroups: []string{"allLogs"}, Metr
 
 // Diagnose sends the resource's logs and metrics to the workspace.
 func (e *Env) Diagnose(ctx *pulumi.Context, name string, resourceURI pulumi.StringInput, d Diagnostics, opts ...pulumi.ResourceOption) error {
+	_, err := e.DiagnosticSetting(ctx, name, resourceURI, d, opts...)
+	return err
+}
+
+// DiagnosticSetting is Diagnose returning the setting, for callers that
+// chain writes to one resource.
+func (e *Env) DiagnosticSetting(ctx *pulumi.Context, name string, resourceURI pulumi.StringInput, d Diagnostics, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
 	var logs insights.LogSettingsArray
 	for _, g := range d.LogCategoryGroups {
 		logs = append(logs, insights.LogSettingsArgs{CategoryGroup: pulumi.String(g), Enabled: pulumi.Bool(true)})
@@ -113,7 +127,7 @@ func (e *Env) Diagnose(ctx *pulumi.Context, name string, resourceURI pulumi.Stri
 	for _, m := range d.Metrics {
 		metrics = append(metrics, insights.MetricSettingsArgs{Category: pulumi.String(m), Enabled: pulumi.Bool(true)})
 	}
-	_, err := insights.NewDiagnosticSetting(ctx, name, &insights.DiagnosticSettingArgs{
+	setting, err := insights.NewDiagnosticSetting(ctx, name, &insights.DiagnosticSettingArgs{
 		Name:                        pulumi.String("to-log-analytics"),
 		ResourceUri:                 resourceURI,
 		WorkspaceId:                 e.WorkspaceID,
@@ -122,9 +136,9 @@ func (e *Env) Diagnose(ctx *pulumi.Context, name string, resourceURI pulumi.Stri
 		Metrics:                     metrics,
 	}, opts...)
 	if err != nil {
-		return fmt.Errorf("diagnostic setting %s: %w", name, err)
+		return nil, fmt.Errorf("diagnostic setting %s: %w", name, err)
 	}
-	return nil
+	return setting, nil
 }
 
 // Built-in Azure role definition ids used by Sluice (least privilege).
@@ -142,6 +156,9 @@ const (
 	// RoleKeyVaultCertificateUser reads a certificate with its key: the
 	// application routing add-on's grant on the api's TLS certificate.
 	RoleKeyVaultCertificateUser = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
+	// RoleStorageBlobDataContributor lets the reference-data seed write
+	// the reference container.
+	RoleStorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 )
 
 // RoleDefinitionID is the full id of a built-in role in the subscription.

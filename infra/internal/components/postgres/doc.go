@@ -6,7 +6,8 @@
 // administrator, the "sluice" database, built-in PgBouncer where the SKU
 // allows it, and a private endpoint with private networking.
 //
-// Azure rejects concurrent writes to one server ("ServerBusy"), so the
-// administrator, database, firewall rule and every server parameter are
-// applied one after another.
+// Azure rejects concurrent writes to one server ("ServerBusy", 409), so the
+// administrators, database, firewall rule, every server parameter, the
+// private endpoint, the diagnostic setting and the lock are applied one
+// after another (Ready is the last of them).
 package postgres

@@ -49,19 +49,53 @@ type Postgres struct {
 	Host       pulumi.StringOutput
 	// Port is PgBouncer's (6432) when it is enabled, else 5432.
 	Port pulumi.IntOutput
-	// Ready are what a client waits for: the database, every server
-	// parameter and, with private networking, the private endpoint and
-	// its DNS.
-	Ready []pulumi.Resource
+
+	// last is the latest write to the server; the next one waits for it.
+	last   pulumi.Resource
+	env    *base.Env
+	name   string
+	parent pulumi.ResourceOption
+	// dns is the private endpoint's VNet link and DNS zone group: a
+	// client inside the VNet resolves the server only once they exist.
+	dns []pulumi.Resource
+}
+
+// AddAdministrator registers a managed identity as a further Entra ID
+// administrator of the server (several are allowed), after every earlier
+// write to the server. Its principal name is the identity's name, which
+// becomes its PostgreSQL role.
+func (c *Postgres) AddAdministrator(ctx *pulumi.Context, label string, objectID, principalName pulumi.StringInput) (pulumi.Resource, error) {
+	admin, err := pg.NewAdministrator(ctx, c.name+"-entra-admin-"+label, &pg.AdministratorArgs{
+		ResourceGroupName: c.env.ResourceGroupName,
+		ServerName:        c.ServerName,
+		ObjectId:          objectID,
+		PrincipalName:     principalName,
+		PrincipalType:     pulumi.String("ServicePrincipal"),
+		TenantId:          pulumi.String(c.env.TenantID),
+	}, c.parent, pulumi.DependsOn([]pulumi.Resource{c.last}))
+	if err != nil {
+		return nil, fmt.Errorf("entra administrator %s: %w", label, err)
+	}
+	c.last = admin
+	return admin, nil
+}
+
+// Ready are what a client waits for: the latest write to the server (once
+// it exists, so do the database, the administrators, the server parameters
+// and the private endpoint) and the endpoint's DNS. What logs in to the
+// server waits for them.
+func (c *Postgres) Ready() []pulumi.Resource {
+	return append([]pulumi.Resource{c.last}, c.dns...)
 }
 
 // New declares the server and everything on it.
 func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.ResourceOption) (*Postgres, error) {
-	c := &Postgres{}
+	c := &Postgres{env: env, name: name}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, fmt.Errorf("register postgres: %w", err)
 	}
 	parent := pulumi.Parent(c)
+	c.parent = parent
 	p := env.Config.Postgres
 	geo := "Disabled"
 	if p.GeoRedundantBackup {
@@ -121,7 +155,6 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		return nil, fmt.Errorf("database %s: %w", Database, err)
 	}
 	previous = []pulumi.Resource{db}
-	c.Ready = append(c.Ready, db)
 	if !env.Config.PrivateNetworking {
 		// Without private networking the cluster reaches the server over its
 		// public endpoint from Azure egress addresses; Entra ID still
@@ -150,7 +183,6 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 			return nil, fmt.Errorf("server parameter %s: %w", param.Name, err)
 		}
 		previous = []pulumi.Resource{cfg}
-		c.Ready = append(c.Ready, cfg)
 	}
 	c.ServerID = server.ID().ToStringOutput()
 	c.ServerName = server.Name
@@ -160,17 +192,29 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		port = PgBouncerPort
 	}
 	c.Port = pulumi.Int(port).ToIntOutput()
-	link, err := privatelink.Open(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, parent)
+	// The private endpoint connection, the diagnostic setting and the lock
+	// are writes to the server too: they continue the chain.
+	pe, err := privatelink.ConnectAfter(ctx, name+"-link", env, privatelink.Postgres, c.ServerID, previous, parent)
 	if err != nil {
 		return nil, fmt.Errorf("postgres private link: %w", err)
 	}
-	c.Ready = append(c.Ready, link...)
-	if err := env.Diagnose(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent); err != nil {
+	if pe != nil {
+		previous = []pulumi.Resource{pe}
+		c.dns = pe.Ready
+	}
+	diag, err := env.DiagnosticSetting(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent, chain())
+	if err != nil {
 		return nil, err
 	}
-	if err := env.Lock(ctx, name+"-lock", c.ServerID, parent); err != nil {
+	previous = []pulumi.Resource{diag}
+	lock, err := env.LockResource(ctx, name+"-lock", c.ServerID, parent, chain())
+	if err != nil {
 		return nil, err
 	}
+	if lock != nil {
+		previous = []pulumi.Resource{lock}
+	}
+	c.last = previous[0]
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"serverId":   c.ServerID,
 		"serverName": c.ServerName,

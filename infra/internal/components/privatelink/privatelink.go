@@ -37,6 +37,10 @@ type Args struct {
 	TargetID pulumi.StringInput
 	SubnetID pulumi.StringInput
 	VNetID   pulumi.StringInput
+	// After are writes to the target the endpoint must follow: Azure
+	// rejects a private endpoint connection while another write to the
+	// same server runs (ServerBusy, 409).
+	After []pulumi.Resource
 }
 
 // Endpoint is the component.
@@ -57,6 +61,10 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, fmt.Errorf("register private link %s: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
+	peOpts := []pulumi.ResourceOption{parent}
+	if len(args.After) > 0 {
+		peOpts = append(peOpts, pulumi.DependsOn(args.After))
+	}
 	pe, err := network.NewPrivateEndpoint(ctx, name+"-pe", &network.PrivateEndpointArgs{
 		ResourceGroupName: env.ResourceGroupName,
 		Location:          env.Location(),
@@ -69,7 +77,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 			},
 		},
 		Tags: env.Tags(),
-	}, parent)
+	}, peOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("private endpoint %s: %w", name, err)
 	}
@@ -121,24 +129,32 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 // networking, and does nothing otherwise. The caller disables the service's
 // public network access with env.PublicNetworkAccess.
 func Connect(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) error {
-	_, err := Open(ctx, name, env, service, target, opts...)
+	_, err := ConnectAfter(ctx, name, env, service, target, nil, opts...)
 	return err
 }
 
 // Open is Connect returning what clients wait for: the endpoint's Ready
 // resources, or none without private networking.
 func Open(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	e, err := ConnectAfter(ctx, name, env, service, target, nil, opts...)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return e.Ready, nil
+}
+
+// ConnectAfter is Connect for a target whose writes are serialised: the
+// private endpoint waits for after, and the endpoint (nil without private
+// networking) is returned so the next write can wait for it.
+func ConnectAfter(ctx *pulumi.Context, name string, env *base.Env, service Service, target pulumi.StringInput, after []pulumi.Resource, opts ...pulumi.ResourceOption) (*Endpoint, error) {
 	if !env.Config.PrivateNetworking {
 		return nil, nil
 	}
-	e, err := New(ctx, name, env, Args{
+	return New(ctx, name, env, Args{
 		Service:  service,
 		TargetID: target,
 		SubnetID: env.PrivateEndpointsSubnetID,
 		VNetID:   env.VNetID,
+		After:    after,
 	}, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return e.Ready, nil
 }

@@ -1,12 +1,15 @@
 package redis
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	classic "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20241101"
-	managed "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20250401"
+	managed "github.com/sluicehq/sluice/infra/internal/azurenative/cache/v20250701"
 	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
 )
@@ -60,11 +63,17 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	if err != nil {
 		return nil, err
 	}
-	link, err := privatelink.Open(ctx, name+"-link", env, service, targetID, c.grantParent)
+	// The private endpoint connection is a write to the cluster: it waits
+	// for the database, and the access policy assignments wait for it.
+	pe, err := privatelink.ConnectAfter(ctx, name+"-link", env, service, targetID, []pulumi.Resource{c.dataPlane}, c.grantParent)
 	if err != nil {
 		return nil, fmt.Errorf("redis private link: %w", err)
 	}
-	c.ready = append(append(c.ready, c.dataPlane), link...)
+	c.ready = append(c.ready, c.dataPlane)
+	if pe != nil {
+		c.ready = append(c.ready, pe.Ready...)
+		c.dataPlane = pe
+	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"host": c.Host,
 		"port": c.Port,
@@ -82,10 +91,12 @@ func (c *Redis) managed(ctx *pulumi.Context) (pulumi.StringOutput, error) {
 		ha = "Enabled"
 	}
 	cluster, err := managed.NewRedisEnterprise(ctx, c.name, &managed.RedisEnterpriseArgs{
-		ResourceGroupName: env.ResourceGroupName,
-		Location:          env.Location(),
-		Sku:               managed.EnterpriseSkuArgs{Name: pulumi.String(r.SKU)},
-		MinimumTlsVersion: pulumi.String("1.2"),
+		ClusterName:         pulumi.String(ClusterName(env.Config.Stack, env.SubscriptionID)),
+		PublicNetworkAccess: env.PublicNetworkAccess(),
+		ResourceGroupName:   env.ResourceGroupName,
+		Location:            env.Location(),
+		Sku:                 managed.EnterpriseSkuArgs{Name: pulumi.String(r.SKU)},
+		MinimumTlsVersion:   pulumi.String("1.2"),
 		// Azure Managed Redis places a replicated cluster across the
 		// region's zones by itself; it takes no zone list.
 		HighAvailability: pulumi.String(ha),
@@ -159,33 +170,78 @@ func (c *Redis) classic(ctx *pulumi.Context) (pulumi.StringOutput, error) {
 	return id, nil
 }
 
+// ClusterName is the managed cluster's name: the first label of its host
+// name, so unique in Azure. The 2025-07-01 API is written through the
+// generic resource, which azure-native does not auto-name; the suffix is
+// derived from the subscription and the stack, so it is stable across
+// deployments and distinct between stacks and subscriptions.
+func ClusterName(stack, subscriptionID string) string {
+	sum := sha256.Sum256([]byte(subscriptionID + "/" + stack))
+	label := strings.Trim(nonAlphanumeric.ReplaceAllString(strings.ToLower(stack), "-"), "-")
+	const prefix, room = "redis-sluice-", 60 - len("redis-sluice-") - 1 - 8
+	if len(label) > room {
+		label = strings.Trim(label[:room], "-")
+	}
+	if label == "" {
+		return fmt.Sprintf("%s%x", prefix, sum[:4])
+	}
+	return fmt.Sprintf("%s%s-%x", prefix, label, sum[:4])
+}
+
+var nonAlphanumeric = regexp.MustCompile(`[^a-z0-9]+`)
+
+// assignmentName is the REST spec's pattern of an access policy assignment
+// name: letters and digits only, at most 60.
+var assignmentName = regexp.MustCompile(`^[A-Za-z0-9]{1,60}$`)
+
+// AssignmentName is the Azure name of the access policy assignment of the
+// workload alias: the alias without its non-alphanumeric characters, so it
+// is stable and, aliases being unique, unique per database. azure-native
+// would otherwise name the child resource after its logical name, whose
+// hyphens Azure rejects (HTTP 400).
+func AssignmentName(alias string) (string, error) {
+	name := strings.Map(func(r rune) rune {
+		if ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return -1
+	}, alias)
+	if !assignmentName.MatchString(name) {
+		return "", fmt.Errorf("redis access for %q: assignment name %q does not match %s", alias, name, assignmentName)
+	}
+	return name, nil
+}
+
 // GrantDataAccess lets an Entra ID principal (a workload identity) read and
 // write keys: the "default" access policy of a managed database, or "Data
 // Contributor" on a classic cache. Grants are written one after another.
 func (c *Redis) GrantDataAccess(ctx *pulumi.Context, name string, principalID pulumi.StringInput, alias string) error {
+	assignment, err := AssignmentName(alias)
+	if err != nil {
+		return err
+	}
 	after := c.dataPlane
 	if c.lastGrant != nil {
 		after = c.lastGrant
 	}
-	var (
-		grant pulumi.Resource
-		err   error
-	)
+	var grant pulumi.Resource
 	if c.kind == "classic" {
 		grant, err = classic.NewAccessPolicyAssignment(ctx, name, &classic.AccessPolicyAssignmentArgs{
-			ResourceGroupName: c.env.ResourceGroupName,
-			CacheName:         c.cacheName,
-			AccessPolicyName:  pulumi.String("Data Contributor"),
-			ObjectId:          principalID,
-			ObjectIdAlias:     pulumi.String(alias),
+			AccessPolicyAssignmentName: pulumi.String(assignment),
+			ResourceGroupName:          c.env.ResourceGroupName,
+			CacheName:                  c.cacheName,
+			AccessPolicyName:           pulumi.String("Data Contributor"),
+			ObjectId:                   principalID,
+			ObjectIdAlias:              pulumi.String(alias),
 		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
 	} else {
 		grant, err = managed.NewAccessPolicyAssignment(ctx, name, &managed.AccessPolicyAssignmentArgs{
-			ResourceGroupName: c.env.ResourceGroupName,
-			ClusterName:       c.cacheName,
-			DatabaseName:      pulumi.String("default"),
-			AccessPolicyName:  pulumi.String("default"),
-			User:              managed.AccessPolicyAssignmentPropertiesUserArgs{ObjectId: principalID},
+			AccessPolicyAssignmentName: pulumi.String(assignment),
+			ResourceGroupName:          c.env.ResourceGroupName,
+			ClusterName:                c.cacheName,
+			DatabaseName:               pulumi.String("default"),
+			AccessPolicyName:           pulumi.String("default"),
+			User:                       managed.AccessPolicyAssignmentPropertiesUserArgs{ObjectId: principalID},
 		}, c.grantParent, pulumi.DependsOn([]pulumi.Resource{after}))
 	}
 	if err != nil {

@@ -16,8 +16,13 @@ const (
 	tTable       = "azure-native:documentdb:CassandraResourceCassandraTable"
 	tEndpoint    = "azure-native:network:PrivateEndpoint"
 	tZoneGroup   = "azure-native:network:PrivateDnsZoneGroup"
-	tRedisDB     = "azure-native:cache/v20250401:Database"
-	tRedisAccess = "azure-native:cache/v20250401:AccessPolicyAssignment"
+)
+
+// Azure Managed Redis is declared through the generic resource (API
+// 2025-07-01, see infra/internal/azurenative/cache/v20250701).
+var (
+	tRedisDB     = mocks.GenericType("Microsoft.Cache/redisEnterprise/databases")
+	tRedisAccess = mocks.GenericType("Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments")
 )
 
 // TestWorkloadsWaitForWhatTheyUse: no workload object can be applied before

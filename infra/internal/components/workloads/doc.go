@@ -38,9 +38,15 @@
 //   - a ServiceAccount per workload identity (ingest, changefeed, api,
 //     enrich) annotated azure.workload.identity/client-id; pods are labelled
 //     azure.workload.identity/use=true and mount no Kubernetes API token;
-//   - the schema migration Job (migrate, as enrich's identity, which owns the
-//     PostgreSQL schema) that every workload depends on, so Pulumi waits for
-//     it to complete first; a new image replaces the Job and runs it again;
+//   - the postgres-principals Job (postgres.go: the migrate image with
+//     -principals, as the postgres-admin identity, an Entra administrator of
+//     the server) creating the PostgreSQL roles of the migrate and enrich
+//     identities, then the schema migration Job (migrate, as the migrate
+//     identity, which owns the PostgreSQL schema) that every workload
+//     depends on, so Pulumi waits for it to complete first; a new image
+//     replaces the Jobs and runs them again;
+//   - with sluice:seedReferenceData, the seed-reference Job (refdata.go:
+//     enrich seed --if-empty, as migrate) that enrich waits for;
 //   - Deployments ingest, changefeed and api, the CronJob enrich (hourly by
 //     default, concurrencyPolicy Forbid), a Service for api (and one for
 //     ingest, which KEDA reads the consumer lag from);

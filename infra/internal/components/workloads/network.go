@@ -30,6 +30,8 @@ func (d *deployer) flows() map[string][]port {
 		API:        {cassandra, redis},
 		Enrich:     {cassandra, postgres, {"storage", pulumi.Int(443)}},
 		Migrate:    {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
+		Principals: {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
+		Seed:       {postgres, {"storage", pulumi.Int(443)}},
 	}
 }
 
@@ -106,7 +108,7 @@ func (d *deployer) networkPolicies() error {
 		return err
 	}
 	flows := d.flows()
-	for _, w := range []string{Ingest, Changefeed, API, Enrich, Migrate} {
+	for _, w := range []string{Ingest, Changefeed, API, Enrich, Migrate, Principals, Seed} {
 		var ports networkingv1.NetworkPolicyPortArray
 		for _, p := range flows[w] {
 			ports = append(ports, tcp(p.port))

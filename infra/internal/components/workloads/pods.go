@@ -52,6 +52,8 @@ var sizes = map[string]resources{
 	API:        {"250m", "256Mi", "1", "512Mi"},
 	Enrich:     {"500m", "512Mi", "2", "2Gi"},
 	Migrate:    {"100m", "128Mi", "500m", "256Mi"},
+	Principals: {"100m", "128Mi", "500m", "256Mi"},
+	Seed:       {"100m", "256Mi", "1", "512Mi"},
 }
 
 // podSpec describes one workload's pod.

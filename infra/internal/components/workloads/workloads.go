@@ -34,8 +34,8 @@ const (
 	Migrate    = "migrate"
 )
 
-// ServiceAccounts are the workloads with an identity; migrate runs as
-// enrich, whose identity owns the PostgreSQL schema.
+// ServiceAccounts are the workloads with an identity and the Cosmos DB key;
+// DatabaseAccounts (migrate, postgres-admin) have an identity too.
 var ServiceAccounts = []string{Ingest, Changefeed, API, Enrich}
 
 // Fixed settings of the deployment.
@@ -61,10 +61,12 @@ const (
 )
 
 // Identity is a workload identity's client id (for the service account and
-// the SecretProviderClass) and principal name (enrich's PostgreSQL role).
+// the SecretProviderClass), principal name (its PostgreSQL role) and
+// principal (object) id.
 type Identity struct {
 	ClientID      pulumi.StringInput
 	PrincipalName pulumi.StringInput
+	PrincipalID   pulumi.StringInput
 }
 
 // Args are the component's inputs: the stack's configuration and the
@@ -98,7 +100,7 @@ type Args struct {
 	DataLakeDfsEndpoint pulumi.StringInput
 	ReferenceContainer  string
 
-	// Identities by service account (ServiceAccounts).
+	// Identities by service account (ServiceAccounts, DatabaseAccounts).
 	Identities map[string]Identity
 	// ClusterAccess is the deployer's Kubernetes RBAC role assignment on
 	// the cluster (local accounts are off): the provider, and so every
@@ -134,7 +136,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err := cfg.WorkloadsReady(); err != nil {
 		return nil, err
 	}
-	for _, sa := range ServiceAccounts {
+	for _, sa := range append(append([]string{}, ServiceAccounts...), DatabaseAccounts...) {
 		if _, ok := args.Identities[sa]; !ok {
 			return nil, fmt.Errorf("workloads: no identity for %s", sa)
 		}
@@ -281,10 +283,20 @@ func (d *deployer) deploy() error {
 		return err
 	}
 	for _, sa := range ServiceAccounts {
-		if err := d.identity(sa); err != nil {
+		if err := d.identity(sa, true); err != nil {
 			return err
 		}
 	}
+	for _, sa := range DatabaseAccounts {
+		if err := d.identity(sa, false); err != nil {
+			return err
+		}
+	}
+	principals, err := d.principals()
+	if err != nil {
+		return err
+	}
+	d.ready = append(d.ready, principals)
 	migrate, err := d.migration()
 	if err != nil {
 		return err
@@ -299,12 +311,19 @@ func (d *deployer) deploy() error {
 	if err := d.api(); err != nil {
 		return err
 	}
+	seed, err := d.seed()
+	if err != nil {
+		return err
+	}
+	if seed != nil {
+		d.ready = append(d.ready, seed)
+	}
 	return d.enrich()
 }
 
-// identity declares a workload's service account and the
+// identity declares a workload's service account and, with cosmosKey, the
 // SecretProviderClass mounting the Cosmos DB key with its identity.
-func (d *deployer) identity(sa string) error {
+func (d *deployer) identity(sa string, cosmosKey bool) error {
 	id := d.args.Identities[sa]
 	m := d.meta(sa, sa)
 	m.Annotations = pulumi.StringMap{
@@ -317,6 +336,10 @@ func (d *deployer) identity(sa string) error {
 	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
 	if err != nil {
 		return fmt.Errorf("service account %s: %w", sa, err)
+	}
+	if !cosmosKey {
+		d.ready = append(d.ready, account)
+		return nil
 	}
 	// The SecretProviderClass CRD comes with the cluster's
 	// azureKeyvaultSecretsProvider add-on.
@@ -362,12 +385,14 @@ func (d *deployer) redisEnv() []envVar {
 	return []envVar{ev("REDIS_ADDR", pulumi.Sprintf("%s:%d", d.args.RedisHost, d.args.RedisPort))}
 }
 
-func (d *deployer) postgresEnv(port pulumi.IntInput, portKey string) []envVar {
+// postgresEnv is how a pod logs in to PostgreSQL as user (an identity's
+// principal name) with an Entra ID token.
+func (d *deployer) postgresEnv(user pulumi.StringInput, port pulumi.IntInput, portKey string) []envVar {
 	return []envVar{
 		ev("POSTGRES_HOST", d.args.PostgresHost),
 		ev(portKey, pulumi.Sprintf("%d", port)),
 		ev("POSTGRES_DATABASE", pulumi.String(d.args.PostgresDatabase)),
-		ev("POSTGRES_USER", d.args.Identities[Enrich].PrincipalName),
+		ev("POSTGRES_USER", user),
 		ev("POSTGRES_AUTH", pulumi.String("entra")),
 		ev("POSTGRES_SSLMODE", pulumi.String("verify-full")),
 	}
@@ -394,7 +419,7 @@ func join(groups ...[]envVar) corev1.EnvVarArray {
 // before the workloads are updated.
 func (d *deployer) migration() (pulumi.Resource, error) {
 	pod := podSpec{
-		workload: Migrate, serviceAccount: Enrich, image: d.images[Migrate], restartPolicy: "Never",
+		workload: Migrate, serviceAccount: Migrate, image: d.images[Migrate], restartPolicy: "Never",
 		// Kafka topics and Cassandra tables are infrastructure here
 		// (migrate skips them on Event Hubs and Cosmos DB); the
 		// PostgreSQL schema is the Job's real work.
@@ -408,7 +433,7 @@ func (d *deployer) migration() (pulumi.Resource, error) {
 				// skips them.
 				ev("CASSANDRA_HOSTS", d.args.CassandraContactPoint),
 			},
-			d.postgresEnv(pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
+			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
 		),
 	}
 	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Migrate, &batchv1.JobArgs{
@@ -588,13 +613,13 @@ func (d *deployer) api() error {
 }
 
 func (d *deployer) enrich() error {
-	models := pulumi.Sprintf("%s%s/%s", d.args.DataLakeDfsEndpoint, d.args.ReferenceContainer, ModelsFile)
+	models := d.modelsURL()
 	pod := podSpec{
 		workload: Enrich, serviceAccount: Enrich, image: d.images[Enrich], restartPolicy: "Never", cosmosKey: true,
 		env: join(
 			[]envVar{ev("LOG_LEVEL", pulumi.String("info")), ev("ENRICH_MODELS_URL", models)},
 			d.cassandraEnv(),
-			d.postgresEnv(d.args.PostgresPort, "POSTGRES_PORT"),
+			d.postgresEnv(d.args.Identities[Enrich].PrincipalName, d.args.PostgresPort, "POSTGRES_PORT"),
 		),
 	}
 	if _, err := batchv1.NewCronJob(d.ctx, d.name+"-"+Enrich, &batchv1.CronJobArgs{

@@ -85,6 +85,19 @@ func runStack(t *testing.T, stack, imagesFile string) *run {
 
 func (r *run) all(token string) []*mocks.Resource { return r.m.OfType(token) }
 
+// migration is the schema migration Job (pods labelled migrate).
+func (r *run) migration() *mocks.Resource {
+	r.t.Helper()
+	for _, j := range r.all(tJob) {
+		labels := mocks.Value(j.Inputs, "spec.template.metadata.labels")
+		if labels.IsObject() && labels.ObjectValue()[workloads.NameLabel].StringValue() == workloads.Migrate {
+			return j
+		}
+	}
+	r.t.Fatalf("%s: no migration Job", r.stack)
+	return nil
+}
+
 func (r *run) one(token string) *mocks.Resource {
 	r.t.Helper()
 	list := r.all(token)
@@ -291,8 +304,8 @@ func TestProdWorkloads(t *testing.T) {
 
 	ids := r.clientIDs()
 	sas := r.all(tSA)
-	if len(sas) != len(workloads.ServiceAccounts) {
-		t.Errorf("%d service accounts, want %d", len(sas), len(workloads.ServiceAccounts))
+	if want := len(workloads.ServiceAccounts) + len(workloads.DatabaseAccounts); len(sas) != want {
+		t.Errorf("%d service accounts, want %d", len(sas), want)
 	}
 	for _, w := range workloads.ServiceAccounts {
 		sa := r.named(tSA, w)
@@ -320,7 +333,7 @@ func TestProdWorkloads(t *testing.T) {
 	}
 
 	// The migration runs first; everything else waits for it.
-	job := r.one(tJob)
+	job := r.migration()
 	if str(job, "metadata.name") != "" {
 		t.Errorf("the migration Job has a fixed name %q; an image change could not replace it", str(job, "metadata.name"))
 	}
@@ -328,7 +341,7 @@ func TestProdWorkloads(t *testing.T) {
 	if arg := str(job, "spec.template.spec.containers.0.args.0"); arg != "-postgres" {
 		t.Errorf("the migration Job's first argument is %q, want -postgres (the PostgreSQL schema)", arg)
 	}
-	r.checkPod(job, "spec.template", workloads.Migrate, workloads.Enrich, false)
+	r.checkPod(job, "spec.template", workloads.Migrate, workloads.Migrate, false)
 	if env := envOf(job, "spec.template"); env["POSTGRES_MIGRATE_PORT"] != "5432" || env["POSTGRES_AUTH"] != "entra" {
 		t.Errorf("migration env %v: want the direct PostgreSQL port and Entra ID auth", env)
 	}
@@ -563,6 +576,8 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 		workloads.API:        {"TCP/10350", "TCP/10000"},
 		workloads.Enrich:     {"TCP/10350", "TCP/6432", "TCP/443"},
 		workloads.Migrate:    {"TCP/5432"},
+		workloads.Principals: {"TCP/5432"},
+		workloads.Seed:       {"TCP/6432", "TCP/443"},
 	}
 	for w, ports := range want {
 		p := r.named(tPolicy, w+"-egress")
@@ -585,7 +600,7 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 	}
 	sort.Strings(names)
 	wantNames := []string{"allow-dns", "allow-entra-id", "api-egress", "api-ingress", "changefeed-egress", "default-deny",
-		"enrich-egress", "ingest-egress", "ingest-from-keda", "migrate-egress"}
+		"enrich-egress", "ingest-egress", "ingest-from-keda", "migrate-egress", "postgres-principals-egress", "seed-reference-egress"}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("network policies %v, want exactly %v", names, wantNames)
 	}
@@ -630,7 +645,7 @@ func TestImagesFileWins(t *testing.T) {
 			t.Errorf("%s runs %q, want the images file's %q", w, got, refs[w])
 		}
 	}
-	if got := str(r.one(tJob), "spec.template.spec.containers.0.image"); got != refs[workloads.Migrate] {
+	if got := str(r.migration(), "spec.template.spec.containers.0.image"); got != refs[workloads.Migrate] {
 		t.Errorf("migrate runs %q, want %q", got, refs[workloads.Migrate])
 	}
 	if got := str(r.one(tCronJob), "spec.jobTemplate.spec.template.spec.containers.0.image"); got != refs[workloads.Enrich] {

@@ -10,13 +10,18 @@
 --                  identity that does not own the tables.
 -- Roles belong to the cluster, not the database: they are created only when
 -- missing (concurrent migrations of two databases may race, hence the
--- exception handlers) and the down migration leaves them.
+-- exception handlers) and the down migration leaves them. On Azure the
+-- principals step (pgmigrate.Build, run by an Entra administrator) has
+-- made them and the membership already: the migrate identity may create
+-- neither, so both are skipped when present.
 
 -- +goose Up
 -- +goose StatementBegin
 DO $$
 BEGIN
-    CREATE ROLE report_reader NOLOGIN;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'report_reader') THEN
+        CREATE ROLE report_reader NOLOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END
@@ -25,7 +30,9 @@ $$;
 -- +goose StatementBegin
 DO $$
 BEGIN
-    CREATE ROLE powerbi_reader LOGIN;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'powerbi_reader') THEN
+        CREATE ROLE powerbi_reader LOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END
@@ -34,13 +41,23 @@ $$;
 -- +goose StatementBegin
 DO $$
 BEGIN
-    CREATE ROLE batch_writer NOLOGIN;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'batch_writer') THEN
+        CREATE ROLE batch_writer NOLOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END
 $$;
 -- +goose StatementEnd
-GRANT report_reader TO powerbi_reader;
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF NOT pg_has_role('powerbi_reader', 'report_reader', 'MEMBER') THEN
+        GRANT report_reader TO powerbi_reader;
+    END IF;
+END
+$$;
+-- +goose StatementEnd
 
 -- PostgreSQL 15 and later already keep PUBLIC from creating objects in
 -- schema public; older servers (and servers whose public schema belongs to

@@ -1,4 +1,4 @@
-package v20250401
+package v20250701
 
 import (
 	"reflect"

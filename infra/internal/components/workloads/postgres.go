@@ -1,0 +1,69 @@
+package workloads
+
+import (
+	"fmt"
+
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+)
+
+// PostgreSQL principals: the server's only way in is Entra ID, and only an
+// Entra administrator can create a role for another identity
+// (pgaadauth_create_principal_with_oid, in the "postgres" database). The
+// deployer cannot reach a private server, a Job in the cluster can: it runs
+// as the postgres-admin identity, which the platform registers as a second
+// Entra administrator of the server, and creates the roles of the migrate
+// identity (owner of the schema: DDL) and of enrich (DML through the
+// batch_writer role). The schema migration then runs as migrate.
+const (
+	// PostgresAdmin is the service account (and identity) of the
+	// principals Job.
+	PostgresAdmin = "postgres-admin"
+	// Principals is the principals Job's workload name (its pod label).
+	Principals = "postgres-principals"
+)
+
+// DatabaseAccounts are the service accounts with an identity that reach
+// PostgreSQL only: they get no Cosmos DB key.
+var DatabaseAccounts = []string{Migrate, PostgresAdmin}
+
+// principals declares the Job that creates the workload identities'
+// PostgreSQL roles. It waits for the server's last write (the
+// administrators, the database, the parameters and the private endpoint)
+// and for the service account; the migration waits for it.
+func (d *deployer) principals() (pulumi.Resource, error) {
+	ids := d.args.Identities
+	pod := podSpec{
+		workload: Principals, serviceAccount: PostgresAdmin, image: d.images[Migrate], restartPolicy: "Never",
+		args: []string{"-principals"},
+		env: join(
+			[]envVar{
+				ev(contract.EnvMigratePrincipal, ids[Migrate].PrincipalName),
+				ev(contract.EnvMigratePrincipalOID, ids[Migrate].PrincipalID),
+				ev(contract.EnvEnrichPrincipal, ids[Enrich].PrincipalName),
+				ev(contract.EnvEnrichPrincipalOID, ids[Enrich].PrincipalID),
+			},
+			d.postgresEnv(ids[PostgresAdmin].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
+		),
+	}
+	// d.ready holds the platform's needs, the PostgreSQL server's last
+	// write (administrators, database, parameters, endpoint) among them.
+	after := append([]pulumi.Resource{}, d.ready...)
+	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Principals, &batchv1.JobArgs{
+		// No name: a new image replaces the Job, which runs again
+		// (idempotently) before the migration.
+		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(Principals)},
+		Spec: batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(4),
+			ActiveDeadlineSeconds: pulumi.Int(600),
+			Template:              pod.template(),
+		},
+	}, d.with(pulumi.DependsOn(after))...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres principals job: %w", err)
+	}
+	return job, nil
+}

@@ -1,0 +1,135 @@
+package platform
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/sluicehq/sluice/infra/internal/components/workloads"
+	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/workloads/contract"
+)
+
+const (
+	tJob     = "kubernetes:batch/v1:Job"
+	tCronJob = "kubernetes:batch/v1:CronJob"
+)
+
+// jobOf returns the Job whose pods carry the workload's name label.
+func (r *run) jobOf(workload string) *mocks.Resource {
+	r.t.Helper()
+	for _, j := range r.all(tJob) {
+		labels := mocks.Value(j.Inputs, "spec.template.metadata.labels")
+		if labels.IsObject() && labels.ObjectValue()[workloads.NameLabel].StringValue() == workload {
+			return j
+		}
+	}
+	r.t.Fatalf("%s: no Job for %s", r.stack, workload)
+	return nil
+}
+
+func podEnv(res *mocks.Resource, pod string) map[string]string {
+	out := map[string]string{}
+	for i := 0; ; i++ {
+		name := str(res.Inputs, fmt.Sprintf("%s.spec.containers.0.env.%d.name", pod, i))
+		if name == "" {
+			return out
+		}
+		out[name] = str(res.Inputs, fmt.Sprintf("%s.spec.containers.0.env.%d.value", pod, i))
+	}
+}
+
+// TestPostgresPrincipalsAreCreatedInTheCluster: a Job inside the cluster,
+// signed in as a dedicated Entra administrator of the server, creates the
+// PostgreSQL roles of the migrate identity (schema owner) and of enrich
+// before anything logs in; the migration runs as migrate, enrich as enrich.
+func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
+	for _, stack := range stacks {
+		r := runStack(t, stack, nil)
+		identities := map[string]*mocks.Resource{}
+		for _, id := range r.all(tIdentity) {
+			identities[id.Name] = id
+		}
+		principal := func(w string) (name, oid string) {
+			id := identities["workload-identities-"+w]
+			if id == nil {
+				t.Fatalf("%s: no identity for %s", stack, w)
+			}
+			return mocks.String(id.Outputs, "name"), mocks.String(id.Outputs, "principalId")
+		}
+		adminName, adminOID := principal(workloads.PostgresAdmin)
+		migrateName, migrateOID := principal(workloads.Migrate)
+		enrichName, enrichOID := principal(workloads.Enrich)
+		if migrateOID == enrichOID {
+			t.Fatalf("%s: migrate and enrich share an identity", stack)
+		}
+
+		var admin *mocks.Resource
+		for _, a := range r.all(tPgAdmin) {
+			if str(a.Inputs, "objectId") == adminOID {
+				admin = a
+			}
+		}
+		if admin == nil {
+			t.Fatalf("%s: the postgres-admin identity is no Entra administrator of the server", stack)
+		}
+		r.expect(admin, map[string]any{"principalName": adminName, "principalType": "ServicePrincipal"})
+
+		job := r.jobOf(workloads.Principals)
+		r.expect(job, map[string]any{
+			"spec.template.spec.serviceAccountName":  workloads.PostgresAdmin,
+			"spec.template.spec.containers.0.args.0": "-principals",
+		})
+		env := podEnv(job, "spec.template")
+		for k, v := range map[string]string{
+			"POSTGRES_USER":                 adminName,
+			"POSTGRES_AUTH":                 "entra",
+			"POSTGRES_DATABASE":             "sluice",
+			"POSTGRES_MIGRATE_PORT":         "5432",
+			contract.EnvMigratePrincipal:    migrateName,
+			contract.EnvMigratePrincipalOID: migrateOID,
+			contract.EnvEnrichPrincipal:     enrichName,
+			contract.EnvEnrichPrincipalOID:  enrichOID,
+		} {
+			if env[k] != v {
+				t.Errorf("%s: principals Job %s = %q, want %q", stack, k, env[k], v)
+			}
+		}
+		// It waits for what it logs in to and through.
+		server := r.one(tServer)
+		needs := append([]*mocks.Resource{admin, r.one(tPgDatabase)}, r.all(tPgConfig)...)
+		needs = append(needs, r.targeting(tEndpoint, "privateLinkServiceConnections.0.privateLinkServiceId", server.ID)...)
+		for _, n := range needs {
+			if !r.dependsOn(job, n) {
+				t.Errorf("%s: the principals Job does not wait for %s", stack, label(n))
+			}
+		}
+		for _, fic := range r.all(tFederation) {
+			if str(fic.Inputs, "subject") == "system:serviceaccount:sluice:"+workloads.PostgresAdmin && !r.dependsOn(job, fic) {
+				t.Errorf("%s: the principals Job does not wait for its federated credential", stack)
+			}
+		}
+
+		migrate := r.jobOf(workloads.Migrate)
+		if !r.dependsOn(migrate, job) {
+			t.Errorf("%s: the migration does not wait for the principals Job", stack)
+		}
+		r.expect(migrate, map[string]any{"spec.template.spec.serviceAccountName": workloads.Migrate})
+		if got := podEnv(migrate, "spec.template")["POSTGRES_USER"]; got != migrateName {
+			t.Errorf("%s: migrate logs in as %q, want the migrate identity %q", stack, got, migrateName)
+		}
+		cron := r.one(tCronJob)
+		if got := podEnv(cron, "spec.jobTemplate.spec.template")["POSTGRES_USER"]; got != enrichName {
+			t.Errorf("%s: enrich logs in as %q, want %q", stack, got, enrichName)
+		}
+		var subjects []string
+		for _, fic := range r.all(tFederation) {
+			subjects = append(subjects, str(fic.Inputs, "subject"))
+		}
+		for _, sa := range []string{workloads.Migrate, workloads.PostgresAdmin} {
+			if !slices.Contains(subjects, "system:serviceaccount:sluice:"+sa) {
+				t.Errorf("%s: no federated credential for service account %s", stack, sa)
+			}
+		}
+	}
+}

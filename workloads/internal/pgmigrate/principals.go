@@ -1,0 +1,172 @@
+package pgmigrate
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Principal is an Entra ID principal that gets a PostgreSQL role.
+type Principal struct {
+	// Name is the role name: the display name of the identity, group or
+	// user (a managed identity's resource name).
+	Name string `json:"name"`
+	// ObjectID is the principal's Entra ID object id.
+	ObjectID string `json:"objectId"`
+	// Type is "service" (managed identity, application), "group" or
+	// "user", as pgaadauth_create_principal_with_oid spells it.
+	Type string `json:"type"`
+}
+
+// Principals are the roles the principals step creates on Azure.
+type Principals struct {
+	// Migrate owns the schema: it applies the migrations (DDL).
+	Migrate Principal
+	// Enrich is the batch job's runtime identity: member of WriterRole
+	// (DML on the tables it writes, read on the reference tables).
+	Enrich Principal
+	// ReportReaders are granted ReaderRole (the report views only).
+	ReportReaders []Principal
+}
+
+// Statement is one SQL statement and its bind arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Plan is what the principals step runs: Server statements in the
+// "postgres" database (where pgaadauth_create_principal_with_oid lives and
+// roles, which belong to the cluster, are made), then Database statements
+// in the application database.
+type Plan struct {
+	Server   []Statement
+	Database []Statement
+}
+
+var (
+	uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// A role name: what Entra ID display names of identities look like,
+	// at most 63 bytes (NAMEDATALEN). Quoting makes any name safe in SQL;
+	// the pattern keeps out names Azure would never give an identity.
+	rolePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,62}$`)
+	// principalTypes are pgaadauth_create_principal_with_oid's object types.
+	principalTypes = []string{"service", "group", "user"}
+)
+
+// Validate checks one principal.
+func (p Principal) Validate() error {
+	if !rolePattern.MatchString(p.Name) {
+		return fmt.Errorf("principal %q: the name must be 1 to 63 letters, digits, spaces or ._@- starting with a letter or digit", p.Name)
+	}
+	if !uuidPattern.MatchString(p.ObjectID) {
+		return fmt.Errorf("principal %s: object id %q is not a UUID", p.Name, p.ObjectID)
+	}
+	for _, t := range principalTypes {
+		if p.Type == t {
+			return nil
+		}
+	}
+	return fmt.Errorf("principal %s: type %q is not one of %s", p.Name, p.Type, strings.Join(principalTypes, ", "))
+}
+
+// ParseReportReaders reads the JSON list of report readers
+// (contract.EnvReportReaders); empty text is no reader.
+func ParseReportReaders(text string) ([]Principal, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	var out []Principal
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		return nil, fmt.Errorf("report readers: want a JSON list of {name, objectId, type}: %w", err)
+	}
+	return out, nil
+}
+
+// groupRoles are the NOLOGIN roles the migrations grant privileges to. The
+// principals step makes them (an Entra administrator may create roles, the
+// migrate identity may not) and the migrations only create them when they
+// are missing (locally).
+var groupRoles = []string{ReaderRole, WriterRole}
+
+// Build plans the principals step for database (the application database).
+// Every name is validated, identifiers are quoted and values are bind
+// arguments, so no input can change the statements' meaning. Running the
+// plan again changes nothing.
+func Build(p Principals, database string) (Plan, error) {
+	all := append([]Principal{p.Migrate, p.Enrich}, p.ReportReaders...)
+	seen := map[string]bool{}
+	for _, pr := range all {
+		if err := pr.Validate(); err != nil {
+			return Plan{}, err
+		}
+		if seen[pr.Name] {
+			return Plan{}, fmt.Errorf("principal %s is named twice", pr.Name)
+		}
+		seen[pr.Name] = true
+	}
+	if p.Migrate.Type != "service" || p.Enrich.Type != "service" {
+		return Plan{}, fmt.Errorf("the migrate and enrich principals are managed identities (type service)")
+	}
+	if database == "" || database == "postgres" {
+		return Plan{}, fmt.Errorf("application database %q: want the workloads' database", database)
+	}
+	var plan Plan
+	for _, pr := range all {
+		// The function fails for an existing role; the filter skips it.
+		plan.Server = append(plan.Server, Statement{
+			SQL: "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, false, false) " +
+				"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
+			Args: []any{pr.Name, strings.ToLower(pr.ObjectID), pr.Type},
+		})
+	}
+	for _, role := range append(groupRoles, PowerBIRole) {
+		login := "NOLOGIN"
+		if role == PowerBIRole {
+			login = "LOGIN"
+		}
+		// Constant names only: a DO block takes no bind arguments.
+		plan.Server = append(plan.Server, Statement{SQL: fmt.Sprintf(
+			"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s) THEN CREATE ROLE %s %s; END IF; END $$",
+			quoteLiteral(role), quoteIdent(role), login)})
+	}
+	member := func(role, of string) Statement {
+		return Statement{SQL: "GRANT " + quoteIdent(of) + " TO " + quoteIdent(role)}
+	}
+	plan.Server = append(plan.Server, member(PowerBIRole, ReaderRole), member(p.Enrich.Name, WriterRole))
+	for _, r := range p.ReportReaders {
+		plan.Server = append(plan.Server, member(r.Name, ReaderRole))
+	}
+	db := quoteIdent(database)
+	migrate := quoteIdent(p.Migrate.Name)
+	plan.Database = append(plan.Database,
+		// migrate creates schema report and the tables in public.
+		Statement{SQL: "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE " + db + " TO " + migrate},
+		Statement{SQL: "GRANT USAGE, CREATE ON SCHEMA public TO " + migrate},
+		Statement{SQL: "GRANT CONNECT ON DATABASE " + db + " TO " + quoteIdent(p.Enrich.Name)},
+	)
+	for _, r := range p.ReportReaders {
+		plan.Database = append(plan.Database, Statement{SQL: "GRANT CONNECT ON DATABASE " + db + " TO " + quoteIdent(r.Name)})
+	}
+	return plan, nil
+}
+
+// Run executes statements in order on db.
+func Run(ctx context.Context, db *sql.DB, statements []Statement) error {
+	for _, s := range statements {
+		if _, err := db.ExecContext(ctx, s.SQL, s.Args...); err != nil {
+			return fmt.Errorf("postgres principals: %s: %w", firstWords(s.SQL), err)
+		}
+	}
+	return nil
+}
+
+func firstWords(sql string) string {
+	if len(sql) > 60 {
+		return sql[:60] + "…"
+	}
+	return sql
+}
