@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/changefeedtest"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/changefeed/changefeedtest"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 

@@ -17,11 +17,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/changefeedtest"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/changefeed/changefeedtest"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
 )
 
 // cassandra returns a migrated session.

@@ -32,14 +32,14 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/dev/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
-	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
-	"github.com/sluicehq/sluice/workloads/internal/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
 

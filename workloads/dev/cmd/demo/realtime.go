@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/localrun"
-	"github.com/sluicehq/sluice/workloads/internal/rtprobe"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/dev/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
 

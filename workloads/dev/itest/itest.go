@@ -11,8 +11,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/gocql/gocql"
 
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"

@@ -22,13 +22,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/dev/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
-	"github.com/sluicehq/sluice/workloads/internal/rtprobe"
 )
 
 func init() { benchmarks["api"] = benchAPI }

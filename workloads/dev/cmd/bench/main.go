@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
 )
 
 // benchmarks maps a name to its entry point; each lives in its own file.
