@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // FakeCosmos is an in-memory Cosmos DB change feed behind the Pager
@@ -44,7 +45,7 @@ type fakeRow struct {
 	live     bool
 }
 
-var feedQuery = regexp.MustCompile(`^SELECT id, site, device, kind, value, unit, severity, at, attrs, ingested_at FROM \w+\.\w+ WHERE COSMOS_CHANGEFEED_START_TIME\(\) = '(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'$`)
+var feedQuery = regexp.MustCompile(`^` + regexp.QuoteMeta("SELECT "+eventstore.Columns+" FROM ") + `\w+\.\w+ WHERE COSMOS_CHANGEFEED_START_TIME\(\) = '(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'$`)
 
 func (f *FakeCosmos) now() time.Time {
 	if f.Now != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // Harness is one fresh feed range under test.
@@ -21,7 +20,7 @@ type Harness interface {
 	Devices() []string
 	// Write stores events (a repeated id is an update); each becomes a
 	// change of the range.
-	Write(t testing.TB, events ...eventstore.Stored)
+	Write(t testing.TB, events ...contract.Stored)
 	// Open returns a Source on the range that resumes from cp.
 	Open(t testing.TB, cp changefeed.Checkpoints) changefeed.Source
 	// Settle waits until every change written so far is past any window
@@ -46,12 +45,12 @@ func RunSuite(t *testing.T, newHarness Factory) {
 const timeout = 60 * time.Second
 
 // events makes n events on the harness' devices with increasing times.
-func events(h Harness, n int, severity string) []eventstore.Stored {
+func events(h Harness, n int, severity string) []contract.Stored {
 	devs := h.Devices()
 	base := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
-	out := make([]eventstore.Stored, n)
+	out := make([]contract.Stored, n)
 	for i := range out {
-		out[i] = eventstore.Stored{Event: contract.Event{
+		out[i] = contract.Stored{Event: contract.Event{
 			V: contract.SchemaVersion, ID: uuid.Must(uuid.NewV7()).String(), Site: "cf-site", Device: devs[i%len(devs)],
 			Kind: "temperature", Value: float64(i), Unit: "C", Severity: severity, At: base.Add(time.Duration(i) * time.Millisecond),
 		}, IngestedAt: time.Now().UTC().Truncate(time.Millisecond)}
@@ -59,7 +58,7 @@ func events(h Harness, n int, severity string) []eventstore.Stored {
 	return out
 }
 
-func ids(evs []eventstore.Stored) map[string]bool {
+func ids(evs []contract.Stored) map[string]bool {
 	m := make(map[string]bool, len(evs))
 	for _, e := range evs {
 		m[e.ID] = true
@@ -155,7 +154,7 @@ func deliversEveryChange(t *testing.T, h Harness) {
 			t.Errorf("change %s has no ingestion time", c.Event.ID)
 		}
 	}
-	want := map[string]eventstore.Stored{}
+	want := map[string]contract.Stored{}
 	for _, e := range evs {
 		want[e.ID] = e
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
 
@@ -108,17 +109,11 @@ func uuidV7(at time.Time, rng *rand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// insertCQL writes one row of events_by_hour.
-func insertCQL(keyspace string) string {
-	return fmt.Sprintf("INSERT INTO %s.%s (hour, shard, id, site, device, kind, value, unit, severity, at, attrs, ingested_at) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", keyspace, contract.TableEventsByHour)
-}
-
 // Write stores events 0..n-1 in events_by_hour with bare concurrent
 // upserts, retrying transient failures. progress, if set, is told how many
 // are written.
 func Write(ctx context.Context, session *gocql.Session, keyspace string, g *Gen, n, concurrency int, progress func(done int64)) error {
-	cql := insertCQL(keyspace)
+	store := eventstore.New(session, keyspace)
 	policy := backoff.Policy{Base: 50 * time.Millisecond, Max: 2 * time.Second, MaxAttempts: 20}
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
@@ -136,15 +131,13 @@ func Write(ctx context.Context, session *gocql.Session, keyspace string, g *Gen,
 					return
 				}
 				ev := g.Event(i)
-				id, err := gocql.ParseUUID(ev.ID)
+				st, err := store.HourStatement(ev, ev.At.Add(50*time.Millisecond))
 				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("event %d id: %w", i, err); cancel() })
+					once.Do(func() { firstErr = fmt.Errorf("event %d: %w", i, err); cancel() })
 					return
 				}
 				err = policy.Do(ctx, func(ctx context.Context) error {
-					return session.Query(cql, contract.Hour(ev.At), contract.Shard(ev.ID), id, ev.Site, ev.Device, ev.Kind,
-						ev.Value, ev.Unit, ev.Severity, ev.At, ev.Attrs, ev.At.Add(50*time.Millisecond)).
-						WithContext(ctx).Idempotent(true).Exec()
+					return session.Query(st.CQL, st.Args...).WithContext(ctx).Idempotent(true).Exec()
 				}, cqlsession.Classify, nil)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("write event %d: %w", i, err); cancel() })
@@ -168,13 +161,5 @@ func Write(ctx context.Context, session *gocql.Session, keyspace string, g *Gen,
 
 // Delete removes the events_by_hour partitions of [from, to).
 func Delete(ctx context.Context, session *gocql.Session, keyspace string, from, to time.Time) error {
-	cql := fmt.Sprintf("DELETE FROM %s.%s WHERE hour = ? AND shard = ?", keyspace, contract.TableEventsByHour)
-	for h := contract.Hour(from); h.Before(to); h = h.Add(time.Hour) {
-		for s := range contract.HourShards {
-			if err := session.Query(cql, h, s).WithContext(ctx).Exec(); err != nil {
-				return fmt.Errorf("delete partition %s/%d: %w", h.Format(time.RFC3339), s, err)
-			}
-		}
-	}
-	return nil
+	return eventstore.DeleteHours(ctx, session, keyspace, from, to)
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 )
 
@@ -34,18 +34,18 @@ type Cache interface {
 	SetEvent(ctx context.Context, id string, doc []byte, ttl time.Duration) error
 	SiteCritical(ctx context.Context, site string, limit int) ([]string, bool, error)
 	SitesCritical(ctx context.Context, sites []string, limit int) ([][]string, error)
-	FillSite(ctx context.Context, site string, events []eventstore.Stored, ttl time.Duration) error
+	FillSite(ctx context.Context, site string, events []contract.Stored, ttl time.Duration) error
 	DeviceLatest(ctx context.Context, device string) ([]byte, error)
-	SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error
+	SetDeviceLatest(ctx context.Context, st contract.Stored, ttl time.Duration) error
 	LiveSites(ctx context.Context, n int) ([]string, error)
 }
 
 // Store is the Cassandra side; CassandraStore implements it. A missing
 // event or device is eventstore.ErrNotFound.
 type Store interface {
-	Event(ctx context.Context, id string) (eventstore.Stored, error)
-	SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error)
-	DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error)
+	Event(ctx context.Context, id string) (contract.Stored, error)
+	SiteCritical(ctx context.Context, site string, limit int) ([]contract.Stored, error)
+	DeviceLatest(ctx context.Context, device string) (contract.Stored, error)
 	DeviceEvents(ctx context.Context, q DeviceQuery) (DevicePage, error)
 	Ready(ctx context.Context) error
 }

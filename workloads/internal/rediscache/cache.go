@@ -13,7 +13,6 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // ErrMiss is returned for a key Redis does not hold.
@@ -112,7 +111,7 @@ const docTime = "2006-01-02T15:04:05.000Z07:00"
 // whichever path wrote it. The ingestion time is left out on purpose: a
 // redelivered record is ingested again with a new one, and the document of
 // an event must not depend on which of its deliveries came last.
-func Encode(st eventstore.Stored) ([]byte, error) {
+func Encode(st contract.Stored) ([]byte, error) {
 	ev := st.Event
 	if ev.V == 0 {
 		ev.V = contract.SchemaVersion
@@ -127,13 +126,13 @@ func Encode(st eventstore.Stored) ([]byte, error) {
 
 // Decode reads a document back (used by tests and tools); IngestedAt stays
 // zero.
-func Decode(b []byte) (eventstore.Stored, error) {
+func Decode(b []byte) (contract.Stored, error) {
 	var ev contract.Event
 	if err := json.Unmarshal(b, &ev); err != nil {
-		return eventstore.Stored{}, fmt.Errorf("decode event document: %w", err)
+		return contract.Stored{}, fmt.Errorf("decode event document: %w", err)
 	}
 	ev.At = ev.At.UTC()
-	return eventstore.Stored{Event: ev}, nil
+	return contract.Stored{Event: ev}, nil
 }
 
 // deviceScript replaces device:{d}:latest only with a newer reading
@@ -157,12 +156,12 @@ return 1
 // latest reading (if newer); critical ones are also stored under their id,
 // added to their site's sorted set (trimmed to SiteMax) and to live:sites.
 // It is idempotent and touches one slot per command.
-func (c *Cache) Write(ctx context.Context, events []eventstore.Stored) error {
+func (c *Cache) Write(ctx context.Context, events []contract.Stored) error {
 	if len(events) == 0 {
 		return nil
 	}
 	type doc struct {
-		st  eventstore.Stored
+		st  contract.Stored
 		b   []byte
 		atm int64
 	}
@@ -252,7 +251,7 @@ func (c *Cache) Write(ctx context.Context, events []eventstore.Stored) error {
 
 // SetDeviceLatest fills device:{d}:latest from a store read, unless the
 // cache holds a newer reading.
-func (c *Cache) SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error {
+func (c *Cache) SetDeviceLatest(ctx context.Context, st contract.Stored, ttl time.Duration) error {
 	b, err := Encode(st)
 	if err != nil {
 		return err
@@ -340,7 +339,7 @@ func (c *Cache) SiteCritical(ctx context.Context, site string, limit int) ([]str
 
 // FillSite adds a site's critical events read from the store to its
 // sorted set and documents, trims the set, and marks it complete for ttl.
-func (c *Cache) FillSite(ctx context.Context, site string, events []eventstore.Stored, ttl time.Duration) error {
+func (c *Cache) FillSite(ctx context.Context, site string, events []contract.Stored, ttl time.Duration) error {
 	pipe := c.rdb.Pipeline()
 	key := SiteCriticalKey(site)
 	if len(events) > 0 {

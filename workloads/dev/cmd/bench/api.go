@@ -263,7 +263,7 @@ func seedCached(ctx context.Context, envMap map[string]string, redisAddr string,
 	defer rdb.Close()
 	cache := rediscache.New(rdb, rediscache.Options{EventTTL: 2 * time.Hour})
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	var evs []eventstore.Stored
+	var evs []contract.Stored
 	ids := make([]string, n)
 	docs := make(map[string]string, n)
 	for i := range ids {
@@ -273,7 +273,7 @@ func seedCached(ctx context.Context, envMap map[string]string, redisAddr string,
 		if err := store.Upsert(ctx, ev, now); err != nil {
 			return nil, nil, err
 		}
-		st := eventstore.Stored{Event: ev, IngestedAt: now}
+		st := contract.Stored{Event: ev, IngestedAt: now}
 		evs = append(evs, st)
 		b, err := rediscache.Encode(st)
 		if err != nil {
