@@ -20,6 +20,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
@@ -69,7 +70,7 @@ func run(args []string) error {
 	var reportPassword string
 	if *doPostgres {
 		pc = pgstore.MigrationFromEnv(env, "migrate")
-		reportPassword = env.String("POSTGRES_REPORT_PASSWORD", "")
+		reportPassword = env.String(deploy.EnvPostgresReportPassword, "")
 	}
 	if err := env.Err(); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
@@ -55,10 +56,10 @@ type Options struct {
 // CACHE_SITE_CRITICAL_MAX.
 func OptionsFromEnv(r *envconfig.Reader) Options {
 	return Options{
-		EventTTL:  r.Duration("CACHE_EVENT_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		DeviceTTL: r.Duration("CACHE_DEVICE_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		SiteTTL:   r.Duration("CACHE_SITE_TTL", 7*24*time.Hour, time.Second, 90*24*time.Hour),
-		SiteMax:   r.Int("CACHE_SITE_CRITICAL_MAX", 100, 1, 10000),
+		EventTTL:  r.Duration(deploy.EnvCacheEventTTL, 24*time.Hour, time.Second, 30*24*time.Hour),
+		DeviceTTL: r.Duration(deploy.EnvCacheDeviceTTL, 24*time.Hour, time.Second, 30*24*time.Hour),
+		SiteTTL:   r.Duration(deploy.EnvCacheSiteTTL, 7*24*time.Hour, time.Second, 90*24*time.Hour),
+		SiteMax:   r.Int(deploy.EnvCacheSiteCriticalMax, 100, 1, 10000),
 	}
 }
 
