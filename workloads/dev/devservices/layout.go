@@ -1,10 +1,11 @@
 package devservices
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sluicehq/sluice/workloads/dev/modroot"
 )
 
 // HomeEnv overrides where the tool keeps everything (default: .sluice at the
@@ -47,24 +48,11 @@ func DiscoverHome(dir string) (string, error) {
 }
 
 func findModuleRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
+	root, err := modroot.Find(dir)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", dir, err)
+		return "", fmt.Errorf("%w: run inside the repository or set %s", err, HomeEnv)
 	}
-	for d := abs; ; {
-		_, err := os.Stat(filepath.Join(d, "go.mod"))
-		if err == nil {
-			return d, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("look for go.mod in %s: %w", d, err)
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod at or above %s: run inside the repository or set %s", abs, HomeEnv)
-		}
-		d = parent
-	}
+	return root, nil
 }
 
 // CacheDir holds downloaded artifacts.
