@@ -22,6 +22,7 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
 // Cache is the Redis side of cache-aside; rediscache.Cache implements it.
@@ -104,16 +105,16 @@ func (o *Options) defaults() {
 		o.LivePoll = time.Second
 	}
 	if o.EventTTL <= 0 {
-		o.EventTTL = 24 * time.Hour
+		o.EventTTL = rediscache.DefaultEventTTL
 	}
 	if o.DeviceTTL <= 0 {
-		o.DeviceTTL = 24 * time.Hour
+		o.DeviceTTL = rediscache.DefaultDeviceTTL
 	}
 	if o.SiteFilledTTL <= 0 {
 		o.SiteFilledTTL = 10 * time.Minute
 	}
 	if o.SiteMax <= 0 {
-		o.SiteMax = 100
+		o.SiteMax = rediscache.DefaultSiteMax
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

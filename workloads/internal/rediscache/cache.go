@@ -34,18 +34,28 @@ func SiteFilledKey(site string) string { return "site:{" + site + "}:critical:fi
 // DeviceLatestKey is the hash with a device's newest reading.
 func DeviceLatestKey(device string) string { return "device:{" + device + "}:latest" }
 
+// Defaults of Options, the one place they are written: OptionsFromEnv,
+// New and the api's cache fills use them.
+const (
+	DefaultEventTTL     = 24 * time.Hour
+	DefaultDeviceTTL    = 24 * time.Hour
+	DefaultSiteTTL      = 7 * 24 * time.Hour
+	DefaultSiteMax      = 100
+	DefaultLiveSitesMax = 1000
+)
+
 // Options are the cache's sizes and lifetimes.
 type Options struct {
-	// EventTTL is the lifetime of event:{id} (default 24 h).
+	// EventTTL is the lifetime of event:{id} (DefaultEventTTL).
 	EventTTL time.Duration
-	// DeviceTTL is the lifetime of device:{d}:latest (default 24 h).
+	// DeviceTTL is the lifetime of device:{d}:latest (DefaultDeviceTTL).
 	DeviceTTL time.Duration
 	// SiteTTL is the lifetime of a site's sorted set after its last
-	// write (default 7 days).
+	// write (DefaultSiteTTL).
 	SiteTTL time.Duration
-	// SiteMax is N, the length site:{s}:critical is trimmed to (default 100).
+	// SiteMax is N, the length site:{s}:critical is trimmed to (DefaultSiteMax).
 	SiteMax int
-	// LiveSitesMax bounds live:sites (default 1000).
+	// LiveSitesMax bounds live:sites (DefaultLiveSitesMax).
 	LiveSitesMax int
 	// GetTimeout bounds each pipeline of coalesced Event reads and so
 	// every Event call (default 1 s).
@@ -56,28 +66,28 @@ type Options struct {
 // CACHE_SITE_CRITICAL_MAX.
 func OptionsFromEnv(r *envconfig.Reader) Options {
 	return Options{
-		EventTTL:  r.Duration(deploy.EnvCacheEventTTL, 24*time.Hour, time.Second, 30*24*time.Hour),
-		DeviceTTL: r.Duration(deploy.EnvCacheDeviceTTL, 24*time.Hour, time.Second, 30*24*time.Hour),
-		SiteTTL:   r.Duration(deploy.EnvCacheSiteTTL, 7*24*time.Hour, time.Second, 90*24*time.Hour),
-		SiteMax:   r.Int(deploy.EnvCacheSiteCriticalMax, 100, 1, 10000),
+		EventTTL:  r.Duration(deploy.EnvCacheEventTTL, DefaultEventTTL, time.Second, 30*24*time.Hour),
+		DeviceTTL: r.Duration(deploy.EnvCacheDeviceTTL, DefaultDeviceTTL, time.Second, 30*24*time.Hour),
+		SiteTTL:   r.Duration(deploy.EnvCacheSiteTTL, DefaultSiteTTL, time.Second, 90*24*time.Hour),
+		SiteMax:   r.Int(deploy.EnvCacheSiteCriticalMax, DefaultSiteMax, 1, 10000),
 	}
 }
 
 func (o *Options) defaults() {
 	if o.EventTTL <= 0 {
-		o.EventTTL = 24 * time.Hour
+		o.EventTTL = DefaultEventTTL
 	}
 	if o.DeviceTTL <= 0 {
-		o.DeviceTTL = 24 * time.Hour
+		o.DeviceTTL = DefaultDeviceTTL
 	}
 	if o.SiteTTL <= 0 {
-		o.SiteTTL = 7 * 24 * time.Hour
+		o.SiteTTL = DefaultSiteTTL
 	}
 	if o.SiteMax <= 0 {
-		o.SiteMax = 100
+		o.SiteMax = DefaultSiteMax
 	}
 	if o.LiveSitesMax <= 0 {
-		o.LiveSitesMax = 1000
+		o.LiveSitesMax = DefaultLiveSitesMax
 	}
 	if o.GetTimeout <= 0 {
 		o.GetTimeout = time.Second
