@@ -142,7 +142,7 @@ func benchE2E(args []string) error {
 	bar := progress.New("events", -1)
 	var phase atomic.Value
 	phase.Store("warming up")
-	stopBar := tick(func() {
+	stopBar := progress.Tick(func() {
 		bar.Set(prod.Stats().Acked, fmt.Sprintf("%s · %d critical visible", phase.Load(), probe.Seen()))
 	})
 	// backlog is how many acknowledged records ingest has not finished

@@ -78,7 +78,7 @@ func benchIngest(args []string) error {
 		var next, failed atomic.Int64
 		var wg sync.WaitGroup
 		bar := progress.New(what, int64(len(evs)))
-		stopBar := tick(func() { bar.Set(next.Load(), "") })
+		stopBar := progress.Tick(func() { bar.Set(next.Load(), "") })
 		start := time.Now()
 		for w := 0; w < *conc; w++ {
 			wg.Add(1)
@@ -241,24 +241,6 @@ func produceBacklog(brokers []string, sc *sarama.Config, topic string, events []
 		return fmt.Errorf("produce backlog: %d records failed", errs.Load())
 	}
 	return nil
-}
-
-// tick calls f every 200 ms until the returned stop is called.
-func tick(f func()) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				f()
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 func round(f float64) float64  { return float64(int64(f + 0.5)) }
