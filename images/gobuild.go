@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Module is the Go module the workloads are built from.
@@ -20,8 +22,9 @@ const versionPackage = Module + "/workloads/internal/version"
 
 // Workloads are the binaries that ship as images, in build order:
 // the services, the batch job and the schema migration Job. Local tools
-// (simulator, demo, bench, devservices) are not images.
-var Workloads = []string{"ingest", "changefeed", "api", "enrich", "migrate"}
+// (simulator, demo, bench, devservices) are not images. The list is the
+// deployment contract's (package deploy).
+var Workloads = deploy.Images()
 
 // stampPattern bounds what goes into -ldflags -X and into image labels.
 var stampPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$`)

@@ -1,9 +1,9 @@
 # Local engines (Kafka, Cassandra, PostgreSQL, Redis) without Docker; the logic
-# lives in workloads/internal/devservices. ENGINE=<name> (or a space-separated
+# lives in workloads/dev/devservices. ENGINE=<name> (or a space-separated
 # list) limits a target to some engines; the default is all of them.
 
 DEVSERVICES := $(BIN)/devservices
-DEVSERVICES_SRC := $(wildcard $(ROOT)/workloads/cmd/devservices/*.go $(ROOT)/workloads/internal/devservices/*.go) \
+DEVSERVICES_SRC := $(wildcard $(ROOT)/workloads/dev/cmd/devservices/*.go $(ROOT)/workloads/dev/devservices/*.go) \
 	$(ROOT)/go.mod $(ROOT)/go.sum
 ENGINE ?=
 N ?= 100
@@ -13,7 +13,7 @@ N ?= 100
 # Rebuilt only when its sources change, so the targets below start at once.
 $(DEVSERVICES): $(DEVSERVICES_SRC)
 	@mkdir -p $(BIN)
-	$(GO) build -o $@ ./workloads/cmd/devservices
+	$(GO) build -o $@ ./workloads/dev/cmd/devservices
 
 services-up: $(DEVSERVICES) ## start the local engines (ENGINE=... for some) and wait until they answer
 	@$(DEVSERVICES) up $(ENGINE)
@@ -35,7 +35,7 @@ services-env: $(DEVSERVICES) ## print export lines for the local endpoints (to e
 	@$(DEVSERVICES) env
 
 test-devservices: ## unit tests of the engine tooling (no engines needed)
-	$(GO) test -count=1 ./workloads/internal/devservices/... ./workloads/cmd/devservices/...
+	$(GO) test -count=1 ./workloads/dev/devservices/... ./workloads/dev/cmd/devservices/...
 
 test-devservices-integration: ## integration test of the engine tooling: brings every engine up, restarts Kafka
-	$(GO) test -tags integration -count=1 -timeout 20m -p 1 ./workloads/internal/devservices/...
+	$(GO) test -tags integration -count=1 -timeout 20m -p 1 ./workloads/dev/devservices/...

@@ -3,7 +3,7 @@
 # it first (realtime-prereqs), so a fresh machine needs nothing by hand.
 
 REALTIME_PKGS := ./workloads/internal/changefeed/... ./workloads/internal/rediscache/... \
-	./workloads/internal/api/... ./workloads/internal/rtprobe/... ./workloads/internal/pipelinetest/... \
+	./workloads/internal/api/... ./workloads/dev/rtprobe/... ./workloads/dev/pipelinetest/... \
 	./workloads/cmd/changefeed/... ./workloads/cmd/api/...
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 

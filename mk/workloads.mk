@@ -4,13 +4,13 @@ GO_TEST_TIMEOUT ?= 75m
 # Integration tests that stop and restart engines run alone, after the rest.
 FAULT_TESTS := Fault
 
-.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check tracked-check
+.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check tracked-check layout-check
 
-build: ## build every binary into .sluice/bin
+build: ## build every binary (workloads/cmd and the dev tools of workloads/dev/cmd) into .sluice/bin
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ ./workloads/cmd/...
+	$(GO) build -trimpath -o $(BIN)/ ./workloads/cmd/... ./workloads/dev/cmd/...
 
-check: tidy-check tracked-check ## gofmt, go vet (unit and integration builds), go mod tidy leaves no diff, no build outputs in git
+check: tidy-check tracked-check layout-check ## gofmt, go vet (unit and integration builds), go mod tidy leaves no diff, no build outputs in git, product code imports no dev tooling
 	@out=$$(gofmt -l $$(git ls-files '*.go' ; git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -18,6 +18,12 @@ check: tidy-check tracked-check ## gofmt, go vet (unit and integration builds), 
 
 tracked-check: ## git tracks no executable binary and no file over 5 MiB
 	@bash $(ROOT)/mk/check-tracked.sh
+
+# What ships (workloads/cmd, workloads/internal, workloads/contract) never
+# depends on the dev tooling of workloads/dev; tests of product packages may.
+layout-check: ## no product package or binary imports a package under workloads/dev
+	@bad=$$($(GO) list -deps ./workloads/cmd/... ./workloads/internal/... ./workloads/contract/... | grep '^github.com/sluicehq/sluice/workloads/dev/' || true); \
+	  if [ -n "$$bad" ]; then echo "product code imports dev tooling:"; echo "$$bad"; exit 1; fi
 
 tidy-check: ## go mod tidy would change nothing
 	$(GO) mod tidy -diff

@@ -249,3 +249,14 @@ func (t Table) Column(name string) (Column, bool) {
 	}
 	return Column{}, false
 }
+
+// TableByName returns the event table of that name (see Tables) and
+// whether there is one.
+func TableByName(name string) (Table, bool) {
+	for _, t := range Tables() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Table{}, false
+}

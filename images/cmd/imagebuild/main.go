@@ -40,6 +40,7 @@ import (
 
 	"github.com/sluicehq/sluice/images"
 	"github.com/sluicehq/sluice/images/acr"
+	"github.com/sluicehq/sluice/workloads/dev/modroot"
 )
 
 func main() {
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	root, err := moduleRoot(*dir)
+	root, err := modroot.Find(*dir)
 	if err != nil {
 		return err
 	}
@@ -195,24 +196,6 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
-}
-
-// moduleRoot walks up from dir to the directory holding go.mod.
-func moduleRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", dir, err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in this directory or any parent")
-		}
-		dir = parent
-	}
 }
 
 // created is SOURCE_DATE_EPOCH when set, else the commit time, else the

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/infra/internal/components/workloads"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
-	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 const (
@@ -82,14 +82,14 @@ func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
 		})
 		env := podEnv(job, "spec.template")
 		for k, v := range map[string]string{
-			"POSTGRES_USER":                 adminName,
-			"POSTGRES_AUTH":                 "entra",
-			"POSTGRES_DATABASE":             "sluice",
-			"POSTGRES_MIGRATE_PORT":         "5432",
-			contract.EnvMigratePrincipal:    migrateName,
-			contract.EnvMigratePrincipalOID: migrateOID,
-			contract.EnvEnrichPrincipal:     enrichName,
-			contract.EnvEnrichPrincipalOID:  enrichOID,
+			"POSTGRES_USER":                       adminName,
+			"POSTGRES_AUTH":                       "entra",
+			"POSTGRES_DATABASE":                   "sluice",
+			"POSTGRES_MIGRATE_PORT":               "5432",
+			deploy.EnvPostgresMigratePrincipal:    migrateName,
+			deploy.EnvPostgresMigratePrincipalOID: migrateOID,
+			deploy.EnvPostgresEnrichPrincipal:     enrichName,
+			deploy.EnvPostgresEnrichPrincipalOID:  enrichOID,
 		} {
 			if env[k] != v {
 				t.Errorf("%s: principals Job %s = %q, want %q", stack, k, env[k], v)

@@ -14,34 +14,24 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/api"
-	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/logging"
-	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
-	"github.com/sluicehq/sluice/workloads/internal/version"
+	"github.com/sluicehq/sluice/workloads/internal/service"
 )
 
 func main() {
-	if version.HandleFlags("api", "serves the read API and the live page; configured by environment variables") {
-		return
-	}
-	log := logging.Setup("api")
-	if err := run(log); err != nil {
-		log.Error("api failed", "err", err)
-		os.Exit(1)
-	}
+	service.Main(deploy.API, "serves the read API and the live page; configured by environment variables", run)
 }
 
-func run(log *slog.Logger) error {
+func run(ctx context.Context, svc *service.Service) error {
+	log := svc.Log
 	cfg, err := api.ConfigFromEnv(envconfig.New())
 	if err != nil {
 		return err
@@ -52,18 +42,12 @@ func run(log *slog.Logger) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	reg := opsserver.NewRegistry()
-	// The session follows the mounted Cosmos DB key: a rotated key opens a
-	// new session without a restart (see cqlsession.Rotating).
-	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Logger: log, Registerer: reg})
+	reg := svc.Registry
+	sessions, err := svc.OpenCassandra(ctx, cfg.Cassandra)
 	if err != nil {
 		return err
 	}
 	defer sessions.Close()
-	go sessions.Run(ctx)
 	// No ping: the API starts and serves from Cassandra while Redis is
 	// down, and the client reconnects by itself.
 	ropts, err := cfg.Redis.Options(nil)

@@ -11,49 +11,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/logging"
-	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
-	"github.com/sluicehq/sluice/workloads/internal/version"
+	"github.com/sluicehq/sluice/workloads/internal/service"
 )
 
 func main() {
-	if version.HandleFlags("changefeed", "follows the events change feed into the Redis cache; configured by environment variables") {
-		return
-	}
-	log := logging.Setup("changefeed")
-	if err := run(); err != nil {
-		log.Error("changefeed failed", "err", err)
-		os.Exit(1)
-	}
+	service.Main(deploy.Changefeed, "follows the events change feed into the Redis cache; configured by environment variables", run)
 }
 
-func run() error {
+func run(ctx context.Context, svc *service.Service) error {
 	cfg, err := changefeed.ConfigFromEnv(envconfig.New())
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	reg := svc.Registry
 
-	reg := opsserver.NewRegistry()
-
-	// The session follows the mounted Cosmos DB key: a rotated key opens a
-	// new session without a restart (see cqlsession.Rotating).
-	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Registerer: reg})
+	sessions, err := svc.OpenCassandra(ctx, cfg.Cassandra)
 	if err != nil {
 		return err
 	}
 	defer sessions.Close()
-	go sessions.Run(ctx)
 	rdb, err := cfg.Redis.Open(ctx)
 	if err != nil {
 		return err
@@ -78,7 +60,7 @@ func run() error {
 	handler := func(ctx context.Context, changes []changefeed.Change) error { return cache.Write(ctx, changes) }
 	runner := changefeed.NewRunner(feed, changefeed.NewLeases(sessions, cfg.Cassandra.Keyspace), handler, opts)
 
-	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(ctx context.Context) error {
+	stopOps, err := svc.ServeOps(cfg.HTTPAddr, func(ctx context.Context) error {
 		if sessions.Closed() {
 			return errors.New("cassandra session closed")
 		}
@@ -86,31 +68,16 @@ func run() error {
 			return err
 		}
 		return runner.Ready()
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}
-	go ops.Serve()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ops.Shutdown(sctx)
-	}()
+	defer stopOps()
 
-	runErr := make(chan error, 1)
-	go func() { runErr <- runner.Run(ctx) }()
-	select {
-	case err := <-runErr:
-		if err != nil {
+	return service.Run(ctx, cfg.ShutdownTimeout, "the change feed stopped", func(ctx context.Context) error {
+		if err := runner.Run(ctx); err != nil {
 			return fmt.Errorf("change feed: %w", err)
 		}
 		return nil
-	case <-ctx.Done():
-	}
-	select {
-	case err := <-runErr:
-		return err
-	case <-time.After(cfg.ShutdownTimeout):
-		return errors.New("shutdown deadline passed before the change feed stopped")
-	}
+	})
 }

@@ -15,53 +15,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/consumerlag"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/ingest"
-	"github.com/sluicehq/sluice/workloads/internal/logging"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
-	"github.com/sluicehq/sluice/workloads/internal/version"
+	"github.com/sluicehq/sluice/workloads/internal/service"
 )
 
 func main() {
-	if version.HandleFlags("ingest", "consumes events from Kafka into Cassandra; configured by environment variables") {
-		return
-	}
-	log := logging.Setup("ingest")
-	if err := run(); err != nil {
-		log.Error("ingest failed", "err", err)
-		os.Exit(1)
-	}
+	service.Main(deploy.Ingest, "consumes events from Kafka into Cassandra; configured by environment variables", run)
 }
 
-func run() error {
+func run(ctx context.Context, svc *service.Service) error {
 	cfg, err := ingest.ConfigFromEnv(envconfig.New())
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	reg := opsserver.NewRegistry()
+	reg := svc.Registry
 	metrics := ingest.NewMetrics(reg)
 
-	// The session follows the mounted Cosmos DB key: a rotated key opens a
-	// new session without a restart (see cqlsession.Rotating).
-	sessions, err := cfg.Cassandra.OpenRotating(cqlsession.RotateOptions{Registerer: reg})
+	sessions, err := svc.OpenCassandra(ctx, cfg.Cassandra)
 	if err != nil {
 		return err
 	}
 	defer sessions.Close()
-	go sessions.Run(ctx)
 
 	sc, err := cfg.Kafka.Sarama(nil)
 	if err != nil {
@@ -104,36 +87,18 @@ func run() error {
 		&ingest.KafkaDeadLetters{Producer: producer, Topic: cfg.Kafka.DLQTopic}, metrics,
 		ingest.Options{Concurrency: cfg.Concurrency, DrainTimeout: cfg.ShutdownTimeout * 4 / 5, Classify: cqlsession.Classify})
 
-	ops, err := opsserver.Listen(cfg.HTTPAddr, reg, func(context.Context) error {
+	stopOps, err := svc.ServeOps(cfg.HTTPAddr, func(context.Context) error {
 		if sessions.Closed() {
 			return errors.New("cassandra session closed")
 		}
 		return worker.Ready()
-	})
+	}, func(ops *opsserver.Server) { ops.Handle("GET /lag", lag) })
 	if err != nil {
 		return err
 	}
-	ops.Handle("GET /lag", lag)
-	go ops.Serve()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ops.Shutdown(sctx)
-	}()
+	defer stopOps()
 
-	runErr := make(chan error, 1)
-	go func() { runErr <- worker.Run(ctx) }()
-	select {
-	case err := <-runErr:
-		return err
-	case <-ctx.Done():
-	}
-	// The worker drains within DrainTimeout; the deadline here is the
-	// backstop a Kubernetes terminationGracePeriod expects.
-	select {
-	case err := <-runErr:
-		return err
-	case <-time.After(cfg.ShutdownTimeout):
-		return errors.New("shutdown deadline passed before in-flight writes finished")
-	}
+	// The worker drains within DrainTimeout; the deadline is the backstop
+	// a Kubernetes terminationGracePeriod expects.
+	return service.Run(ctx, cfg.ShutdownTimeout, "in-flight writes finished", worker.Run)
 }

@@ -11,7 +11,7 @@
 // workload identities (see pgmigrate.Build): the migrate identity, which
 // then applies the schema, enrich's, and the report readers. The principals
 // come from POSTGRES_MIGRATE_PRINCIPAL(_OID), POSTGRES_ENRICH_PRINCIPAL(_OID)
-// and POSTGRES_REPORT_READERS (contract.Env*).
+// and POSTGRES_REPORT_READERS (deploy.Env*).
 package main
 
 import (
@@ -27,7 +27,7 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
@@ -81,7 +81,7 @@ func run(args []string) error {
 	var reportPassword string
 	if *doPostgres {
 		pc = pgstore.MigrationFromEnv(env, "migrate")
-		reportPassword = env.String("POSTGRES_REPORT_PASSWORD", "")
+		reportPassword = env.String(deploy.EnvPostgresReportPassword, "")
 	}
 	if err := env.Err(); err != nil {
 		return err
@@ -175,10 +175,10 @@ func createPrincipals(env *envconfig.Reader) error {
 		return pgmigrate.Principal{Name: env.String(nameKey, ""), ObjectID: env.String(oidKey, ""), Type: "service"}
 	}
 	p := pgmigrate.Principals{
-		Migrate: principal(contract.EnvMigratePrincipal, contract.EnvMigratePrincipalOID),
-		Enrich:  principal(contract.EnvEnrichPrincipal, contract.EnvEnrichPrincipalOID),
+		Migrate: principal(deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresMigratePrincipalOID),
+		Enrich:  principal(deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresEnrichPrincipalOID),
 	}
-	readers := env.String(contract.EnvReportReaders, "")
+	readers := env.String(deploy.EnvPostgresReportReaders, "")
 	if err := env.Err(); err != nil {
 		return err
 	}

@@ -85,23 +85,13 @@ func run(args []string) error {
 	}
 	bar := progress.New("produced", total)
 	p := &simulate.Producer{AP: ap, Topic: kc.Topic, Gen: gen}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				s := p.Stats()
-				bar.Set(s.Acked, fmt.Sprintf("invalid %d · failed %d", s.Invalid, s.Failed))
-			}
-		}
-	}()
+	stopBar := progress.Tick(func() {
+		s := p.Stats()
+		bar.Set(s.Acked, fmt.Sprintf("invalid %d · failed %d", s.Invalid, s.Failed))
+	})
 	start := time.Now()
 	st, err := p.Run(ctx, plan)
-	close(done)
+	stopBar()
 	bar.Finish()
 	el := time.Since(start)
 	slog.Info("done", "acked", st.Acked, "valid", st.Valid, "invalid", st.Invalid, "failed", st.Failed,

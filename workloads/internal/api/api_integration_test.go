@@ -15,9 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
@@ -28,7 +28,7 @@ func engines(t *testing.T) (*gocql.Session, devservices.Endpoints) {
 	return s, ep
 }
 
-func upsert(t *testing.T, s *gocql.Session, evs ...eventstore.Stored) {
+func upsert(t *testing.T, s *gocql.Session, evs ...contract.Stored) {
 	t.Helper()
 	store := eventstore.New(s, contract.Keyspace)
 	for _, e := range evs {
@@ -42,7 +42,7 @@ func TestCassandraStoreDeviceEventsPaging(t *testing.T) {
 	s, _ := engines(t)
 	device := strings.ToLower(itest.Name("dev"))
 	now := time.Now().UTC()
-	var evs []eventstore.Stored
+	var evs []contract.Stored
 	for i := 0; i < 25; i++ {
 		// Spread over today and the two days before.
 		evs = append(evs, event("site", device, contract.SeverityInfo, now.Add(-time.Duration(i)*2*time.Hour-time.Minute)))
@@ -50,7 +50,7 @@ func TestCassandraStoreDeviceEventsPaging(t *testing.T) {
 	upsert(t, s, evs...)
 	store := NewCassandraStore(s, contract.Keyspace, 7)
 	q := DeviceQuery{Device: device, From: now.Add(-72 * time.Hour), To: now, Limit: 10}
-	var got []eventstore.Stored
+	var got []contract.Stored
 	pages := 0
 	for {
 		p, err := store.DeviceEvents(context.Background(), q)

@@ -30,15 +30,15 @@ import (
 // fakeStore is an in-memory Cassandra.
 type fakeStore struct {
 	mu     sync.Mutex
-	events map[string]eventstore.Stored
+	events map[string]contract.Stored
 	reads  atomic.Int32
 	gate   chan struct{} // when set, reads wait for it to close
 	fail   error
 	pages  func(DeviceQuery) (DevicePage, error)
 }
 
-func newFakeStore(evs ...eventstore.Stored) *fakeStore {
-	s := &fakeStore{events: map[string]eventstore.Stored{}}
+func newFakeStore(evs ...contract.Stored) *fakeStore {
+	s := &fakeStore{events: map[string]contract.Stored{}}
 	for _, e := range evs {
 		s.events[e.ID] = e
 	}
@@ -57,26 +57,26 @@ func (s *fakeStore) wait(ctx context.Context) error {
 	return s.fail
 }
 
-func (s *fakeStore) Event(ctx context.Context, id string) (eventstore.Stored, error) {
+func (s *fakeStore) Event(ctx context.Context, id string) (contract.Stored, error) {
 	if err := s.wait(ctx); err != nil {
-		return eventstore.Stored{}, err
+		return contract.Stored{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.events[id]
 	if !ok {
-		return eventstore.Stored{}, eventstore.ErrNotFound
+		return contract.Stored{}, eventstore.ErrNotFound
 	}
 	return e, nil
 }
 
-func (s *fakeStore) SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error) {
+func (s *fakeStore) SiteCritical(ctx context.Context, site string, limit int) ([]contract.Stored, error) {
 	if err := s.wait(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []eventstore.Stored
+	var out []contract.Stored
 	for _, e := range s.events {
 		if e.Site == site && e.Severity == contract.SeverityCritical {
 			out = append(out, e)
@@ -86,20 +86,20 @@ func (s *fakeStore) SiteCritical(ctx context.Context, site string, limit int) ([
 	return out[:min(limit, len(out))], nil
 }
 
-func (s *fakeStore) DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error) {
+func (s *fakeStore) DeviceLatest(ctx context.Context, device string) (contract.Stored, error) {
 	if err := s.wait(ctx); err != nil {
-		return eventstore.Stored{}, err
+		return contract.Stored{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []eventstore.Stored
+	var out []contract.Stored
 	for _, e := range s.events {
 		if e.Device == device {
 			out = append(out, e)
 		}
 	}
 	if len(out) == 0 {
-		return eventstore.Stored{}, eventstore.ErrNotFound
+		return contract.Stored{}, eventstore.ErrNotFound
 	}
 	sortNewest(out)
 	return out[0], nil
@@ -114,7 +114,7 @@ func (s *fakeStore) DeviceEvents(_ context.Context, q DeviceQuery) (DevicePage, 
 
 func (s *fakeStore) Ready(context.Context) error { return nil }
 
-func sortNewest(evs []eventstore.Stored) {
+func sortNewest(evs []contract.Stored) {
 	for i := 1; i < len(evs); i++ {
 		for j := i; j > 0 && evs[j].At.After(evs[j-1].At); j-- {
 			evs[j], evs[j-1] = evs[j-1], evs[j]
@@ -215,7 +215,7 @@ func (c *fakeCache) SitesCritical(ctx context.Context, sites []string, limit int
 	return out, nil
 }
 
-func (c *fakeCache) FillSite(ctx context.Context, site string, evs []eventstore.Stored, ttl time.Duration) error {
+func (c *fakeCache) FillSite(ctx context.Context, site string, evs []contract.Stored, ttl time.Duration) error {
 	if err := c.enter(ctx); err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (c *fakeCache) DeviceLatest(ctx context.Context, device string) ([]byte, er
 	return b, nil
 }
 
-func (c *fakeCache) SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error {
+func (c *fakeCache) SetDeviceLatest(ctx context.Context, st contract.Stored, ttl time.Duration) error {
 	if err := c.enter(ctx); err != nil {
 		return err
 	}
@@ -266,8 +266,8 @@ func (c *fakeCache) LiveSites(ctx context.Context, n int) ([]string, error) {
 	return c.live[:min(n, len(c.live))], nil
 }
 
-func event(site, device, sev string, at time.Time) eventstore.Stored {
-	return eventstore.Stored{Event: contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: site, Device: device, Kind: "co2",
+func event(site, device, sev string, at time.Time) contract.Stored {
+	return contract.Stored{Event: contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: site, Device: device, Kind: "co2",
 		Value: 1200, Unit: "ppm", Severity: sev, At: at.UTC().Truncate(time.Millisecond)}, IngestedAt: at.UTC().Truncate(time.Millisecond)}
 }
 
@@ -587,7 +587,7 @@ func TestStoreDownIs503(t *testing.T) {
 
 func TestSiteCriticalCacheAside(t *testing.T) {
 	now := time.Now()
-	var evs []eventstore.Stored
+	var evs []contract.Stored
 	for i := 0; i < 6; i++ {
 		evs = append(evs, event("s1", "d1", contract.SeverityCritical, now.Add(time.Duration(-i)*time.Minute)))
 	}
@@ -657,7 +657,7 @@ func TestDeviceEventsPassesQueryAndPages(t *testing.T) {
 		if q.Page == "bad" {
 			return DevicePage{}, fmt.Errorf("%w: nope", ErrBadPage)
 		}
-		return DevicePage{Events: []eventstore.Stored{e}, Next: "tok"}, nil
+		return DevicePage{Events: []contract.Stored{e}, Next: "tok"}, nil
 	}
 	ts := newServer(t, store, newFakeCache(), Options{Local: true})
 	r := ts.get(t, "/v1/devices/d1/events?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00%2B01:00&limit=7&page=p1")
@@ -680,7 +680,7 @@ func TestLiveFromCacheAndWithoutIt(t *testing.T) {
 	now := time.Now()
 	a, b := event("site-b", "d1", contract.SeverityCritical, now), event("site-a", "d2", contract.SeverityCritical, now.Add(-time.Second))
 	store, cache := newFakeStore(a, b), newFakeCache()
-	for _, e := range []eventstore.Stored{a, b} {
+	for _, e := range []contract.Stored{a, b} {
 		doc, _ := rediscache.Encode(e)
 		cache.events[e.ID] = doc
 		cache.sites[e.Site] = []string{e.ID}

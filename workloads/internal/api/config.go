@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
@@ -36,25 +37,25 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Cassandra:       cqlsession.FromEnv(r),
 		Redis:           rediscache.FromEnv(r),
 		Cache:           rediscache.OptionsFromEnv(r),
-		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
-		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute),
+		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
+		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 20*time.Second, time.Second, 10*time.Minute),
 	}
 	o := Options{
-		Local:          r.OneOf("API_MODE", ModeProduction, ModeLocal, ModeProduction) == ModeLocal,
-		CacheTimeout:   r.Duration("API_CACHE_TIMEOUT", 250*time.Millisecond, time.Millisecond, 10*time.Second),
-		CacheCooldown:  r.Duration("API_CACHE_COOLDOWN", time.Second, 10*time.Millisecond, 5*time.Minute),
-		RequestTimeout: r.Duration("API_REQUEST_TIMEOUT", 5*time.Second, 10*time.Millisecond, 2*time.Minute),
-		MaxBodyBytes:   int64(r.Int("API_MAX_BODY_BYTES", 1<<20, 1, 64<<20)),
-		LookbackDays:   r.Int("API_LOOKBACK_DAYS", 7, 1, 366),
-		MaxRange:       r.Duration("API_MAX_RANGE", 31*24*time.Hour, time.Minute, 366*24*time.Hour),
-		LivePoll:       r.Duration("API_LIVE_POLL", time.Second, 100*time.Millisecond, time.Minute),
-		SiteFilledTTL:  r.Duration("CACHE_SITE_FILLED_TTL", 10*time.Minute, time.Second, 24*time.Hour),
-		Jitter:         r.Float("CACHE_TTL_JITTER", 0.1, 0, 1),
+		Local:          r.OneOf(deploy.EnvAPIMode, ModeProduction, ModeLocal, ModeProduction) == ModeLocal,
+		CacheTimeout:   r.Duration(deploy.EnvAPICacheTimeout, 250*time.Millisecond, time.Millisecond, 10*time.Second),
+		CacheCooldown:  r.Duration(deploy.EnvAPICacheCooldown, time.Second, 10*time.Millisecond, 5*time.Minute),
+		RequestTimeout: r.Duration(deploy.EnvAPIRequestTimeout, 5*time.Second, 10*time.Millisecond, 2*time.Minute),
+		MaxBodyBytes:   int64(r.Int(deploy.EnvAPIMaxBodyBytes, 1<<20, 1, 64<<20)),
+		LookbackDays:   r.Int(deploy.EnvAPILookbackDays, 7, 1, 366),
+		MaxRange:       r.Duration(deploy.EnvAPIMaxRange, 31*24*time.Hour, time.Minute, 366*24*time.Hour),
+		LivePoll:       r.Duration(deploy.EnvAPILivePoll, time.Second, 100*time.Millisecond, time.Minute),
+		SiteFilledTTL:  r.Duration(deploy.EnvCacheSiteFilledTTL, 10*time.Minute, time.Second, 24*time.Hour),
+		Jitter:         r.Float(deploy.EnvCacheTTLJitter, 0.1, 0, 1),
 		EventTTL:       c.Cache.EventTTL,
 		DeviceTTL:      c.Cache.DeviceTTL,
 		SiteMax:        c.Cache.SiteMax,
 	}
-	for _, h := range r.List("API_KEYS_SHA256", nil) {
+	for _, h := range r.List(deploy.EnvAPIKeysSHA256, nil) {
 		b, err := hex.DecodeString(strings.ToLower(h))
 		if err != nil || len(b) != 32 {
 			r.Problem("API_KEYS_SHA256 entry %q is not a hex SHA-256 hash (64 hex digits)", abbreviate(h))
@@ -67,10 +68,10 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	}
 	// The API answers from Cassandra when Redis is slow, so a Redis call
 	// gets no longer than API_CACHE_TIMEOUT and is not retried.
-	if r.String("REDIS_TIMEOUT", "") == "" {
+	if r.String(deploy.EnvRedisTimeout, "") == "" {
 		c.Redis.Timeout = o.CacheTimeout
 	}
-	if r.String("REDIS_MAX_RETRIES", "") == "" {
+	if r.String(deploy.EnvRedisMaxRetries, "") == "" {
 		c.Redis.MaxRetries = -1
 	}
 	c.Cache.GetTimeout = o.CacheTimeout

@@ -237,7 +237,7 @@ func (s *Server) getSiteCritical(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	evs := v.([]eventstore.Stored)
+	evs := v.([]contract.Stored)
 	docs, err := encodeAll(evs[:min(limit, len(evs))])
 	if err != nil {
 		s.storeFailed(w, r, err)
@@ -247,7 +247,7 @@ func (s *Server) getSiteCritical(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, siteBody{Site: site, Events: docs})
 }
 
-func encodeAll(evs []eventstore.Stored) ([]json.RawMessage, error) {
+func encodeAll(evs []contract.Stored) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(evs))
 	for i, st := range evs {
 		b, err := rediscache.Encode(st)

@@ -20,8 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
+	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
 // Cache is the Redis side of cache-aside; rediscache.Cache implements it.
@@ -34,18 +35,18 @@ type Cache interface {
 	SetEvent(ctx context.Context, id string, doc []byte, ttl time.Duration) error
 	SiteCritical(ctx context.Context, site string, limit int) ([]string, bool, error)
 	SitesCritical(ctx context.Context, sites []string, limit int) ([][]string, error)
-	FillSite(ctx context.Context, site string, events []eventstore.Stored, ttl time.Duration) error
+	FillSite(ctx context.Context, site string, events []contract.Stored, ttl time.Duration) error
 	DeviceLatest(ctx context.Context, device string) ([]byte, error)
-	SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error
+	SetDeviceLatest(ctx context.Context, st contract.Stored, ttl time.Duration) error
 	LiveSites(ctx context.Context, n int) ([]string, error)
 }
 
 // Store is the Cassandra side; CassandraStore implements it. A missing
 // event or device is eventstore.ErrNotFound.
 type Store interface {
-	Event(ctx context.Context, id string) (eventstore.Stored, error)
-	SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error)
-	DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error)
+	Event(ctx context.Context, id string) (contract.Stored, error)
+	SiteCritical(ctx context.Context, site string, limit int) ([]contract.Stored, error)
+	DeviceLatest(ctx context.Context, device string) (contract.Stored, error)
 	DeviceEvents(ctx context.Context, q DeviceQuery) (DevicePage, error)
 	Ready(ctx context.Context) error
 }
@@ -104,16 +105,16 @@ func (o *Options) defaults() {
 		o.LivePoll = time.Second
 	}
 	if o.EventTTL <= 0 {
-		o.EventTTL = 24 * time.Hour
+		o.EventTTL = rediscache.DefaultEventTTL
 	}
 	if o.DeviceTTL <= 0 {
-		o.DeviceTTL = 24 * time.Hour
+		o.DeviceTTL = rediscache.DefaultDeviceTTL
 	}
 	if o.SiteFilledTTL <= 0 {
 		o.SiteFilledTTL = 10 * time.Minute
 	}
 	if o.SiteMax <= 0 {
-		o.SiteMax = 100
+		o.SiteMax = rediscache.DefaultSiteMax
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

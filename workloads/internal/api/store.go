@@ -13,6 +13,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
@@ -31,13 +32,13 @@ type DeviceQuery struct {
 
 // DevicePage is one page of a device's events; Next is empty on the last.
 type DevicePage struct {
-	Events []eventstore.Stored
+	Events []contract.Stored
 	Next   string
 }
 
 // CassandraStore reads events from the keyspace's tables.
 type CassandraStore struct {
-	sessions eventstore.SessionSource
+	sessions cqlsession.Source
 	events   *eventstore.Store
 	keyspace string
 	lookback int
@@ -47,43 +48,21 @@ type CassandraStore struct {
 // NewCassandraStore returns the store; lookbackDays bounds how many UTC
 // days the "latest" reads search back.
 func NewCassandraStore(session *gocql.Session, keyspace string, lookbackDays int) *CassandraStore {
-	return NewCassandraStoreFrom(eventstore.Fixed{S: session}, keyspace, lookbackDays)
+	return NewCassandraStoreFrom(cqlsession.Fixed{S: session}, keyspace, lookbackDays)
 }
 
 // NewCassandraStoreFrom is NewCassandraStore over a session that may be
 // replaced while the API runs (a cqlsession.Rotating following the Cosmos DB
 // key): every read asks sessions for the current session.
-func NewCassandraStoreFrom(sessions eventstore.SessionSource, keyspace string, lookbackDays int) *CassandraStore {
+func NewCassandraStoreFrom(sessions cqlsession.Source, keyspace string, lookbackDays int) *CassandraStore {
 	if lookbackDays <= 0 {
 		lookbackDays = 7
 	}
 	return &CassandraStore{sessions: sessions, events: eventstore.NewWithSource(sessions, keyspace), keyspace: keyspace, lookback: lookbackDays, now: time.Now}
 }
 
-const eventColumns = "id, site, device, kind, value, unit, severity, at, attrs, ingested_at"
-
-func scanEvents(iter *gocql.Iter) []eventstore.Stored {
-	var out []eventstore.Stored
-	for {
-		var st eventstore.Stored
-		var id gocql.UUID
-		var attrs map[string]string
-		if !iter.Scan(&id, &st.Site, &st.Device, &st.Kind, &st.Value, &st.Unit, &st.Severity, &st.At, &attrs, &st.IngestedAt) {
-			return out
-		}
-		st.V = contract.SchemaVersion
-		st.ID = id.String()
-		st.At = st.At.UTC()
-		st.IngestedAt = st.IngestedAt.UTC()
-		if len(attrs) > 0 {
-			st.Attrs = attrs
-		}
-		out = append(out, st)
-	}
-}
-
 // Event implements Store.
-func (c *CassandraStore) Event(ctx context.Context, id string) (eventstore.Stored, error) {
+func (c *CassandraStore) Event(ctx context.Context, id string) (contract.Stored, error) {
 	return c.events.Get(ctx, id)
 }
 
@@ -100,12 +79,12 @@ func (c *CassandraStore) days() []time.Time {
 
 // newest reads up to limit rows of a (key, day)-partitioned table, newest
 // day first, until it has limit rows or the lookback is exhausted.
-func (c *CassandraStore) newest(ctx context.Context, table, keyCol, key string, limit int) ([]eventstore.Stored, error) {
-	cql := fmt.Sprintf("SELECT %s FROM %s.%s WHERE %s = ? AND day = ? LIMIT ?", eventColumns, c.keyspace, table, keyCol)
-	var out []eventstore.Stored
+func (c *CassandraStore) newest(ctx context.Context, table, keyCol, key string, limit int) ([]contract.Stored, error) {
+	cql := eventstore.SelectCQL(c.keyspace, table, keyCol+" = ? AND day = ? LIMIT ?")
+	var out []contract.Stored
 	for _, day := range c.days() {
 		iter := c.sessions.Session().Query(cql, key, day, limit-len(out)).WithContext(ctx).Idempotent(true).Iter()
-		out = append(out, scanEvents(iter)...)
+		out = append(out, eventstore.ReadRows(iter)...)
 		if err := iter.Close(); err != nil {
 			return nil, fmt.Errorf("read %s of %s on %s: %w", table, key, day.Format(time.DateOnly), err)
 		}
@@ -117,18 +96,18 @@ func (c *CassandraStore) newest(ctx context.Context, table, keyCol, key string, 
 }
 
 // SiteCritical implements Store: the site's newest critical events.
-func (c *CassandraStore) SiteCritical(ctx context.Context, site string, limit int) ([]eventstore.Stored, error) {
+func (c *CassandraStore) SiteCritical(ctx context.Context, site string, limit int) ([]contract.Stored, error) {
 	return c.newest(ctx, contract.TableCriticalBySite, "site", site, limit)
 }
 
 // DeviceLatest implements Store.
-func (c *CassandraStore) DeviceLatest(ctx context.Context, device string) (eventstore.Stored, error) {
+func (c *CassandraStore) DeviceLatest(ctx context.Context, device string) (contract.Stored, error) {
 	evs, err := c.newest(ctx, contract.TableEventsByDevice, "device", device, 1)
 	if err != nil {
-		return eventstore.Stored{}, err
+		return contract.Stored{}, err
 	}
 	if len(evs) == 0 {
-		return eventstore.Stored{}, eventstore.ErrNotFound
+		return contract.Stored{}, eventstore.ErrNotFound
 	}
 	return evs[0], nil
 }
@@ -189,12 +168,12 @@ func (c *CassandraStore) DeviceEvents(ctx context.Context, q DeviceQuery) (Devic
 		day, state = d, t.State
 	}
 	first := contract.Day(q.From)
-	cql := fmt.Sprintf("SELECT %s FROM %s.%s WHERE device = ? AND day = ? AND at >= ? AND at < ?", eventColumns, c.keyspace, contract.TableEventsByDevice)
+	cql := eventstore.SelectCQL(c.keyspace, contract.TableEventsByDevice, "device = ? AND day = ? AND at >= ? AND at < ?")
 	var out DevicePage
 	for !day.Before(first) {
 		want := q.Limit - len(out.Events)
 		iter := c.sessions.Session().Query(cql, q.Device, day, q.From, q.To).WithContext(ctx).Idempotent(true).PageSize(want).PageState(state).Iter()
-		out.Events = append(out.Events, scanEvents(iter)...)
+		out.Events = append(out.Events, eventstore.ReadRows(iter)...)
 		next := append([]byte(nil), iter.PageState()...)
 		if err := iter.Close(); err != nil {
 			var re gocql.RequestError

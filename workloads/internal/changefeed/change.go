@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/contract"
 )
 
 // Change is one insert or update of an event: the event as stored, with
 // the time it was ingested, the same value the cache writes.
-type Change = eventstore.Stored
+type Change = contract.Stored
 
 // Batch is one page of changes and the position after it.
 type Batch struct {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
@@ -45,34 +46,34 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Cassandra:       cqlsession.FromEnv(r),
 		Redis:           rediscache.FromEnv(r),
 		Cache:           rediscache.OptionsFromEnv(r),
-		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
-		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
+		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 25*time.Second, time.Second, 10*time.Minute),
 	}
 	def := SourceOutbox
 	if c.Cassandra.Cosmos {
 		def = SourceCosmos
 	}
-	c.Source = r.OneOf("CHANGEFEED_SOURCE", def, SourceOutbox, SourceCosmos)
+	c.Source = r.OneOf(deploy.EnvChangefeedSource, def, SourceOutbox, SourceCosmos)
 	if c.Source == SourceOutbox && c.Cassandra.Cosmos {
 		r.Problem("CHANGEFEED_SOURCE=outbox cannot run on Cosmos DB: it has no outbox, use its change feed (cosmos)")
 	}
-	if v := r.String("CHANGEFEED_START", ""); v != "" && v != "now" {
+	if v := r.String(deploy.EnvChangefeedStart, ""); v != "" && v != "now" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
 			r.Problem("CHANGEFEED_START=%q must be \"now\" or an RFC 3339 time", v)
 		}
 		c.Start = t
 	}
-	c.PageSize = r.Int("CHANGEFEED_PAGE_SIZE", 500, 1, 10000)
-	c.Grace = r.Duration("CHANGEFEED_OUTBOX_GRACE", 5*time.Second, 100*time.Millisecond, 10*time.Minute)
-	c.CosmosTable = r.String("CHANGEFEED_COSMOS_TABLE", "events_by_id")
+	c.PageSize = r.Int(deploy.EnvChangefeedPageSize, 500, 1, 10000)
+	c.Grace = r.Duration(deploy.EnvChangefeedOutboxGrace, 5*time.Second, 100*time.Millisecond, 10*time.Minute)
+	c.CosmosTable = r.String(deploy.EnvChangefeedCosmosTable, "events_by_id")
 	c.Runner = RunnerOptions{
-		Name:        r.String("CHANGEFEED_NAME", "redis-cache"),
-		Owner:       r.String("CHANGEFEED_OWNER", DefaultOwner()),
-		LeaseTTL:    r.Duration("CHANGEFEED_LEASE_TTL", 15*time.Second, time.Second, 10*time.Minute),
-		IdleMin:     r.Duration("CHANGEFEED_IDLE_MIN", 25*time.Millisecond, time.Millisecond, time.Minute),
-		IdleMax:     r.Duration("CHANGEFEED_IDLE_MAX", 250*time.Millisecond, time.Millisecond, 5*time.Minute),
-		CommitEvery: r.Duration("CHANGEFEED_COMMIT_INTERVAL", time.Second, 0, 5*time.Minute),
+		Name:        r.String(deploy.EnvChangefeedName, "redis-cache"),
+		Owner:       r.String(deploy.EnvChangefeedOwner, DefaultOwner()),
+		LeaseTTL:    r.Duration(deploy.EnvChangefeedLeaseTTL, 15*time.Second, time.Second, 10*time.Minute),
+		IdleMin:     r.Duration(deploy.EnvChangefeedIdleMin, 25*time.Millisecond, time.Millisecond, time.Minute),
+		IdleMax:     r.Duration(deploy.EnvChangefeedIdleMax, 250*time.Millisecond, time.Millisecond, 5*time.Minute),
+		CommitEvery: r.Duration(deploy.EnvChangefeedCommitInterval, time.Second, 0, 5*time.Minute),
 	}
 	if c.Runner.IdleMax < c.Runner.IdleMin {
 		r.Problem("CHANGEFEED_IDLE_MAX must not be below CHANGEFEED_IDLE_MIN")

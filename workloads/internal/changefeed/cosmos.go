@@ -4,22 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/gocql/gocql"
-
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // CosmosStartLayout is the time format COSMOS_CHANGEFEED_START_TIME()
 // compares with, in UTC.
 const CosmosStartLayout = "2006-01-02 15:04:05"
-
-// cosmosColumns are the event columns the change-feed query selects, in the
-// order CQLPager scans them.
-var cosmosColumns = []string{"id", "site", "device", "kind", "value", "unit", "severity", "at", "attrs", "ingested_at"}
 
 // ChangeFeedPredicate is Cosmos DB's change-feed predicate for a start
 // time.
@@ -61,29 +55,13 @@ type Pager interface {
 
 // CQLPager pages with gocql, one page per call (manual paging).
 type CQLPager struct {
-	Sessions eventstore.SessionSource
+	Sessions cqlsession.Source
 }
 
 // Page implements Pager.
 func (p CQLPager) Page(ctx context.Context, cql string, state []byte, size int) (Page, error) {
 	iter := p.Sessions.Session().Query(cql).WithContext(ctx).Idempotent(true).PageSize(size).PageState(state).Iter()
-	var out Page
-	for {
-		var ev contract.Event
-		var id gocql.UUID
-		var attrs map[string]string
-		var ingested time.Time
-		if !iter.Scan(&id, &ev.Site, &ev.Device, &ev.Kind, &ev.Value, &ev.Unit, &ev.Severity, &ev.At, &attrs, &ingested) {
-			break
-		}
-		ev.V = contract.SchemaVersion
-		ev.ID = id.String()
-		ev.At = ev.At.UTC()
-		if len(attrs) > 0 {
-			ev.Attrs = attrs
-		}
-		out.Changes = append(out.Changes, Change{Event: ev, IngestedAt: ingested.UTC()})
-	}
+	out := Page{Changes: eventstore.ReadRows(iter)}
 	// The state is read before Close, which would drop it.
 	out.Next = append([]byte(nil), iter.PageState()...)
 	if err := iter.Close(); err != nil {
@@ -124,11 +102,7 @@ func (f *CosmosFeed) Ranges() []string { return []string{"all"} }
 
 // Query is the change-feed query for a start time.
 func (f *CosmosFeed) Query(start time.Time) string {
-	q := fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(cosmosColumns, ", "), f.opts.Keyspace, f.opts.Table)
-	if p := f.opts.Predicate(start); p != "" {
-		q += " WHERE " + p
-	}
-	return q
+	return eventstore.SelectCQL(f.opts.Keyspace, f.opts.Table, f.opts.Predicate(start))
 }
 
 // cosmosPosition is a place in the change feed. The paging state belongs

@@ -11,9 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/changefeedtest"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/changefeed/changefeedtest"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 type cosmosHarness struct {
@@ -23,7 +22,7 @@ type cosmosHarness struct {
 
 func (h cosmosHarness) Devices() []string { return []string{"dev-a", "dev-b", "dev-c"} }
 
-func (h cosmosHarness) Write(_ testing.TB, evs ...eventstore.Stored) {
+func (h cosmosHarness) Write(_ testing.TB, evs ...contract.Stored) {
 	for _, e := range evs {
 		h.fake.Write(e)
 	}

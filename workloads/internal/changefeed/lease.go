@@ -10,7 +10,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 )
 
 // ErrLeaseHeld is returned by Acquire while another owner's lease is valid.
@@ -47,14 +47,14 @@ type Lease interface {
 // Leases keeps leases and checkpoints in contract.TableChangefeedLeases
 // with lightweight transactions.
 type Leases struct {
-	sessions eventstore.SessionSource
+	sessions cqlsession.Source
 	keyspace string
 	table    string
 	now      func() time.Time
 }
 
 // NewLeases returns the lease manager on keyspace's lease table.
-func NewLeases(sessions eventstore.SessionSource, keyspace string) *Leases {
+func NewLeases(sessions cqlsession.Source, keyspace string) *Leases {
 	return &Leases{sessions: sessions, keyspace: keyspace, table: contract.TableChangefeedLeases, now: time.Now}
 }
 

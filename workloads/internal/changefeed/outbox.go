@@ -13,7 +13,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 )
 
 // OutboxOptions configure an OutboxFeed.
@@ -85,12 +85,12 @@ func (o *OutboxOptions) defaults() {
 // OutboxFeed is the change feed of plain Apache Cassandra: the events
 // outbox, one feed range per shard.
 type OutboxFeed struct {
-	sessions eventstore.SessionSource
+	sessions cqlsession.Source
 	opts     OutboxOptions
 }
 
 // NewOutboxFeed returns the outbox feed over session.
-func NewOutboxFeed(sessions eventstore.SessionSource, opts OutboxOptions) *OutboxFeed {
+func NewOutboxFeed(sessions cqlsession.Source, opts OutboxOptions) *OutboxFeed {
 	opts.defaults()
 	return &OutboxFeed{sessions: sessions, opts: opts}
 }

@@ -17,11 +17,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/changefeedtest"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/changefeed/changefeedtest"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
 )
 
 // cassandra returns a migrated session.
@@ -74,7 +75,7 @@ func newOutboxHarness(t *testing.T, s *gocql.Session) *outboxHarness {
 	return &outboxHarness{
 		session: s,
 		store:   eventstore.New(s, contract.Keyspace, eventstore.WithOutbox(name)),
-		feed: changefeed.NewOutboxFeed(eventstore.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+		feed: changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 			Grace: grace, SweepEvery: 100 * time.Millisecond}),
 		devices: shardDevices(strings.ToLower(itest.Name("ob")), 3),
 		grace:   grace,
@@ -83,7 +84,7 @@ func newOutboxHarness(t *testing.T, s *gocql.Session) *outboxHarness {
 
 func (h *outboxHarness) Devices() []string { return h.devices }
 
-func (h *outboxHarness) Write(t testing.TB, evs ...eventstore.Stored) {
+func (h *outboxHarness) Write(t testing.TB, evs ...contract.Stored) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -153,7 +154,7 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	const grace = 3 * time.Second
 	var lateMu sync.Mutex
 	late := map[string]int{}
-	feed := changefeed.NewOutboxFeed(eventstore.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: time.Second,
 		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
 	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
@@ -209,7 +210,7 @@ func TestOutboxReadsBucketsInOrder(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	now := time.Now()
-	feed := changefeed.NewOutboxFeed(eventstore.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 2,
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 2,
 		Grace: time.Second, SweepEvery: 50 * time.Millisecond, Start: now.Add(-4 * time.Minute)})
 	dev := shardDevices(strings.ToLower(itest.Name("bk")), 1)[0]
 	var want []string
@@ -258,7 +259,7 @@ func TestCosmosSourcePagingOnCassandra(t *testing.T) {
 	}
 	// Plain Cassandra has no change feed: the predicate is swapped for
 	// none, which pages through the table with the same paging code.
-	feed := changefeed.NewCosmosFeed(changefeed.CQLPager{Sessions: eventstore.Fixed{S: s}}, changefeed.CosmosOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 5,
+	feed := changefeed.NewCosmosFeed(changefeed.CQLPager{Sessions: cqlsession.Fixed{S: s}}, changefeed.CosmosOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 5,
 		Predicate: func(time.Time) string { return "" }})
 	cp := &changefeedtest.MemoryCheckpoints{}
 	got := map[string]int{}
@@ -305,7 +306,7 @@ func TestCosmosSourcePagingOnCassandra(t *testing.T) {
 
 func TestLeasesWithLightweightTransactions(t *testing.T) {
 	s := cassandra(t)
-	leases := changefeed.NewLeases(eventstore.Fixed{S: s}, contract.Keyspace)
+	leases := changefeed.NewLeases(cqlsession.Fixed{S: s}, contract.Keyspace)
 	ctx := context.Background()
 	feed := itest.Name("lease")
 	a, err := leases.Acquire(ctx, feed, "0", "a", 1500*time.Millisecond)
@@ -372,8 +373,8 @@ func TestTwoWorkersShareTheOutbox(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	store := eventstore.New(s, contract.Keyspace, eventstore.WithOutbox(name))
-	feed := changefeed.NewOutboxFeed(eventstore.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, Grace: time.Second, SweepEvery: 100 * time.Millisecond})
-	leases := changefeed.NewLeases(eventstore.Fixed{S: s}, contract.Keyspace)
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, Grace: time.Second, SweepEvery: 100 * time.Millisecond})
+	leases := changefeed.NewLeases(cqlsession.Fixed{S: s}, contract.Keyspace)
 	consumer := itest.Name("two")
 	type seen struct {
 		mu  sync.Mutex

@@ -13,9 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/sluicehq/sluice/workloads/dev/changefeedtest"
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
-	"github.com/sluicehq/sluice/workloads/internal/changefeed/changefeedtest"
 )
 
 // recorder is a handler that records what it processed and checks that no

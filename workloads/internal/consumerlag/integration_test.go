@@ -10,8 +10,8 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 )
 
 // TestIntegrationLagOnKafka measures a group on the local Kafka with the

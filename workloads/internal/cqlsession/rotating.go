@@ -42,7 +42,7 @@ type RotateOptions struct {
 // closes the old one once the statements running on it have had
 // RotationDrain to finish. A failed attempt (the new password not valid
 // yet, the store unreachable) keeps the current session and is retried at
-// the next poll. It implements eventstore.SessionSource.
+// the next poll. It implements Source.
 type Rotating struct {
 	r *rotator[*gocql.Session]
 }

@@ -21,11 +21,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/dev/pipelinetest"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
-	"github.com/sluicehq/sluice/workloads/internal/localrun"
-	"github.com/sluicehq/sluice/workloads/internal/pipelinetest"
 )
 
 // writeKey replaces the key file the way the Secrets Store CSI driver does:

@@ -11,13 +11,14 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
 const (
 	cosmosHostSuffix = ".cassandra.cosmos.azure.com"
 	// CosmosPort is Cosmos DB for Apache Cassandra's CQL port.
-	CosmosPort = 10350
+	CosmosPort = deploy.CosmosCassandraPort
 )
 
 // Config is the Cassandra part of a workload's configuration.
@@ -45,31 +46,31 @@ type Config struct {
 // CASSANDRA_TIMEOUT, CASSANDRA_NUM_CONNS, and for key rotation (see
 // Rotating) CASSANDRA_PASSWORD_POLL and CASSANDRA_ROTATION_DRAIN.
 func FromEnv(r *envconfig.Reader) Config {
-	c := Config{Hosts: r.List("CASSANDRA_HOSTS", nil)}
+	c := Config{Hosts: r.List(deploy.EnvCassandraHosts, nil)}
 	if len(c.Hosts) == 0 {
 		r.Problem("CASSANDRA_HOSTS is required (comma-separated hosts)")
 	}
 	autoCosmos := len(c.Hosts) > 0 && strings.HasSuffix(c.Hosts[0], cosmosHostSuffix)
-	c.Cosmos = r.Bool("CASSANDRA_COSMOS", autoCosmos)
+	c.Cosmos = r.Bool(deploy.EnvCassandraCosmos, autoCosmos)
 	defPort := 9042
 	if c.Cosmos {
 		defPort = CosmosPort
 	}
-	c.Port = r.Int("CASSANDRA_PORT", defPort, 1, 65535)
-	c.Username = r.String("CASSANDRA_USERNAME", "")
-	c.Password = r.String("CASSANDRA_PASSWORD", "")
-	c.PasswordFile = r.String("CASSANDRA_PASSWORD_FILE", "")
-	c.TLS = r.Bool("CASSANDRA_TLS", c.Cosmos)
-	c.Keyspace = r.String("CASSANDRA_KEYSPACE", "sluice")
+	c.Port = r.Int(deploy.EnvCassandraPort, defPort, 1, 65535)
+	c.Username = r.String(deploy.EnvCassandraUsername, "")
+	c.Password = r.String(deploy.EnvCassandraPassword, "")
+	c.PasswordFile = r.String(deploy.EnvCassandraPasswordFile, "")
+	c.TLS = r.Bool(deploy.EnvCassandraTLS, c.Cosmos)
+	c.Keyspace = r.String(deploy.EnvCassandraKeyspace, "sluice")
 	if !keyspaceName.MatchString(c.Keyspace) {
 		r.Problem("CASSANDRA_KEYSPACE=%q must be 1-48 letters, digits or underscores, starting with a letter", c.Keyspace)
 	}
-	cons := r.OneOf("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM", "ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
+	cons := r.OneOf(deploy.EnvCassandraConsistency, "LOCAL_QUORUM", "ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
 	c.Consistency = gocql.ParseConsistency(cons)
-	c.Timeout = r.Duration("CASSANDRA_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
-	c.NumConns = r.Int("CASSANDRA_NUM_CONNS", 2, 1, 64)
-	c.PasswordPoll = r.Duration("CASSANDRA_PASSWORD_POLL", DefaultPasswordPoll, 100*time.Millisecond, 10*time.Minute)
-	c.RotationDrain = r.Duration("CASSANDRA_ROTATION_DRAIN", DefaultRotationDrain, 100*time.Millisecond, 10*time.Minute)
+	c.Timeout = r.Duration(deploy.EnvCassandraTimeout, 10*time.Second, 100*time.Millisecond, 5*time.Minute)
+	c.NumConns = r.Int(deploy.EnvCassandraNumConns, 2, 1, 64)
+	c.PasswordPoll = r.Duration(deploy.EnvCassandraPasswordPoll, DefaultPasswordPoll, 100*time.Millisecond, 10*time.Minute)
+	c.RotationDrain = r.Duration(deploy.EnvCassandraRotationDrain, DefaultRotationDrain, 100*time.Millisecond, 10*time.Minute)
 	if c.Cosmos && !c.TLS {
 		r.Problem("CASSANDRA_TLS=false is not allowed against Cosmos DB")
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
@@ -55,17 +56,17 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Postgres:        pgstore.FromEnv(r, "enrich"),
 		Cassandra:       cqlsession.FromEnv(r),
-		ModelsURL:       r.Required("ENRICH_MODELS_URL"),
-		ReadConcurrency: r.Int("ENRICH_READ_CONCURRENCY", 8, 1, 256),
-		PageSize:        r.Int("ENRICH_PAGE_SIZE", 5000, 100, 100000),
-		ChunkRows:       r.Int("ENRICH_CHUNK_ROWS", 50000, 1000, 10000000),
-		ReadAttempts:    r.Int("ENRICH_READ_ATTEMPTS", 6, 1, 100),
-		Settle:          r.Duration("ENRICH_SETTLE", 2*time.Minute, 0, 24*time.Hour),
-		Catchup:         r.Duration("ENRICH_CATCHUP", 24*time.Hour, time.Hour, 35*24*time.Hour),
-		Heartbeat:       r.Duration("ENRICH_HEARTBEAT", 15*time.Second, 100*time.Millisecond, 10*time.Minute),
-		StaleAfter:      r.Duration("ENRICH_STALE_AFTER", 2*time.Minute, time.Second, 24*time.Hour),
-		LockTimeout:     r.Duration("ENRICH_LOCK_TIMEOUT", 10*time.Minute, time.Second, 24*time.Hour),
-		WorkMem:         r.String("ENRICH_WORK_MEM", "256MB"),
+		ModelsURL:       r.Required(deploy.EnvEnrichModelsURL),
+		ReadConcurrency: r.Int(deploy.EnvEnrichReadConcurrency, 8, 1, 256),
+		PageSize:        r.Int(deploy.EnvEnrichPageSize, 5000, 100, 100000),
+		ChunkRows:       r.Int(deploy.EnvEnrichChunkRows, 50000, 1000, 10000000),
+		ReadAttempts:    r.Int(deploy.EnvEnrichReadAttempts, 6, 1, 100),
+		Settle:          r.Duration(deploy.EnvEnrichSettle, 2*time.Minute, 0, 24*time.Hour),
+		Catchup:         r.Duration(deploy.EnvEnrichCatchup, 24*time.Hour, time.Hour, 35*24*time.Hour),
+		Heartbeat:       r.Duration(deploy.EnvEnrichHeartbeat, 15*time.Second, 100*time.Millisecond, 10*time.Minute),
+		StaleAfter:      r.Duration(deploy.EnvEnrichStaleAfter, 2*time.Minute, time.Second, 24*time.Hour),
+		LockTimeout:     r.Duration(deploy.EnvEnrichLockTimeout, 10*time.Minute, time.Second, 24*time.Hour),
+		WorkMem:         r.String(deploy.EnvEnrichWorkMem, "256MB"),
 		Worker:          r.String("HOSTNAME", ""),
 	}
 	if !workMemPattern.MatchString(c.WorkMem) {

@@ -21,12 +21,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/enrichtest"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
+	"github.com/sluicehq/sluice/workloads/dev/pgtest"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
-	"github.com/sluicehq/sluice/workloads/internal/enrich/enrichtest"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
-	"github.com/sluicehq/sluice/workloads/internal/pgtest"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // StageColumns are the columns of the staging table, in COPY order.
@@ -92,9 +93,8 @@ type reader struct {
 
 func newReader(session *gocql.Session, keyspace string, pageSize, concurrency, attempts int, classify classifier) *reader {
 	return &reader{
-		session: session,
-		cql: fmt.Sprintf("SELECT id, site, device, kind, value, unit, severity, at, attrs, ingested_at FROM %s.%s "+
-			"WHERE hour = ? AND shard = ? AND at >= ? AND at < ?", keyspace, contract.TableEventsByHour),
+		session:     session,
+		cql:         eventstore.SelectCQL(keyspace, contract.TableEventsByHour, "hour = ? AND shard = ? AND at >= ? AND at < ?"),
 		pageSize:    pageSize,
 		concurrency: concurrency,
 		policy:      backoff.Policy{Base: 200 * time.Millisecond, Max: 5 * time.Second, MaxAttempts: attempts},
@@ -214,19 +214,17 @@ var errBadRow = errors.New("unreadable event row")
 
 // scanRow reads one row into the staging table's column order.
 func scanRow(sc gocql.Scanner) ([]any, error) {
-	var (
-		id                                 gocql.UUID
-		site, device, kind, unit, severity string
-		value                              float64
-		at, ingestedAt                     time.Time
-		attrs                              map[string]string
-	)
-	if err := sc.Scan(&id, &site, &device, &kind, &value, &unit, &severity, &at, &attrs, &ingestedAt); err != nil {
+	st, err := eventstore.ReadRow(sc.Scan)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadRow, err)
 	}
-	row, err := StageRow(id, at, site, device, kind, value, unit, severity, attrs, ingestedAt)
+	id, err := gocql.ParseUUID(st.ID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: event %s: %v", errBadRow, id, err)
+		return nil, fmt.Errorf("%w: event id %q: %v", errBadRow, st.ID, err)
+	}
+	row, err := StageRow(id, st.At, st.Site, st.Device, st.Kind, st.Value, st.Unit, st.Severity, st.Attrs, st.IngestedAt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %s: %v", errBadRow, st.ID, err)
 	}
 	return row, nil
 }

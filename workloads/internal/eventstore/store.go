@@ -18,7 +18,7 @@ var ErrNotFound = errors.New("event not found")
 
 // Store reads and writes events in one keyspace.
 type Store struct {
-	sessions SessionSource
+	sessions cqlsession.Source
 	keyspace string
 	inserts  map[string]insert // by table name
 	getByID  string
@@ -58,29 +58,15 @@ type insert struct {
 	columns []string
 }
 
-// SessionSource supplies the session each statement runs on, looked up per
-// statement: cqlsession.Rotating swaps in a new session when the Cassandra
-// password (the Cosmos DB key) changes, and statements move to it without a
-// restart.
-type SessionSource interface {
-	Session() *gocql.Session
-}
-
-// Fixed is a SessionSource that always returns the same session.
-type Fixed struct{ S *gocql.Session }
-
-// Session implements SessionSource.
-func (f Fixed) Session() *gocql.Session { return f.S }
-
 // New prepares the statements for the keyspace's event tables on one
 // session.
 func New(session *gocql.Session, keyspace string, opts ...Option) *Store {
-	return NewWithSource(Fixed{session}, keyspace, opts...)
+	return NewWithSource(cqlsession.Fixed{S: session}, keyspace, opts...)
 }
 
 // NewWithSource is New for sessions that may be replaced while the store
 // is in use (see SessionSource).
-func NewWithSource(sessions SessionSource, keyspace string, opts ...Option) *Store {
+func NewWithSource(sessions cqlsession.Source, keyspace string, opts ...Option) *Store {
 	s := &Store{sessions: sessions, keyspace: keyspace, inserts: map[string]insert{}}
 	for _, o := range opts {
 		o(s)
@@ -97,22 +83,8 @@ func NewWithSource(sessions SessionSource, keyspace string, opts ...Option) *Sto
 			columns: cols,
 		}
 	}
-	byID, _ := tableByName(contract.TableEventsByID)
-	cols := make([]string, len(byID.Columns))
-	for i, c := range byID.Columns {
-		cols[i] = c.Name
-	}
-	s.getByID = fmt.Sprintf("SELECT %s FROM %s.%s WHERE id = ?", strings.Join(cols, ", "), keyspace, contract.TableEventsByID)
+	s.getByID = SelectCQL(keyspace, contract.TableEventsByID, "id = ?")
 	return s
-}
-
-func tableByName(name string) (contract.Table, bool) {
-	for _, t := range contract.Tables() {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return contract.Table{}, false
 }
 
 // Tables returns the tables an event is written to: every event goes to
@@ -146,12 +118,7 @@ func (s *Store) statements(ev contract.Event, ingestedAt, stamp time.Time) ([]St
 	tables := Tables(ev)
 	out := make([]Statement, len(tables))
 	for i, table := range tables {
-		ins := s.inserts[table]
-		args := make([]any, len(ins.columns))
-		for j, c := range ins.columns {
-			args[j] = columnValue(c, ev, id, ingestedAt)
-		}
-		out[i] = Statement{CQL: ins.cql, Args: args}
+		out[i] = s.rowStatement(table, ev, id, ingestedAt)
 	}
 	if s.outbox != "" {
 		st, err := s.outboxStatement(ev, id, ingestedAt, stamp)
@@ -161,6 +128,16 @@ func (s *Store) statements(ev contract.Event, ingestedAt, stamp time.Time) ([]St
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// rowStatement is the INSERT of ev's row in table.
+func (s *Store) rowStatement(table string, ev contract.Event, id gocql.UUID, ingestedAt time.Time) Statement {
+	ins := s.inserts[table]
+	args := make([]any, len(ins.columns))
+	for j, c := range ins.columns {
+		args[j] = columnValue(c, ev, id, ingestedAt)
+	}
+	return Statement{CQL: ins.cql, Args: args}
 }
 
 // outboxStatement is the outbox row of an event, stamped at stamp: its
@@ -266,35 +243,18 @@ func columnValue(col string, ev contract.Event, id gocql.UUID, ingestedAt time.T
 	panic("eventstore: no value for column " + col)
 }
 
-// Stored is an event as read back, with the time it was ingested.
-type Stored struct {
-	contract.Event
-	IngestedAt time.Time
-}
-
 // Get reads one event by id. A missing event is ErrNotFound.
-func (s *Store) Get(ctx context.Context, id string) (Stored, error) {
+func (s *Store) Get(ctx context.Context, id string) (contract.Stored, error) {
 	uid, err := gocql.ParseUUID(id)
 	if err != nil {
-		return Stored{}, fmt.Errorf("get event: id %q: %w", id, err)
+		return contract.Stored{}, fmt.Errorf("get event: id %q: %w", id, err)
 	}
-	var st Stored
-	var got gocql.UUID
-	var attrs map[string]string
-	err = s.sessions.Session().Query(s.getByID, uid).WithContext(ctx).Idempotent(true).Scan(
-		&got, &st.Site, &st.Device, &st.Kind, &st.Value, &st.Unit, &st.Severity, &st.At, &attrs, &st.IngestedAt)
+	st, err := ReadRow(s.sessions.Session().Query(s.getByID, uid).WithContext(ctx).Idempotent(true).Scan)
 	if errors.Is(err, gocql.ErrNotFound) {
-		return Stored{}, ErrNotFound
+		return contract.Stored{}, ErrNotFound
 	}
 	if err != nil {
-		return Stored{}, fmt.Errorf("get event %s: %w", id, err)
-	}
-	st.V = contract.SchemaVersion
-	st.ID = got.String()
-	st.At = st.At.UTC()
-	st.IngestedAt = st.IngestedAt.UTC()
-	if len(attrs) > 0 {
-		st.Attrs = attrs
+		return contract.Stored{}, fmt.Errorf("get event %s: %w", id, err)
 	}
 	return st, nil
 }

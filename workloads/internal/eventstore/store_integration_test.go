@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
 )
 
 // TestUpsertInOwnKeyspace migrates a keyspace other than the default, then

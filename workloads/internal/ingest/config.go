@@ -3,6 +3,7 @@ package ingest
 import (
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
@@ -30,12 +31,12 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Kafka:           kafkaclient.FromEnv(r, "sluice-ingest"),
 		Cassandra:       cqlsession.FromEnv(r),
-		Group:           r.String("INGEST_GROUP", "ingest"),
-		Concurrency:     r.Int("INGEST_CONCURRENCY", 256, 1, 8192),
-		HTTPAddr:        r.String("HTTP_ADDR", ":8080"),
-		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
-		Outbox:          r.Bool("INGEST_OUTBOX", false),
-		BatchWrites:     r.Bool("INGEST_BATCH_WRITES", true),
+		Group:           r.String(deploy.EnvIngestGroup, deploy.Ingest),
+		Concurrency:     r.Int(deploy.EnvIngestConcurrency, 256, 1, 8192),
+		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
+		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 25*time.Second, time.Second, 10*time.Minute),
+		Outbox:          r.Bool(deploy.EnvIngestOutbox, false),
+		BatchWrites:     r.Bool(deploy.EnvIngestBatchWrites, true),
 	}
 	if c.Outbox && c.Cassandra.Cosmos {
 		r.Problem("INGEST_OUTBOX=true is for plain Apache Cassandra; Cosmos DB has a native change feed")

@@ -20,11 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/ingest"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
 )
 
 // flow is one test's topics, worker and the records it produced.

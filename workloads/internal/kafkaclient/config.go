@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
@@ -61,11 +62,11 @@ type Config struct {
 // KAFKA_TLS, KAFKA_TOPIC and KAFKA_DLQ_TOPIC into a Config.
 func FromEnv(r *envconfig.Reader, clientID string) Config {
 	c := Config{
-		Brokers:  r.List("KAFKA_BROKERS", nil),
-		Auth:     r.OneOf("KAFKA_AUTH", AuthNone, AuthNone, AuthPlain, AuthOAuth),
+		Brokers:  r.List(deploy.EnvKafkaBrokers, nil),
+		Auth:     r.OneOf(deploy.EnvKafkaAuth, AuthNone, AuthNone, AuthPlain, AuthOAuth),
 		ClientID: clientID,
-		Topic:    r.String("KAFKA_TOPIC", defaultTopic),
-		DLQTopic: r.String("KAFKA_DLQ_TOPIC", defaultDLQTopic),
+		Topic:    r.String(deploy.EnvKafkaTopic, defaultTopic),
+		DLQTopic: r.String(deploy.EnvKafkaDLQTopic, defaultDLQTopic),
 	}
 	if len(c.Brokers) == 0 {
 		r.Problem("KAFKA_BROKERS is required (host:port, comma-separated)")
@@ -75,9 +76,9 @@ func FromEnv(r *envconfig.Reader, clientID string) Config {
 			r.Problem("KAFKA_BROKERS entry %q is not host:port", b)
 		}
 	}
-	c.TLS = r.Bool("KAFKA_TLS", c.Auth != AuthNone)
+	c.TLS = r.Bool(deploy.EnvKafkaTLS, c.Auth != AuthNone)
 	if c.Auth == AuthPlain {
-		c.ConnectionString = r.Required("KAFKA_CONNECTION_STRING")
+		c.ConnectionString = r.Required(deploy.EnvKafkaConnectionString)
 		if c.ConnectionString != "" && !strings.HasPrefix(c.ConnectionString, "Endpoint=") {
 			r.Problem("KAFKA_CONNECTION_STRING must be an Event Hubs connection string (Endpoint=sb://…)")
 		}

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Setup installs a JSON logger on stderr as slog's default and returns it.
 func Setup(workload string) *slog.Logger {
-	return SetupTo(os.Stderr, workload, os.Getenv("LOG_LEVEL"))
+	return SetupTo(os.Stderr, workload, os.Getenv(deploy.EnvLogLevel))
 }
 
 // SetupTo is Setup with an explicit writer and level name.

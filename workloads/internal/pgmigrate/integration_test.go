@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/sluicehq/sluice/workloads/internal/itest"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
+	"github.com/sluicehq/sluice/workloads/dev/pgtest"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
-	"github.com/sluicehq/sluice/workloads/internal/pgtest"
 )
 
 func TestConcurrentMigratorsApplyEachVersionOnce(t *testing.T) {

@@ -74,7 +74,7 @@ func (p Principal) Validate() error {
 }
 
 // ParseReportReaders reads the JSON list of report readers
-// (contract.EnvReportReaders); empty text is no reader.
+// (deploy.EnvPostgresReportReaders); empty text is no reader.
 func ParseReportReaders(text string) ([]Principal, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
@@ -64,7 +65,7 @@ type Config struct {
 // POSTGRES_AUTH, POSTGRES_EXEC_MODE, POSTGRES_MAX_CONNS,
 // POSTGRES_CONNECT_TIMEOUT. app names the workload (application_name).
 func FromEnv(r *envconfig.Reader, app string) Config {
-	return fromEnv(r, app, "POSTGRES_URL", "POSTGRES_PORT")
+	return fromEnv(r, app, deploy.EnvPostgresURL, deploy.EnvPostgresPort)
 }
 
 // MigrationFromEnv is FromEnv for schema migrations: POSTGRES_MIGRATE_URL,
@@ -73,12 +74,12 @@ func FromEnv(r *envconfig.Reader, app string) Config {
 // they must reach the server directly (port 5432), not through PgBouncer
 // (port 6432).
 func MigrationFromEnv(r *envconfig.Reader, app string) Config {
-	urlKey, portKey := "POSTGRES_URL", "POSTGRES_PORT"
-	if _, ok := lookup(r, "POSTGRES_MIGRATE_URL"); ok {
-		urlKey = "POSTGRES_MIGRATE_URL"
+	urlKey, portKey := deploy.EnvPostgresURL, deploy.EnvPostgresPort
+	if _, ok := lookup(r, deploy.EnvPostgresMigrateURL); ok {
+		urlKey = deploy.EnvPostgresMigrateURL
 	}
-	if _, ok := lookup(r, "POSTGRES_MIGRATE_PORT"); ok {
-		portKey = "POSTGRES_MIGRATE_PORT"
+	if _, ok := lookup(r, deploy.EnvPostgresMigratePort); ok {
+		portKey = deploy.EnvPostgresMigratePort
 	}
 	return fromEnv(r, app, urlKey, portKey)
 }
@@ -92,15 +93,15 @@ func lookup(r *envconfig.Reader, key string) (string, bool) {
 func fromEnv(r *envconfig.Reader, app, urlKey, portKey string) Config {
 	c := Config{
 		URL:      r.String(urlKey, ""),
-		Host:     r.String("POSTGRES_HOST", ""),
-		Database: r.String("POSTGRES_DATABASE", "sluice"),
-		User:     r.String("POSTGRES_USER", ""),
-		Password: r.String("POSTGRES_PASSWORD", ""),
-		SSLMode:  r.OneOf("POSTGRES_SSLMODE", "require", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
-		Auth:     r.OneOf("POSTGRES_AUTH", AuthPassword, AuthPassword, AuthEntra),
-		ExecMode: r.OneOf("POSTGRES_EXEC_MODE", "", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"),
-		MaxConns: r.Int("POSTGRES_MAX_CONNS", 4, 1, 200),
-		ConnectTimeout: r.Duration("POSTGRES_CONNECT_TIMEOUT", 10*time.Second,
+		Host:     r.String(deploy.EnvPostgresHost, ""),
+		Database: r.String(deploy.EnvPostgresDatabase, "sluice"),
+		User:     r.String(deploy.EnvPostgresUser, ""),
+		Password: r.String(deploy.EnvPostgresPassword, ""),
+		SSLMode:  r.OneOf(deploy.EnvPostgresSSLMode, "require", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+		Auth:     r.OneOf(deploy.EnvPostgresAuth, AuthPassword, AuthPassword, AuthEntra),
+		ExecMode: r.OneOf(deploy.EnvPostgresExecMode, "", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"),
+		MaxConns: r.Int(deploy.EnvPostgresMaxConns, 4, 1, 200),
+		ConnectTimeout: r.Duration(deploy.EnvPostgresConnectTimeout, 10*time.Second,
 			500*time.Millisecond, 5*time.Minute),
 		AppName: app,
 	}

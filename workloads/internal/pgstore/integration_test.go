@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 )
 

@@ -85,3 +85,22 @@ func (r *Reporter) Finish() {
 		_ = r.bar.Exit()
 	}
 }
+
+// Tick calls f every 200 ms (the refresh of a progress line) until the
+// returned stop is called; a call in flight may finish after stop returns.
+func Tick(f func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 // ErrMiss is returned for a key Redis does not hold.
@@ -34,18 +34,28 @@ func SiteFilledKey(site string) string { return "site:{" + site + "}:critical:fi
 // DeviceLatestKey is the hash with a device's newest reading.
 func DeviceLatestKey(device string) string { return "device:{" + device + "}:latest" }
 
+// Defaults of Options, the one place they are written: OptionsFromEnv,
+// New and the api's cache fills use them.
+const (
+	DefaultEventTTL     = 24 * time.Hour
+	DefaultDeviceTTL    = 24 * time.Hour
+	DefaultSiteTTL      = 7 * 24 * time.Hour
+	DefaultSiteMax      = 100
+	DefaultLiveSitesMax = 1000
+)
+
 // Options are the cache's sizes and lifetimes.
 type Options struct {
-	// EventTTL is the lifetime of event:{id} (default 24 h).
+	// EventTTL is the lifetime of event:{id} (DefaultEventTTL).
 	EventTTL time.Duration
-	// DeviceTTL is the lifetime of device:{d}:latest (default 24 h).
+	// DeviceTTL is the lifetime of device:{d}:latest (DefaultDeviceTTL).
 	DeviceTTL time.Duration
 	// SiteTTL is the lifetime of a site's sorted set after its last
-	// write (default 7 days).
+	// write (DefaultSiteTTL).
 	SiteTTL time.Duration
-	// SiteMax is N, the length site:{s}:critical is trimmed to (default 100).
+	// SiteMax is N, the length site:{s}:critical is trimmed to (DefaultSiteMax).
 	SiteMax int
-	// LiveSitesMax bounds live:sites (default 1000).
+	// LiveSitesMax bounds live:sites (DefaultLiveSitesMax).
 	LiveSitesMax int
 	// GetTimeout bounds each pipeline of coalesced Event reads and so
 	// every Event call (default 1 s).
@@ -56,28 +66,28 @@ type Options struct {
 // CACHE_SITE_CRITICAL_MAX.
 func OptionsFromEnv(r *envconfig.Reader) Options {
 	return Options{
-		EventTTL:  r.Duration("CACHE_EVENT_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		DeviceTTL: r.Duration("CACHE_DEVICE_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		SiteTTL:   r.Duration("CACHE_SITE_TTL", 7*24*time.Hour, time.Second, 90*24*time.Hour),
-		SiteMax:   r.Int("CACHE_SITE_CRITICAL_MAX", 100, 1, 10000),
+		EventTTL:  r.Duration(deploy.EnvCacheEventTTL, DefaultEventTTL, time.Second, 30*24*time.Hour),
+		DeviceTTL: r.Duration(deploy.EnvCacheDeviceTTL, DefaultDeviceTTL, time.Second, 30*24*time.Hour),
+		SiteTTL:   r.Duration(deploy.EnvCacheSiteTTL, DefaultSiteTTL, time.Second, 90*24*time.Hour),
+		SiteMax:   r.Int(deploy.EnvCacheSiteCriticalMax, DefaultSiteMax, 1, 10000),
 	}
 }
 
 func (o *Options) defaults() {
 	if o.EventTTL <= 0 {
-		o.EventTTL = 24 * time.Hour
+		o.EventTTL = DefaultEventTTL
 	}
 	if o.DeviceTTL <= 0 {
-		o.DeviceTTL = 24 * time.Hour
+		o.DeviceTTL = DefaultDeviceTTL
 	}
 	if o.SiteTTL <= 0 {
-		o.SiteTTL = 7 * 24 * time.Hour
+		o.SiteTTL = DefaultSiteTTL
 	}
 	if o.SiteMax <= 0 {
-		o.SiteMax = 100
+		o.SiteMax = DefaultSiteMax
 	}
 	if o.LiveSitesMax <= 0 {
-		o.LiveSitesMax = 1000
+		o.LiveSitesMax = DefaultLiveSitesMax
 	}
 	if o.GetTimeout <= 0 {
 		o.GetTimeout = time.Second
@@ -112,7 +122,7 @@ const docTime = "2006-01-02T15:04:05.000Z07:00"
 // whichever path wrote it. The ingestion time is left out on purpose: a
 // redelivered record is ingested again with a new one, and the document of
 // an event must not depend on which of its deliveries came last.
-func Encode(st eventstore.Stored) ([]byte, error) {
+func Encode(st contract.Stored) ([]byte, error) {
 	ev := st.Event
 	if ev.V == 0 {
 		ev.V = contract.SchemaVersion
@@ -127,13 +137,13 @@ func Encode(st eventstore.Stored) ([]byte, error) {
 
 // Decode reads a document back (used by tests and tools); IngestedAt stays
 // zero.
-func Decode(b []byte) (eventstore.Stored, error) {
+func Decode(b []byte) (contract.Stored, error) {
 	var ev contract.Event
 	if err := json.Unmarshal(b, &ev); err != nil {
-		return eventstore.Stored{}, fmt.Errorf("decode event document: %w", err)
+		return contract.Stored{}, fmt.Errorf("decode event document: %w", err)
 	}
 	ev.At = ev.At.UTC()
-	return eventstore.Stored{Event: ev}, nil
+	return contract.Stored{Event: ev}, nil
 }
 
 // deviceScript replaces device:{d}:latest only with a newer reading
@@ -157,12 +167,12 @@ return 1
 // latest reading (if newer); critical ones are also stored under their id,
 // added to their site's sorted set (trimmed to SiteMax) and to live:sites.
 // It is idempotent and touches one slot per command.
-func (c *Cache) Write(ctx context.Context, events []eventstore.Stored) error {
+func (c *Cache) Write(ctx context.Context, events []contract.Stored) error {
 	if len(events) == 0 {
 		return nil
 	}
 	type doc struct {
-		st  eventstore.Stored
+		st  contract.Stored
 		b   []byte
 		atm int64
 	}
@@ -252,7 +262,7 @@ func (c *Cache) Write(ctx context.Context, events []eventstore.Stored) error {
 
 // SetDeviceLatest fills device:{d}:latest from a store read, unless the
 // cache holds a newer reading.
-func (c *Cache) SetDeviceLatest(ctx context.Context, st eventstore.Stored, ttl time.Duration) error {
+func (c *Cache) SetDeviceLatest(ctx context.Context, st contract.Stored, ttl time.Duration) error {
 	b, err := Encode(st)
 	if err != nil {
 		return err
@@ -340,7 +350,7 @@ func (c *Cache) SiteCritical(ctx context.Context, site string, limit int) ([]str
 
 // FillSite adds a site's critical events read from the store to its
 // sorted set and documents, trims the set, and marks it complete for ttl.
-func (c *Cache) FillSite(ctx context.Context, site string, events []eventstore.Stored, ttl time.Duration) error {
+func (c *Cache) FillSite(ctx context.Context, site string, events []contract.Stored, ttl time.Duration) error {
 	pipe := c.rdb.Pipeline()
 	key := SiteCriticalKey(site)
 	if len(events) > 0 {

@@ -19,9 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/devservices"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/itest"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
@@ -114,8 +113,8 @@ func cluster(t *testing.T) redis.UniversalClient {
 	return rdb
 }
 
-func ev(site, device string, at time.Time, sev string, value float64) eventstore.Stored {
-	return eventstore.Stored{Event: contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: site, Device: device, Kind: "co2",
+func ev(site, device string, at time.Time, sev string, value float64) contract.Stored {
+	return contract.Stored{Event: contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: site, Device: device, Kind: "co2",
 		Value: value, Unit: "ppm", Severity: sev, At: at.UTC().Truncate(time.Millisecond)}, IngestedAt: time.Now().UTC().Truncate(time.Millisecond)}
 }
 
@@ -149,7 +148,7 @@ func runWriteContract(t *testing.T, rdb redis.UniversalClient) {
 	c := rediscache.New(rdb, rediscache.Options{SiteMax: 5, EventTTL: time.Hour, DeviceTTL: time.Hour, SiteTTL: time.Hour})
 	site, device := strings.ToLower(itest.Name("site")), strings.ToLower(itest.Name("dev"))
 	base := time.Now().Add(-time.Minute)
-	var evs []eventstore.Stored
+	var evs []contract.Stored
 	var ids []string
 	for i := 0; i < 8; i++ {
 		sev := contract.SeverityInfo
@@ -169,7 +168,7 @@ func runWriteContract(t *testing.T, rdb redis.UniversalClient) {
 	want := snapshot(t, rdb, site, device, ids)
 
 	// Replaying any batch, in any order, leaves the same state.
-	for _, batch := range [][]eventstore.Stored{evs, evs[:3], {evs[7], evs[0]}, evs[2:6]} {
+	for _, batch := range [][]contract.Stored{evs, evs[:3], {evs[7], evs[0]}, evs[2:6]} {
 		if err := c.Write(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +268,7 @@ func TestWriteRecoversFromFlushedScripts(t *testing.T) {
 	ctx := context.Background()
 	c := rediscache.New(rdb, rediscache.Options{})
 	device := strings.ToLower(itest.Name("dev"))
-	if err := c.Write(ctx, []eventstore.Stored{ev("s", device, time.Now(), contract.SeverityInfo, 1)}); err != nil {
+	if err := c.Write(ctx, []contract.Stored{ev("s", device, time.Now(), contract.SeverityInfo, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	// A restarted or failed-over server has no scripts cached.
@@ -277,7 +276,7 @@ func TestWriteRecoversFromFlushedScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := ev("s", device, time.Now().Add(time.Second), contract.SeverityInfo, 2)
-	if err := c.Write(ctx, []eventstore.Stored{e}); err != nil {
+	if err := c.Write(ctx, []contract.Stored{e}); err != nil {
 		t.Fatalf("write after SCRIPT FLUSH: %v", err)
 	}
 	if b, _ := c.DeviceLatest(ctx, device); !strings.Contains(string(b), e.ID) {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 )
 
 func TestKeysUseHashTags(t *testing.T) {
@@ -59,8 +58,8 @@ func slot(key string) uint16 {
 	return crc % 16384
 }
 
-func sample() eventstore.Stored {
-	return eventstore.Stored{Event: contract.Event{V: 1, ID: "0193a1b2-7c3d-7e4f-8a5b-000000000001", Site: "site-001", Device: "dev-1",
+func sample() contract.Stored {
+	return contract.Stored{Event: contract.Event{V: 1, ID: "0193a1b2-7c3d-7e4f-8a5b-000000000001", Site: "site-001", Device: "dev-1",
 		Kind: "smoke", Value: 1, Unit: "bool", Severity: contract.SeverityCritical,
 		At: time.Date(2026, 1, 2, 3, 4, 5, 123_456_789, time.FixedZone("X", 3600)), Attrs: map[string]string{"b": "2", "a": "1"}},
 		IngestedAt: time.Date(2026, 1, 2, 2, 4, 6, 0, time.UTC)}
@@ -221,7 +220,7 @@ func TestWriteFailsWhenRedisIsUnreachable(t *testing.T) {
 	c := New(rdb, Options{})
 	// A batch that is not written must fail, or the change feed would
 	// commit past it.
-	if err := c.Write(context.Background(), []eventstore.Stored{sample()}); err == nil {
+	if err := c.Write(context.Background(), []contract.Stored{sample()}); err == nil {
 		t.Fatal("Write reported success with Redis unreachable")
 	}
 	if _, err := c.Event(context.Background(), sample().ID); err == nil || errors.Is(err, ErrMiss) {

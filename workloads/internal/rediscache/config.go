@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
@@ -56,7 +57,7 @@ type Config struct {
 // default to on for Azure hosts (*.redis.azure.net, *.redis.cache.windows.net)
 // and port 10000.
 func FromEnv(r *envconfig.Reader) Config {
-	c := Config{Addrs: r.List("REDIS_ADDR", nil)}
+	c := Config{Addrs: r.List(deploy.EnvRedisAddr, nil)}
 	if len(c.Addrs) == 0 {
 		r.Problem("REDIS_ADDR is required (host:port, comma-separated for a cluster's seeds)")
 	}
@@ -71,15 +72,15 @@ func FromEnv(r *envconfig.Reader) Config {
 			azure = true
 		}
 	}
-	c.Cluster = r.Bool("REDIS_CLUSTER", len(c.Addrs) > 1)
-	c.Username = r.String("REDIS_USERNAME", "")
-	c.Password = r.String("REDIS_PASSWORD", "")
-	c.TLS = r.Bool("REDIS_TLS", azure)
-	c.Entra = r.Bool("REDIS_ENTRA", azure && c.Password == "")
-	c.DB = r.Int("REDIS_DB", 0, 0, 15)
-	c.Timeout = r.Duration("REDIS_TIMEOUT", 500*time.Millisecond, 5*time.Millisecond, time.Minute)
-	c.PoolSize = r.Int("REDIS_POOL_SIZE", 0, 0, 10000)
-	c.MaxRetries = r.Int("REDIS_MAX_RETRIES", 1, -1, 10)
+	c.Cluster = r.Bool(deploy.EnvRedisCluster, len(c.Addrs) > 1)
+	c.Username = r.String(deploy.EnvRedisUsername, "")
+	c.Password = r.String(deploy.EnvRedisPassword, "")
+	c.TLS = r.Bool(deploy.EnvRedisTLS, azure)
+	c.Entra = r.Bool(deploy.EnvRedisEntra, azure && c.Password == "")
+	c.DB = r.Int(deploy.EnvRedisDB, 0, 0, 15)
+	c.Timeout = r.Duration(deploy.EnvRedisTimeout, 500*time.Millisecond, 5*time.Millisecond, time.Minute)
+	c.PoolSize = r.Int(deploy.EnvRedisPoolSize, 0, 0, 10000)
+	c.MaxRetries = r.Int(deploy.EnvRedisMaxRetries, 1, -1, 10)
 	if c.Entra && c.Password != "" {
 		r.Problem("set only one of REDIS_ENTRA=true and REDIS_PASSWORD")
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/workloads/internal/pgtest"
+	"github.com/sluicehq/sluice/workloads/dev/pgtest"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 

@@ -9,13 +9,13 @@ import (
 
 // Type tokens of what the workloads use.
 const (
-	tPool        = "azure-native:containerservice/v20250101:AgentPool"
-	tPgDatabase  = "azure-native:dbforpostgresql/v20240801:Database"
-	tPgConfig    = "azure-native:dbforpostgresql/v20240801:Configuration"
-	tKeyspace    = "azure-native:documentdb:CassandraResourceCassandraKeyspace"
-	tTable       = "azure-native:documentdb:CassandraResourceCassandraTable"
-	tEndpoint    = "azure-native:network:PrivateEndpoint"
-	tZoneGroup   = "azure-native:network:PrivateDnsZoneGroup"
+	tPool       = "azure-native:containerservice/v20250101:AgentPool"
+	tPgDatabase = "azure-native:dbforpostgresql/v20240801:Database"
+	tPgConfig   = "azure-native:dbforpostgresql/v20240801:Configuration"
+	tKeyspace   = "azure-native:documentdb:CassandraResourceCassandraKeyspace"
+	tTable      = "azure-native:documentdb:CassandraResourceCassandraTable"
+	tEndpoint   = "azure-native:network:PrivateEndpoint"
+	tZoneGroup  = "azure-native:network:PrivateDnsZoneGroup"
 )
 
 // Azure Managed Redis is declared through the generic resource (API

@@ -7,7 +7,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // PostgreSQL principals: the server's only way in is Entra ID, and only an
@@ -41,10 +41,10 @@ func (d *deployer) principals() (pulumi.Resource, error) {
 		args: []string{"-principals"},
 		env: join(
 			[]envVar{
-				ev(contract.EnvMigratePrincipal, ids[Migrate].PrincipalName),
-				ev(contract.EnvMigratePrincipalOID, ids[Migrate].PrincipalID),
-				ev(contract.EnvEnrichPrincipal, ids[Enrich].PrincipalName),
-				ev(contract.EnvEnrichPrincipalOID, ids[Enrich].PrincipalID),
+				ev(deploy.EnvPostgresMigratePrincipal, ids[Migrate].PrincipalName),
+				ev(deploy.EnvPostgresMigratePrincipalOID, ids[Migrate].PrincipalID),
+				ev(deploy.EnvPostgresEnrichPrincipal, ids[Enrich].PrincipalName),
+				ev(deploy.EnvPostgresEnrichPrincipalOID, ids[Enrich].PrincipalID),
 			},
 			d.postgresEnv(ids[PostgresAdmin].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
 		),

@@ -1,0 +1,68 @@
+package deploy
+
+import "strconv"
+
+// Workload names (DESIGN.md): the binaries under workloads/cmd, their image
+// names, Kubernetes object names and consumer-group defaults.
+const (
+	Simulator  = "simulator"
+	Ingest     = "ingest"
+	Changefeed = "changefeed"
+	API        = "api"
+	Enrich     = "enrich"
+	// Migrate creates topics and schemas; on Azure it is the PostgreSQL
+	// schema Job.
+	Migrate = "migrate"
+)
+
+// Images are the workloads that ship as images, in build order: the
+// services, the batch job and the schema migration Job. The simulator is
+// a local tool. A new slice on every call, so callers may change it.
+func Images() []string { return []string{Ingest, Changefeed, API, Enrich, Migrate} }
+
+// ServiceAccounts are the workloads with their own workload identity. A new
+// slice on every call.
+func ServiceAccounts() []string { return []string{Ingest, Changefeed, API, Enrich} }
+
+// ServiceAccount is the identity a workload runs as: its own, except
+// migrate, which runs as enrich because enrich's identity owns the
+// PostgreSQL schema. It is empty for a workload that does not deploy.
+func ServiceAccount(workload string) string {
+	switch workload {
+	case Ingest, Changefeed, API, Enrich:
+		return workload
+	case Migrate:
+		return Enrich
+	}
+	return ""
+}
+
+// Identity is what the platform hands a workload for Entra ID: the client
+// id of its user-assigned identity (the service account's
+// azure.workload.identity/client-id, also the SecretProviderClass's) and
+// the principal name (enrich's PostgreSQL role, POSTGRES_USER). T is the
+// value type of the side using it: string in the workloads, a Pulumi
+// input in the infrastructure.
+type Identity[T any] struct {
+	ClientID      T
+	PrincipalName T
+}
+
+// Fixed ports.
+const (
+	// HTTPPort is where every long-running workload listens on Azure: ops
+	// endpoints (/healthz, /readyz, /metrics), and the api's routes.
+	HTTPPort = 8080
+	// CosmosCassandraPort is Cosmos DB for Apache Cassandra's CQL port.
+	CosmosCassandraPort = 10350
+	// EventHubsKafkaPort is the Event Hubs Kafka endpoint's port.
+	EventHubsKafkaPort = 9093
+	// ManagedRedisPort is Azure Managed Redis's TLS port.
+	ManagedRedisPort = 10000
+	// PostgresDirectPort is the PostgreSQL server's own port (migrations
+	// use it; the services go through PgBouncer).
+	PostgresDirectPort = 5432
+)
+
+// DefaultHTTPAddr is the HTTP_ADDR of a workload that is not given one.
+var DefaultHTTPAddr = ":" + strconv.Itoa(HTTPPort)

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/gocql/gocql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/enrichtest"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/enrich"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
+	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
+	"github.com/sluicehq/sluice/workloads/internal/pgstore"
+	"github.com/sluicehq/sluice/workloads/internal/progress"
+	"github.com/sluicehq/sluice/workloads/internal/refdata"
+)
+
+func init() { benchmarks["enrich"] = benchEnrich }
+
+// benchDatabase is the benchmark's own database, recreated on every run so
+// the job always inserts into empty tables and the demo's data is untouched.
+const benchDatabase = "sluice_bench"
+
+// benchEnrich measures the batch path. Setup (not measured): a synthetic
+// window far from real data gets N events in Cassandra's events_by_hour,
+// written with bare concurrent gocql upserts, and a fresh database gets the
+// schema and the reference data. Then, in the same run and on the same
+// PostgreSQL: (a) the ceiling, the same rows COPYed straight into a staging
+// table of the job's shape from memory; (b) the full job, the enrich binary
+// as a child process (so its peak RSS is its own) over the window.
+func benchEnrich(args []string) error {
+	fs := flag.NewFlagSet("bench enrich", flag.ContinueOnError)
+	n := fs.Int("events", 1_000_000, "events in the window")
+	hours := fs.Int("hours", 2, "hours the window spans")
+	writers := fs.Int("concurrency", 256, "concurrent Cassandra writes during setup")
+	bin := fs.String("bin", ".sluice/bin", "folder holding the enrich binary")
+	seed := fs.Uint64("seed", 42, "event generator seed")
+	rewrite := fs.Bool("rewrite", false, "write the events even when an earlier run left exactly them in place")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *hours < 1 {
+		return errors.New("-events and -hours must be positive")
+	}
+	ctx := context.Background()
+	lc, err := startLocal(ctx, devservices.Cassandra, devservices.Postgres)
+	if err != nil {
+		return err
+	}
+	m, home, ep, envMap := lc.m, lc.home, lc.ep, lc.env
+	r := envconfig.NewFrom(envconfig.FromMap(envMap))
+	cc := cqlsession.FromEnv(r)
+	if err := r.Err(); err != nil {
+		return err
+	}
+
+	// Setup: the database.
+	dbURL, err := recreateDatabase(ctx, ep.PostgresURL, benchDatabase)
+	if err != nil {
+		return err
+	}
+	pc := pgstore.Config{URL: dbURL, MaxConns: 4, ConnectTimeout: 10 * time.Second, AppName: "bench"}
+	db, err := pc.OpenDB(ctx, nil)
+	if err != nil {
+		return err
+	}
+	_, err = pgmigrate.Up(ctx, db, nil)
+	db.Close()
+	if err != nil {
+		return err
+	}
+	pool, err := pc.Open(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	sites, devices, models := refdata.Fleet(12, 500)
+	if err := refdata.SeedPostgres(ctx, pool, sites, devices); err != nil {
+		return err
+	}
+	modelsPath := filepath.Join(home, "bench", "device_models.parquet")
+	if err := refdata.WriteModelsFile(modelsPath, models); err != nil {
+		return err
+	}
+
+	// Setup: the events.
+	from := time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)
+	w := enrich.Window{From: from, To: from.Add(time.Duration(*hours) * time.Hour)}
+	gen := enrichtest.NewGen(*seed, w.From, w.To.Sub(w.From), 12, 500)
+	gen.UnknownDevices, gen.UnknownSites = 0.01, 0.005
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
+		return err
+	}
+	session, err := cc.Open()
+	if err != nil {
+		return err
+	}
+	present, err := eventsInPlace(ctx, session, cc.Keyspace, gen, *n)
+	if err != nil {
+		session.Close()
+		return err
+	}
+	if present && !*rewrite {
+		fmt.Printf("setup: the %d events of %s are already in events_by_hour (counts checked per partition)\n", *n, w)
+	} else {
+		if err := enrichtest.Delete(ctx, session, cc.Keyspace, w.From, w.To); err != nil {
+			session.Close()
+			return err
+		}
+		fmt.Printf("setup: writing %d events over %s into events_by_hour (%d in flight)\n", *n, w, *writers)
+		bar := progress.New("setup", int64(*n))
+		setupStart := time.Now()
+		err = enrichtest.Write(ctx, session, cc.Keyspace, gen, *n, *writers, func(d int64) { bar.Set(d, "") })
+		bar.Finish()
+		if err != nil {
+			session.Close()
+			return err
+		}
+		fmt.Printf("setup: written in %s\n", time.Since(setupStart).Round(time.Second))
+		if err := settle(ctx, m); err != nil {
+			session.Close()
+			return err
+		}
+	}
+	session.Close()
+
+	// (a) The COPY ceiling, from rows prepared in memory beforehand.
+	fmt.Println("ceiling: COPY of the same rows into a staging table")
+	rows := make([][]any, *n)
+	for i := range rows {
+		ev := gen.Event(i)
+		id, err := gocql.ParseUUID(ev.ID)
+		if err != nil {
+			return err
+		}
+		rows[i], err = enrich.StageRow(id, ev.At, ev.Site, ev.Device, ev.Kind, ev.Value, ev.Unit, ev.Severity, ev.Attrs, ev.At.Add(50*time.Millisecond))
+		if err != nil {
+			return err
+		}
+	}
+	ceilingSecs, err := copyCeiling(ctx, pool, rows)
+	if err != nil {
+		return err
+	}
+	ceiling := float64(*n) / ceilingSecs
+	// Hand the rows' memory back before starting the child: a child
+	// forked from a large process would otherwise start life with the
+	// parent's resident size on its books.
+	rows = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+
+	// (b) The full job.
+	fmt.Println("full job: enrich over the window")
+	env := []string{"ENRICH_MODELS_URL=" + modelsPath, "LOG_LEVEL=warn", "POSTGRES_URL=" + dbURL}
+	for k, v := range envMap {
+		if k != "POSTGRES_URL" {
+			env = append(env, k+"="+v)
+		}
+	}
+	cmd := exec.Command(filepath.Join(*bin, "enrich"), "--from", w.From.Format(time.RFC3339), "--to", w.To.Format(time.RFC3339))
+	cmd.Env = append(os.Environ(), env...)
+	logPath := filepath.Join(home, "logs", "bench-enrich.log")
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("open enrich log: %w", err)
+	}
+	defer lf.Close()
+	cmd.Stdout, cmd.Stderr = lf, lf
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start enrich: %w", err)
+	}
+	// The peak resident size is the process's own VmHWM, read while it
+	// runs (rusage's maxrss would also count the pages it shared with
+	// this process before exec).
+	var peakRSS float64
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	var runErr error
+poll:
+	for {
+		if v, err := localrun.PeakRSSMiB(cmd.Process.Pid); err == nil {
+			peakRSS = max(peakRSS, v)
+		}
+		select {
+		case runErr = <-waitErr:
+			break poll
+		case <-tick.C:
+		}
+	}
+	tick.Stop()
+	fullSecs := time.Since(start).Seconds()
+	if runErr != nil {
+		return fmt.Errorf("enrich: %w (log: %s)", runErr, logPath)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return errors.New("no resource usage for the enrich process")
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+
+	var read, changed, copyMS, upsertMS, aggMS, refMS, totalMS int64
+	var status string
+	if err := pool.QueryRow(ctx, `SELECT status, events_read, events_changed, copy_ms, upsert_ms, aggregate_ms, reference_ms, total_ms
+		FROM batch_runs WHERE job = 'enrich' ORDER BY run_id DESC LIMIT 1`).Scan(&status, &read, &changed, &copyMS, &upsertMS, &aggMS, &refMS, &totalMS); err != nil {
+		return fmt.Errorf("read the run record: %w", err)
+	}
+	if status != enrich.StatusSucceeded || read != int64(*n) || changed != int64(*n) {
+		return fmt.Errorf("enrich run %s read %d and changed %d of %d events", status, read, changed, *n)
+	}
+	perSec := float64(read) / fullSecs
+	copyRate := float64(read) / (float64(copyMS) / 1000)
+	ratio := copyRate / ceiling
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	return report("enrich", []row{
+		{"events in the window", fmt.Sprint(read)},
+		{"COPY ceiling (rows/s)", fmt.Sprintf("%.0f", ceiling)},
+		{"enrich end to end (events/s)", fmt.Sprintf("%.0f", perSec)},
+		{"enrich COPY phase (rows/s)", fmt.Sprintf("%.0f", copyRate)},
+		{"COPY phase / ceiling", fmt.Sprintf("%.2f", ratio)},
+		{"end to end / ceiling", fmt.Sprintf("%.2f", perSec/ceiling)},
+		{"phases: reference / copy", fmt.Sprintf("%dms / %dms", refMS, copyMS)},
+		{"phases: upsert / aggregate", fmt.Sprintf("%dms / %dms", upsertMS, aggMS)},
+		{"wall time / job total", fmt.Sprintf("%.1fs / %.1fs", fullSecs, float64(totalMS)/1000)},
+		{"enrich CPU time", cpu.Round(10 * time.Millisecond).String()},
+		{"enrich peak RSS (MiB)", fmt.Sprintf("%.0f", peakRSS)},
+		{"target ≥ 50,000 events/s", verdict(perSec >= 50000)},
+		{"target peak RSS ≤ 500 MiB", verdict(peakRSS <= 500)},
+	}, [][2]any{
+		{"events_per_s", round(perSec)},
+		{"copy_rows_per_s", round(copyRate)},
+		{"copy_ceiling_rows_per_s", round(ceiling)},
+		{"ratio", round2(ratio)},
+		{"peak_rss_mib", round2(peakRSS)},
+	})
+}
+
+// recreateDatabase drops and creates a database next to the one url names,
+// and returns its URL.
+// eventsInPlace tells whether every events_by_hour partition of the window
+// holds exactly the generator's events 0..n-1.
+func eventsInPlace(ctx context.Context, session *gocql.Session, keyspace string, gen *enrichtest.Gen, n int) (bool, error) {
+	type key struct {
+		hour  time.Time
+		shard int
+	}
+	want := map[key]int64{}
+	for i := range n {
+		ev := gen.Event(i)
+		want[key{contract.Hour(ev.At), contract.Shard(ev.ID)}]++
+	}
+	cql := fmt.Sprintf("SELECT count(*) FROM %s.%s WHERE hour = ? AND shard = ?", keyspace, contract.TableEventsByHour)
+	for k, w := range want {
+		var got int64
+		if err := session.Query(cql, k.hour, k.shard).WithContext(ctx).Scan(&got); err != nil {
+			return false, fmt.Errorf("count partition %s/%d: %w", k.hour.Format(time.RFC3339), k.shard, err)
+		}
+		if got != w {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// settle waits (up to three minutes) until Cassandra's flushes and
+// compactions after the bulk write have calmed down, so the measured run
+// does not compete with them.
+func settle(ctx context.Context, m *devservices.Manager) error {
+	statuses, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	pid := 0
+	for _, st := range statuses {
+		if st.Engine == devservices.Cassandra {
+			pid = st.PID
+		}
+	}
+	if pid == 0 {
+		return errors.New("cassandra is not running")
+	}
+	fmt.Print("setup: waiting for Cassandra to settle")
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		c0, err := localrun.CPUSeconds(pid)
+		if err != nil {
+			return err
+		}
+		time.Sleep(2 * time.Second)
+		c1, err := localrun.CPUSeconds(pid)
+		if err != nil {
+			return err
+		}
+		fmt.Print(".")
+		if (c1-c0)/2 < 0.3 {
+			break
+		}
+	}
+	fmt.Println()
+	return nil
+}
+
+func recreateDatabase(ctx context.Context, adminURL, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return "", fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("drop database %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", fmt.Errorf("parse postgres url: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// copyCeiling COPYs rows into a temporary staging table in one transaction
+// and returns the seconds the COPY took.
+func copyCeiling(ctx context.Context, pool interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, rows [][]any) (float64, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("ceiling: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, enrich.StageTableSQL("bench_ceiling")); err != nil {
+		return 0, fmt.Errorf("ceiling: %w", err)
+	}
+	start := time.Now()
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"bench_ceiling"}, enrich.StageColumns, pgx.CopyFromRows(rows))
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return 0, fmt.Errorf("ceiling copy: %w", err)
+	}
+	if copied != int64(len(rows)) {
+		return 0, fmt.Errorf("ceiling copied %d of %d rows", copied, len(rows))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("ceiling: %w", err)
+	}
+	return secs, nil
+}

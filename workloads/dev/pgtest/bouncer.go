@@ -1,0 +1,154 @@
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+)
+
+// pgbouncerBinary is where Debian's pgbouncer package installs it.
+const pgbouncerBinary = "/usr/sbin/pgbouncer"
+
+// Bouncer starts a PgBouncer in transaction pooling mode in front of the
+// local PostgreSQL, the way Azure's built-in PgBouncer (port 6432) pools,
+// with poolSize server connections per database and user, and returns the
+// URL of d's database through it. It stops at cleanup. The test fails when
+// pgbouncer is not installed.
+func (d *Database) Bouncer(t testing.TB, poolSize int) string {
+	t.Helper()
+	bin := pgbouncerBinary
+	if _, err := os.Stat(bin); err != nil {
+		p, lerr := exec.LookPath("pgbouncer")
+		if lerr != nil {
+			t.Fatalf("pgbouncer is not installed (Debian: apt-get install -y --no-install-recommends pgbouncer; its service need not run): %v", err)
+		}
+		bin = p
+	}
+	// Not under t.TempDir: its parent is private to this user, and the
+	// server may run as another one.
+	var ln net.Listener
+	dir, err := os.MkdirTemp("", "pgbouncer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := fmt.Sprintf(`[databases]
+* = host=%s port=%d
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = %s
+pool_mode = transaction
+default_pool_size = %d
+max_client_conn = 200
+server_lifetime = 3600
+ignore_startup_parameters = extra_float_digits
+logfile = %s
+pidfile = %s
+`, devservices.Host, devservices.PostgresPort, port, filepath.Join(dir, "users.txt"), poolSize,
+		filepath.Join(dir, "pgbouncer.log"), filepath.Join(dir, "pgbouncer.pid"))
+	users := fmt.Sprintf("%q %q\n", devservices.PostgresUser, devservices.PostgresPassword)
+	for name, content := range map[string]string{"pgbouncer.ini": conf, "users.txt": users} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{filepath.Join(dir, "pgbouncer.ini")}
+	if os.Geteuid() == 0 {
+		// PgBouncer refuses to run as root; it switches to -u itself.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("running as root, pgbouncer needs an unprivileged user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		for _, p := range []string{dir, filepath.Join(dir, "pgbouncer.ini"), filepath.Join(dir, "users.txt")} {
+			if err := os.Chown(p, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args = append([]string{"-u", "postgres"}, args...)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	out, err := os.Create(filepath.Join(dir, "stdout.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start pgbouncer: %v", err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		out.Close()
+	})
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	bouncerURL := u.String()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := pgx.Connect(ctx, bouncerURL+"&default_query_exec_mode=exec")
+		if err == nil {
+			_, err = c.Exec(ctx, "SELECT 1")
+			c.Close(ctx)
+		}
+		cancel()
+		if err == nil {
+			return bouncerURL
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+			so, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
+			t.Fatalf("pgbouncer exited (%v):\n%s\n%s", waitErr, log, so)
+		default:
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+			t.Fatalf("pgbouncer did not answer within 15s: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
