@@ -25,6 +25,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/migrateconfig"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/version"
@@ -42,59 +43,40 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	doKafka := fs.Bool("kafka", true, "create Kafka topics (skipped against Event Hubs)")
-	doCassandra := fs.Bool("cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
-	doPostgres := fs.Bool("postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
-	partitions := fs.Int("partitions", 6, "partitions of the events topic")
-	rf := fs.Int("replication-factor", 1, "Cassandra keyspace replication factor")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
+	flags, err := migrateconfig.ParseFlags(args)
+	if err != nil {
 		return err
 	}
-	if *showVersion {
+	if flags.Version {
 		fmt.Println(version.String("migrate"))
 		return nil
 	}
-	env := envconfig.New()
-	var kc kafkaclient.Config
-	var cc cqlsession.Config
-	if *doKafka {
-		kc = kafkaclient.FromEnv(env, "sluice-migrate")
-	}
-	if *doCassandra {
-		cc = cqlsession.FromEnv(env)
-	}
-	var pc pgstore.Config
-	var reportPassword string
-	if *doPostgres {
-		pc = pgstore.MigrationFromEnv(env, "migrate")
-		reportPassword = env.String("POSTGRES_REPORT_PASSWORD", "")
-	}
-	if err := env.Err(); err != nil {
+	cfg, err := migrateconfig.ConfigFromEnv(envconfig.New(), flags)
+	if err != nil {
 		return err
 	}
+	kc, cc, pc := cfg.Kafka, cfg.Cassandra, cfg.Postgres
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
-	if *doKafka {
+	if flags.Kafka {
 		if kafkaclient.IsEventHubs(kc.Brokers[0]) {
 			slog.Info("kafka: Event Hubs hubs are created by the infrastructure; skipping")
-		} else if err := migrateKafka(kc, int32(*partitions)); err != nil {
+		} else if err := migrateKafka(kc, int32(flags.Partitions)); err != nil {
 			return err
 		}
 	}
-	if *doCassandra {
+	if flags.Cassandra {
 		if cc.Cosmos {
 			slog.Info("cassandra: Cosmos DB keyspace and tables are created by the infrastructure; skipping")
-		} else if err := migrateCassandra(ctx, cc, *rf); err != nil {
+		} else if err := migrateCassandra(ctx, cc, flags.ReplicationFactor); err != nil {
 			return err
 		}
 	}
-	if *doPostgres {
-		if err := migratePostgres(ctx, pc, reportPassword); err != nil {
+	if flags.Postgres {
+		if err := migratePostgres(ctx, pc, cfg.ReportPassword); err != nil {
 			return err
 		}
 	}

@@ -7,9 +7,13 @@ import (
 	"strings"
 )
 
+// LevelEnv is the variable holding the log level (debug, info, warn,
+// error; default info).
+const LevelEnv = "LOG_LEVEL"
+
 // Setup installs a JSON logger on stderr as slog's default and returns it.
 func Setup(workload string) *slog.Logger {
-	return SetupTo(os.Stderr, workload, os.Getenv("LOG_LEVEL"))
+	return SetupTo(os.Stderr, workload, os.Getenv(LevelEnv))
 }
 
 // SetupTo is Setup with an explicit writer and level name.

@@ -1,0 +1,65 @@
+// Package migrateconfig is the configuration of the migrate command: its
+// flags (which stores to prepare) and what it reads from the environment
+// for them. The command and the infra↔workload contract check
+// (workloads/contract/envcheck) load it the same way.
+package migrateconfig
+
+import (
+	"flag"
+
+	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
+	"github.com/sluicehq/sluice/workloads/internal/pgstore"
+)
+
+// Flags are migrate's command-line flags.
+type Flags struct {
+	Kafka, Cassandra, Postgres bool
+	Partitions                 int
+	ReplicationFactor          int
+	Version                    bool
+}
+
+// ParseFlags parses migrate's arguments; flag.ErrHelp for -h.
+func ParseFlags(args []string) (Flags, error) {
+	var f Flags
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.BoolVar(&f.Kafka, "kafka", true, "create Kafka topics (skipped against Event Hubs)")
+	fs.BoolVar(&f.Cassandra, "cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
+	fs.BoolVar(&f.Postgres, "postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
+	fs.IntVar(&f.Partitions, "partitions", 6, "partitions of the events topic")
+	fs.IntVar(&f.ReplicationFactor, "replication-factor", 1, "Cassandra keyspace replication factor")
+	fs.BoolVar(&f.Version, "version", false, "print the version and exit")
+	err := fs.Parse(args)
+	return f, err
+}
+
+// Config is what migrate reads from its environment for the steps its
+// flags ask for.
+type Config struct {
+	Kafka     kafkaclient.Config
+	Cassandra cqlsession.Config
+	Postgres  pgstore.Config
+	// ReportPassword, when set, becomes the BI login role's password
+	// (local use).
+	ReportPassword string
+}
+
+// ConfigFromEnv reads KAFKA_* (-kafka), CASSANDRA_* (-cassandra) and
+// POSTGRES_* with POSTGRES_MIGRATE_URL/PORT and POSTGRES_REPORT_PASSWORD
+// (-postgres), reporting every problem at once.
+func ConfigFromEnv(r *envconfig.Reader, f Flags) (Config, error) {
+	var c Config
+	if f.Kafka {
+		c.Kafka = kafkaclient.FromEnv(r, "sluice-migrate")
+	}
+	if f.Cassandra {
+		c.Cassandra = cqlsession.FromEnv(r)
+	}
+	if f.Postgres {
+		c.Postgres = pgstore.MigrationFromEnv(r, "migrate")
+		c.ReportPassword = r.String("POSTGRES_REPORT_PASSWORD", "")
+	}
+	return c, r.Err()
+}
