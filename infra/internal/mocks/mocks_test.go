@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 func TestHelpersReadThroughSecrets(t *testing.T) {
@@ -51,5 +52,29 @@ func TestOfType(t *testing.T) {
 	}
 	if len(m.OfType("z")) != 0 {
 		t.Fatal("OfType of an absent type is not empty")
+	}
+}
+
+type testRes struct{ pulumi.CustomResourceState }
+
+func TestRecordsPropertyDependencies(t *testing.T) {
+	m, err := Run(func(ctx *pulumi.Context) error {
+		var a testRes
+		if err := ctx.RegisterResource("t:index:A", "a", pulumi.Map{"x": pulumi.String("1")}, &a); err != nil {
+			return err
+		}
+		var b testRes
+		return ctx.RegisterResource("t:index:B", "b", pulumi.Map{"ref": a.ID()}, &b)
+	}, "s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.OfType("t:index:B")
+	if len(b) != 1 {
+		t.Fatalf("registered %d B", len(b))
+	}
+	a := m.OfType("t:index:A")[0]
+	if !slices.Contains(b[0].PropertyDependencies["ref"], a.URN) || !slices.Contains(b[0].Dependencies, a.URN) {
+		t.Errorf("dependencies of b: %v, by property %v; want %s", b[0].Dependencies, b[0].PropertyDependencies, a.URN)
 	}
 }
