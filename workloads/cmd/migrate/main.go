@@ -43,7 +43,7 @@ func main() {
 }
 
 func run(args []string) error {
-	flags, err := migrateconfig.ParseFlags(args)
+	flags, err := migrateconfig.ParseFlags(args, os.Stderr)
 	if err != nil {
 		return err
 	}

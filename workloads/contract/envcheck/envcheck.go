@@ -2,6 +2,7 @@ package envcheck
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -50,7 +51,7 @@ func LoadArgs(workload string, args []string, env map[string]string) error {
 	case "enrich":
 		_, err = enrich.ConfigFromEnv(r)
 	case "migrate":
-		flags, ferr := migrateconfig.ParseFlags(args)
+		flags, ferr := migrateconfig.ParseFlags(args, io.Discard)
 		if ferr != nil {
 			return fmt.Errorf("migrate arguments %q: %w", args, ferr)
 		}

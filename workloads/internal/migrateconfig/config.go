@@ -6,6 +6,7 @@ package migrateconfig
 
 import (
 	"flag"
+	"io"
 
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
@@ -21,10 +22,12 @@ type Flags struct {
 	Version                    bool
 }
 
-// ParseFlags parses migrate's arguments; flag.ErrHelp for -h.
-func ParseFlags(args []string) (Flags, error) {
+// ParseFlags parses migrate's arguments, writing usage and errors to
+// output; flag.ErrHelp for -h.
+func ParseFlags(args []string, output io.Writer) (Flags, error) {
 	var f Flags
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(output)
 	fs.BoolVar(&f.Kafka, "kafka", true, "create Kafka topics (skipped against Event Hubs)")
 	fs.BoolVar(&f.Cassandra, "cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
 	fs.BoolVar(&f.Postgres, "postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
