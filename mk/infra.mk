@@ -3,9 +3,10 @@
 
 PLAN := $(BIN)/plan
 INFRA_PKGS := ./infra/internal/config/... ./infra/internal/azurenative/... ./infra/internal/components/... \
-	./infra/internal/mocks/... ./infra/internal/platform/... ./infra/internal/plan/... ./infra/cmd/plan/...
+	./infra/internal/mocks/... ./infra/internal/platform/... ./infra/internal/plan/... ./infra/cmd/plan/... \
+	./infra/internal/plancheck/... ./infra/cmd/verifyplan/... ./workloads/contract/envcheck/...
 
-.PHONY: plan plan-update bench-plan infra-test
+.PHONY: plan plan-update bench-plan infra-test verify-plan azure-schema
 
 # Built each time (cached by go), so a plan always reflects the sources.
 $(PLAN): FORCE_PLAN
@@ -27,3 +28,25 @@ bench-plan: $(PLAN) ## time the mocked run of the prod stack (after build): tabl
 # `make test` runs these too (it tests ./...); this target runs only them.
 infra-test: ## infra tests only: config validation, azure-native wrappers, every stack under mocks, golden plans
 	$(GO) test -count=1 $(INFRA_PKGS)
+
+verify-plan: STACK ?= dev
+verify-plan: ## check STACK=<name>'s offline plan against Azure's and Kubernetes' rules (schema, names, order, manifests, contract); one JSON line
+	@$(GO) run ./infra/cmd/verifyplan -C $(ROOT) -stack $(STACK)
+
+# The provider schema subset the plan checks read, from the published
+# pulumi-azure-native Python wheels: the pinned v2 first, then a v3 release
+# for tokens v2 lacks (Azure Managed Redis at 2025-07-01,
+# azure-native:redisenterprise:*). Tokens come from the three plans plus
+# AZURE_SCHEMA_TOKENS.
+AZURE_NATIVE_V2 ?= 2.92.3
+AZURE_NATIVE_V3 ?= 3.29.0
+AZURE_SCHEMA_TOKENS ?= azure-native:redisenterprise:RedisEnterprise,azure-native:redisenterprise:Database,azure-native:redisenterprise:AccessPolicyAssignment,azure-native:resources:Resource
+AZURE_WHEELS := $(ROOT)/.sluice/cache/azure-native-wheels
+azure-schema: ## regenerate infra/internal/plancheck/testdata/azure-schema.json (downloads the pulumi-azure-native wheels with pip)
+	@mkdir -p $(AZURE_WHEELS)
+	pip download --no-deps -d $(AZURE_WHEELS) pulumi-azure-native==$(AZURE_NATIVE_V2)
+	pip download --no-deps -d $(AZURE_WHEELS) pulumi-azure-native==$(AZURE_NATIVE_V3)
+	$(GO) run ./infra/internal/plancheck/cmd/azureschema -C $(ROOT) \
+		-wheel $(AZURE_WHEELS)/pulumi_azure_native-$(AZURE_NATIVE_V2)-py3-none-any.whl \
+		-wheel $(AZURE_WHEELS)/pulumi_azure_native-$(AZURE_NATIVE_V3)-py3-none-any.whl \
+		-tokens $(AZURE_SCHEMA_TOKENS)

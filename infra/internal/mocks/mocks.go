@@ -35,11 +35,16 @@ type Resource struct {
 	Custom bool
 	ID     string
 	// Inputs are the registered inputs; secrets stay wrapped.
-	Inputs       resource.PropertyMap
-	Outputs      resource.PropertyMap
-	Protect      bool
+	Inputs  resource.PropertyMap
+	Outputs resource.PropertyMap
+	Protect bool
+	// Dependencies are every resource the registration waits for: the
+	// dependsOn option (components expanded to their children) and the
+	// resources behind its inputs, as the SDK sends them.
 	Dependencies []string
-	Version      string
+	// PropertyDependencies are the resources behind each input.
+	PropertyDependencies map[string][]string
+	Version              string
 	// Provider is the explicit provider reference ("<urn>::<id>"), empty
 	// for the default provider.
 	Provider string
@@ -96,6 +101,12 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.Protect = rpc.GetProtect()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		r.Version = rpc.GetVersion()
+		for k, deps := range rpc.GetPropertyDependencies() {
+			if r.PropertyDependencies == nil {
+				r.PropertyDependencies = map[string][]string{}
+			}
+			r.PropertyDependencies[k] = append([]string(nil), deps.GetUrns()...)
+		}
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
 	if !args.Custom {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 func TestHelpersReadThroughSecrets(t *testing.T) {
@@ -78,5 +79,29 @@ func TestGenericResources(t *testing.T) {
 	}
 	if got := m.OfType(GenericToken); len(got) != 2 {
 		t.Errorf("every generic resource: %d", len(got))
+	}
+}
+
+type testRes struct{ pulumi.CustomResourceState }
+
+func TestRecordsPropertyDependencies(t *testing.T) {
+	m, err := Run(func(ctx *pulumi.Context) error {
+		var a testRes
+		if err := ctx.RegisterResource("t:index:A", "a", pulumi.Map{"x": pulumi.String("1")}, &a); err != nil {
+			return err
+		}
+		var b testRes
+		return ctx.RegisterResource("t:index:B", "b", pulumi.Map{"ref": a.ID()}, &b)
+	}, "s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.OfType("t:index:B")
+	if len(b) != 1 {
+		t.Fatalf("registered %d B", len(b))
+	}
+	a := m.OfType("t:index:A")[0]
+	if !slices.Contains(b[0].PropertyDependencies["ref"], a.URN) || !slices.Contains(b[0].Dependencies, a.URN) {
+		t.Errorf("dependencies of b: %v, by property %v; want %s", b[0].Dependencies, b[0].PropertyDependencies, a.URN)
 	}
 }

@@ -27,12 +27,12 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
+	"github.com/sluicehq/sluice/workloads/internal/migrateconfig"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/version"
@@ -50,63 +50,43 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	doKafka := fs.Bool("kafka", true, "create Kafka topics (skipped against Event Hubs)")
-	doCassandra := fs.Bool("cassandra", true, "create the Cassandra keyspace and tables (skipped against Cosmos DB)")
-	doPrincipals := fs.Bool("principals", false, "create the PostgreSQL roles of the workload identities as an Entra administrator (Azure; nothing else runs)")
-	doPostgres := fs.Bool("postgres", false, "apply the PostgreSQL migrations, locally and on Azure (POSTGRES_MIGRATE_URL: a direct connection, not PgBouncer)")
-	partitions := fs.Int("partitions", 6, "partitions of the events topic")
-	rf := fs.Int("replication-factor", 1, "Cassandra keyspace replication factor")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
+	flags, err := migrateconfig.ParseFlags(args, os.Stderr)
+	if err != nil {
 		return err
 	}
-	if *showVersion {
+	if flags.Version {
 		fmt.Println(version.String("migrate"))
 		return nil
 	}
-	env := envconfig.New()
-	if *doPrincipals {
-		return createPrincipals(env)
-	}
-	var kc kafkaclient.Config
-	var cc cqlsession.Config
-	if *doKafka {
-		kc = kafkaclient.FromEnv(env, "sluice-migrate")
-	}
-	if *doCassandra {
-		cc = cqlsession.FromEnv(env)
-	}
-	var pc pgstore.Config
-	var reportPassword string
-	if *doPostgres {
-		pc = pgstore.MigrationFromEnv(env, "migrate")
-		reportPassword = env.String(deploy.EnvPostgresReportPassword, "")
-	}
-	if err := env.Err(); err != nil {
+	cfg, err := migrateconfig.ConfigFromEnv(envconfig.New(), flags)
+	if err != nil {
 		return err
 	}
+	if flags.Principals {
+		return createPrincipals(cfg)
+	}
+	kc, cc, pc := cfg.Kafka, cfg.Cassandra, cfg.Postgres
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
-	if *doKafka {
+	if flags.Kafka {
 		if kafkaclient.IsEventHubs(kc.Brokers[0]) {
 			slog.Info("kafka: Event Hubs hubs are created by the infrastructure; skipping")
-		} else if err := migrateKafka(kc, int32(*partitions)); err != nil {
+		} else if err := migrateKafka(kc, int32(flags.Partitions)); err != nil {
 			return err
 		}
 	}
-	if *doCassandra {
+	if flags.Cassandra {
 		if cc.Cosmos {
 			slog.Info("cassandra: Cosmos DB keyspace and tables are created by the infrastructure; skipping")
-		} else if err := migrateCassandra(ctx, cc, *rf); err != nil {
+		} else if err := migrateCassandra(ctx, cc, flags.ReplicationFactor); err != nil {
 			return err
 		}
 	}
-	if *doPostgres {
-		if err := migratePostgres(ctx, pc, reportPassword); err != nil {
+	if flags.Postgres {
+		if err := migratePostgres(ctx, pc, cfg.ReportPassword); err != nil {
 			return err
 		}
 	}
@@ -169,26 +149,8 @@ func migratePostgres(ctx context.Context, pc pgstore.Config, reportPassword stri
 // createPrincipals runs the principals step: the roles in the "postgres"
 // database, where pgaadauth_create_principal_with_oid lives, then the
 // grants in the application database.
-func createPrincipals(env *envconfig.Reader) error {
-	pc := pgstore.MigrationFromEnv(env, "migrate-principals")
-	principal := func(nameKey, oidKey string) pgmigrate.Principal {
-		return pgmigrate.Principal{Name: env.String(nameKey, ""), ObjectID: env.String(oidKey, ""), Type: "service"}
-	}
-	p := pgmigrate.Principals{
-		Migrate: principal(deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresMigratePrincipalOID),
-		Enrich:  principal(deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresEnrichPrincipalOID),
-	}
-	readers := env.String(deploy.EnvPostgresReportReaders, "")
-	if err := env.Err(); err != nil {
-		return err
-	}
-	var err error
-	if p.ReportReaders, err = pgmigrate.ParseReportReaders(readers); err != nil {
-		return err
-	}
-	if pc.URL != "" {
-		return errors.New("principals: set POSTGRES_HOST, not a URL: the step connects to two databases")
-	}
+func createPrincipals(cfg migrateconfig.Config) error {
+	p, pc := cfg.Principals, cfg.Postgres
 	plan, err := pgmigrate.Build(p, pc.Database)
 	if err != nil {
 		return err

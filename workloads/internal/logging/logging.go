@@ -9,6 +9,10 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
+// LevelEnv is the variable holding the log level (debug, info, warn,
+// error; default info).
+const LevelEnv = deploy.EnvLogLevel
+
 // Setup installs a JSON logger on stderr as slog's default and returns it.
 func Setup(workload string) *slog.Logger {
 	return SetupTo(os.Stderr, workload, os.Getenv(deploy.EnvLogLevel))

@@ -1,0 +1,78 @@
+package plancheck
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/workloads/contract/envcheck"
+)
+
+// unknownValue stands for an environment value unknown at plan time.
+const unknownValue = "unknown-at-plan-time"
+
+// workloadOfImage names the workload an image reference runs: the last
+// path segment of its repository ("<registry>/api@sha256:…" is api).
+func workloadOfImage(image string) string {
+	repo := image
+	if i := strings.Index(repo, "@"); i >= 0 {
+		repo = repo[:i]
+	}
+	repo = repo[strings.LastIndex(repo, "/")+1:]
+	if i := strings.Index(repo, ":"); i >= 0 {
+		repo = repo[:i]
+	}
+	return repo
+}
+
+// CheckContract feeds the environment and arguments of every container
+// that runs one of the repository's workload images to that workload's
+// own configuration loader (workloads/contract/envcheck).
+func CheckContract(resources []*mocks.Resource) []Violation {
+	var out []Violation
+	for _, r := range resources {
+		if !isKube(r) {
+			continue
+		}
+		pod := podSpecOf(r)
+		if pod == nil {
+			continue
+		}
+		for _, key := range []string{"initContainers", "containers"} {
+			list, _ := pod[key].([]any)
+			for _, c := range list {
+				cm, _ := c.(map[string]any)
+				image, _ := cm["image"].(string)
+				workload := workloadOfImage(image)
+				if !slices.Contains(envcheck.Workloads, workload) {
+					continue
+				}
+				env := map[string]string{}
+				vars, _ := cm["env"].([]any)
+				for _, v := range vars {
+					vm, _ := v.(map[string]any)
+					n, _ := vm["name"].(string)
+					switch val := vm["value"].(type) {
+					case string:
+						env[n] = val
+					default:
+						// valueFrom, or an output unknown at plan time.
+						env[n] = unknownValue
+					}
+				}
+				var args []string
+				for _, a := range asList(cm["args"]) {
+					if s, ok := a.(string); ok {
+						args = append(args, s)
+					}
+				}
+				if err := envcheck.LoadArgs(workload, args, env); err != nil {
+					out = append(out, violation("contract", r, "container %v: %v", cm["name"], err))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }

@@ -1,0 +1,40 @@
+package stackcheck
+
+import (
+	"testing"
+
+	"github.com/sluicehq/sluice/infra/internal/config"
+	"github.com/sluicehq/sluice/infra/internal/plancheck"
+)
+
+// Every stack's plan must pass every check: this is what a first `pulumi
+// up` meets in Azure and on AKS.
+func TestStacksHaveNoViolations(t *testing.T) {
+	r := root(t)
+	if _, err := plancheck.LoadCRDs(plancheck.CRDDir(r)); err != nil {
+		t.Fatalf("the published CRDs must be in ../shared/schemas/crds (or %s): %v", plancheck.SharedEnv, err) // fail, not skip
+	}
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			rep, err := Run(r, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Resources == 0 {
+				t.Fatal("empty plan")
+			}
+			for _, v := range rep.Violations {
+				t.Errorf("%s", v)
+			}
+		})
+	}
+}
+
+func root(t *testing.T) string {
+	t.Helper()
+	r, err := config.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
