@@ -78,7 +78,7 @@ func root(t *testing.T) string {
 // crds loads the published CRDs; a missing ../shared fails the test.
 func crds(t *testing.T) *CRDs {
 	t.Helper()
-	c, err := LoadCRDs(CRDDir(root(t)))
+	c, err := LoadCRDs(CRDDir(root(t)), RepoCRDDir(root(t)))
 	if err != nil {
 		t.Fatalf("the published CRD schemas must be in ../shared/schemas/crds beside the repository (or %s): %v", SharedEnv, err)
 	}

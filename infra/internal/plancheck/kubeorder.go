@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // kubeFacts answers what a Kubernetes object needs on a first deployment.
@@ -28,6 +29,9 @@ var addOns = map[string]need{
 	}},
 	"secrets-store.csi.x-k8s.io": {"the cluster with the Key Vault Secrets Store CSI add-on (addonProfiles.azureKeyvaultSecretsProvider)", func(c *mocks.Resource) bool {
 		return strings.HasSuffix(c.Type, ":ManagedCluster") && mocks.Lookup(c.Inputs, "addonProfiles.azureKeyvaultSecretsProvider.enabled") == true
+	}},
+	"approuting.kubernetes.azure.com": {"the cluster with the application routing add-on (ingressProfile.webAppRouting.enabled)", func(c *mocks.Resource) bool {
+		return strings.HasSuffix(c.Type, ":ManagedCluster") && mocks.Lookup(c.Inputs, "ingressProfile.webAppRouting.enabled") == true
 	}},
 	"sparkoperator.k8s.io": {"the Spark Operator Helm release", func(c *mocks.Resource) bool {
 		return strings.HasPrefix(c.Type, "kubernetes:helm.sh/") && strings.Contains(mocks.String(c.Inputs, "chart"), "spark-operator")
@@ -258,7 +262,7 @@ func (k *kubeFacts) postgresNeeds(host string, env map[string]string) []need {
 				mocks.String(c.Inputs, "serverName") == name && mocks.String(c.Inputs, "principalName") == user {
 				return true
 			}
-			return createsPrincipal(c, user)
+			return createsPrincipal(c, user) || runsPrincipalsStep(c, user)
 		}})
 	}
 	return needs
@@ -295,6 +299,44 @@ func createsPrincipal(c *mocks.Resource, user string) bool {
 		}
 	}
 	return sql && slices.Contains(texts, user)
+}
+
+// principalEnvs are the variables through which the principals step
+// (`migrate -principals`, see workloads/internal/pgmigrate) receives the
+// roles it creates with pgaadauth_create_principal_with_oid.
+var principalEnvs = []string{deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresEnrichPrincipal}
+
+// runsPrincipalsStep tells whether a Kubernetes Job runs the migrate
+// image's principals step for user: a container with the -principals
+// argument whose environment names user as one of the roles to create.
+func runsPrincipalsStep(c *mocks.Resource, user string) bool {
+	if !strings.HasSuffix(c.Type, ":Job") {
+		return false
+	}
+	spec, _ := toAny(wrap(c), nil).(map[string]any)
+	for _, path := range [][]string{{"spec", "template", "spec", "containers"}} {
+		var v any = spec
+		for _, key := range path {
+			m, _ := v.(map[string]any)
+			v = m[key]
+		}
+		containers, _ := v.([]any)
+		for _, ct := range containers {
+			ctr, _ := ct.(map[string]any)
+			args, _ := ctr["args"].([]any)
+			if !slices.Contains(args, any("-principals")) {
+				continue
+			}
+			env, _ := ctr["env"].([]any)
+			for _, e := range env {
+				ev, _ := e.(map[string]any)
+				if name, _ := ev["name"].(string); slices.Contains(principalEnvs, name) && ev["value"] == user {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (k *kubeFacts) cassandraNeeds(host string, env map[string]string) []need {

@@ -134,20 +134,32 @@ type CRDs struct {
 	dir    string
 }
 
-// LoadCRDs reads every CRD in dir (YAML, several documents a file).
-func LoadCRDs(dir string) (*CRDs, error) {
+// LoadCRDs reads every CRD in dirs (YAML, several documents a file).
+func LoadCRDs(dirs ...string) (*CRDs, error) {
+	c := &CRDs{byKind: map[string]*CRD{}, dir: strings.Join(dirs, ", ")}
+	for _, dir := range dirs {
+		if err := c.load(dir); err != nil {
+			return nil, err
+		}
+	}
+	if len(c.byKind) == 0 {
+		return nil, fmt.Errorf("published CRDs: none in %s", c.dir)
+	}
+	return c, nil
+}
+
+func (c *CRDs) load(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("published CRDs: %w", err)
+		return fmt.Errorf("published CRDs: %w", err)
 	}
-	c := &CRDs{byKind: map[string]*CRD{}, dir: dir}
 	for _, e := range entries {
 		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, fmt.Errorf("published CRDs: %w", err)
+			return fmt.Errorf("published CRDs: %w", err)
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		for {
@@ -156,7 +168,7 @@ func LoadCRDs(dir string) (*CRDs, error) {
 				if errors.Is(err, io.EOF) {
 					break
 				}
-				return nil, fmt.Errorf("published CRD %s: %w", e.Name(), err)
+				return fmt.Errorf("published CRD %s: %w", e.Name(), err)
 			}
 			if doc["kind"] != "CustomResourceDefinition" {
 				continue
@@ -180,10 +192,7 @@ func LoadCRDs(dir string) (*CRDs, error) {
 			c.byKind[crd.Group+"/"+crd.Kind] = crd
 		}
 	}
-	if len(c.byKind) == 0 {
-		return nil, fmt.Errorf("published CRDs: none in %s", dir)
-	}
-	return c, nil
+	return nil
 }
 
 // Find returns the CRD of a custom resource and its served version.

@@ -20,6 +20,12 @@ func CRDDir(root string) string {
 	return filepath.Join(shared, "schemas", "crds")
 }
 
+// RepoCRDDir holds the published CRDs of AKS add-ons that ../shared does
+// not carry (see its README).
+func RepoCRDDir(root string) string {
+	return filepath.Join(root, "infra", "internal", "plancheck", "crds")
+}
+
 // Report is the outcome of the checks on one stack's plan.
 type Report struct {
 	Stack      string

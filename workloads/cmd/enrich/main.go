@@ -38,7 +38,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
-	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 	"github.com/sluicehq/sluice/workloads/internal/version"
@@ -164,23 +163,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 }
 
 func seed(ctx context.Context, args []string, log *slog.Logger) error {
-	fs := flag.NewFlagSet("enrich seed", flag.ContinueOnError)
-	path := fs.String("parquet", os.Getenv("ENRICH_MODELS_URL"), "where to write the device-model Parquet file: a path or a Data Lake URL (default $ENRICH_MODELS_URL; required)")
-	sites := fs.Int("sites", 12, "sites in the fleet (the demo's simulator uses 12)")
-	devices := fs.Int("devices", 500, "devices in the fleet (the demo's simulator uses 500)")
-	toPostgres := fs.Bool("postgres", true, "also upsert the sites and devices tables (POSTGRES_*)")
-	ifEmpty := fs.Bool("if-empty", false, "write the file only when it does not exist and the tables only when sites is empty")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := enrich.SeedConfigFromEnv(envconfig.New(), args, os.Stderr)
+	if err != nil {
 		return err
 	}
-	if *path == "" {
-		return errors.New("seed: --parquet (or ENRICH_MODELS_URL) is required")
-	}
-	if *sites < 1 || *devices < 1 {
-		return errors.New("seed: --sites and --devices must be positive")
-	}
-	ss, ds, models := refdata.Fleet(*sites, *devices)
-	loc, err := refdata.ParseLocation(*path)
+	ss, ds, models := refdata.Fleet(cfg.Sites, cfg.Devices)
+	loc, err := refdata.ParseLocation(cfg.ModelsURL)
 	if err != nil {
 		return err
 	}
@@ -193,7 +181,7 @@ func seed(ctx context.Context, args []string, log *slog.Logger) error {
 		source.Credential = cred
 	}
 	exists := false
-	if *ifEmpty {
+	if cfg.IfEmpty {
 		if exists, err = source.Exists(ctx, loc); err != nil {
 			return err
 		}
@@ -210,20 +198,15 @@ func seed(ctx context.Context, args []string, log *slog.Logger) error {
 		}
 		log.Info("device models written", "location", loc.String(), "models", len(models))
 	}
-	if !*toPostgres {
+	if !cfg.Postgres {
 		return nil
 	}
-	env := envconfig.New()
-	pc := pgstore.FromEnv(env, "enrich-seed")
-	if err := env.Err(); err != nil {
-		return err
-	}
-	pool, err := pc.Open(ctx, nil)
+	pool, err := cfg.DB.Open(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if *ifEmpty {
+	if cfg.IfEmpty {
 		var seeded bool
 		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sites)").Scan(&seeded); err != nil {
 			return fmt.Errorf("seed: look for sites: %w", err)
@@ -237,6 +220,6 @@ func seed(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	log.Info("sites and devices seeded", "sites", len(ss), "devices", len(ds))
-	fmt.Printf("enrich seed: %d models in %s · %d sites · %d devices\n", len(models), *path, len(ss), len(ds))
+	fmt.Printf("enrich seed: %d models in %s · %d sites · %d devices\n", len(models), cfg.ModelsURL, len(ss), len(ds))
 	return nil
 }

@@ -28,7 +28,8 @@ func Load(workload string, env map[string]string) error {
 }
 
 // LoadArgs loads env as workload's configuration, migrate's with args (its
-// command-line flags; the other workloads take none). It fails when the
+// command-line flags) and enrich's seed step with its ("seed", flags...);
+// the other workloads take none. It fails when the
 // loader reports a problem or when a variable of env is never read.
 func LoadArgs(workload string, args []string, env map[string]string) error {
 	read := map[string]bool{}
@@ -49,7 +50,12 @@ func LoadArgs(workload string, args []string, env map[string]string) error {
 	case "api":
 		_, err = api.ConfigFromEnv(r)
 	case "enrich":
-		_, err = enrich.ConfigFromEnv(r)
+		if len(args) > 0 && args[0] == "seed" {
+			_, err = enrich.SeedConfigFromEnv(r, args[1:], io.Discard)
+			args = nil
+		} else {
+			_, err = enrich.ConfigFromEnv(r)
+		}
 	case "migrate":
 		flags, ferr := migrateconfig.ParseFlags(args, io.Discard)
 		if ferr != nil {

@@ -1,7 +1,10 @@
 package enrich
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"time"
@@ -89,4 +92,49 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		return Config{}, fmt.Errorf("enrich: %w", err)
 	}
 	return c, nil
+}
+
+// SeedConfig is `enrich seed`'s: where the device models go, the fleet's
+// size, and PostgreSQL for the sites and devices tables.
+type SeedConfig struct {
+	// ModelsURL is a path or a Data Lake URL (--parquet, default
+	// ENRICH_MODELS_URL).
+	ModelsURL      string
+	Sites, Devices int
+	// Postgres is false with --postgres=false: only the file is written.
+	Postgres bool
+	// IfEmpty keeps what exists: the file when it is there, the tables when
+	// sites has a row (a deployment seeds this way).
+	IfEmpty bool
+	DB      pgstore.Config
+}
+
+// SeedConfigFromEnv parses `enrich seed`'s arguments (after "seed") and
+// reads its environment; every problem is reported in one error.
+func SeedConfigFromEnv(r *envconfig.Reader, args []string, output io.Writer) (SeedConfig, error) {
+	var c SeedConfig
+	fs := flag.NewFlagSet("enrich seed", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&c.ModelsURL, "parquet", r.String(deploy.EnvEnrichModelsURL, ""), "where to write the device-model Parquet file: a path or a Data Lake URL (default $"+deploy.EnvEnrichModelsURL+"; required)")
+	fs.IntVar(&c.Sites, "sites", 12, "sites in the fleet (the demo's simulator uses 12)")
+	fs.IntVar(&c.Devices, "devices", 500, "devices in the fleet (the demo's simulator uses 500)")
+	fs.BoolVar(&c.Postgres, "postgres", true, "also upsert the sites and devices tables (POSTGRES_*)")
+	fs.BoolVar(&c.IfEmpty, "if-empty", false, "write the file only when it does not exist and the tables only when sites is empty")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var errs []error
+	if c.ModelsURL == "" {
+		errs = append(errs, errors.New("seed: --parquet (or "+deploy.EnvEnrichModelsURL+") is required"))
+	}
+	if c.Sites < 1 || c.Devices < 1 {
+		errs = append(errs, errors.New("seed: --sites and --devices must be positive"))
+	}
+	if c.Postgres {
+		c.DB = pgstore.FromEnv(r, "enrich-seed")
+		if err := r.Err(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return c, errors.Join(errs...)
 }

@@ -12,7 +12,7 @@ import (
 
 // Run plans stack under mocks (root holds Pulumi.yaml) and checks the plan.
 func Run(root, stack string) (*plancheck.Report, error) {
-	crds, err := plancheck.LoadCRDs(plancheck.CRDDir(root))
+	crds, err := plancheck.LoadCRDs(plancheck.CRDDir(root), plancheck.RepoCRDDir(root))
 	if err != nil {
 		return nil, err
 	}

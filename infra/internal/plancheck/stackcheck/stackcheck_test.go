@@ -11,7 +11,7 @@ import (
 // up` meets in Azure and on AKS.
 func TestStacksHaveNoViolations(t *testing.T) {
 	r := root(t)
-	if _, err := plancheck.LoadCRDs(plancheck.CRDDir(r)); err != nil {
+	if _, err := plancheck.LoadCRDs(plancheck.CRDDir(r), plancheck.RepoCRDDir(r)); err != nil {
 		t.Fatalf("the published CRDs must be in ../shared/schemas/crds (or %s): %v", plancheck.SharedEnv, err) // fail, not skip
 	}
 	for _, stack := range []string{"dev", "staging", "prod"} {
