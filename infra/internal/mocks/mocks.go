@@ -371,6 +371,16 @@ func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Monit
 	return m, err
 }
 
+// RunPreview is Run as a preview (dry run) executes the program.
+func RunPreview(program pulumi.RunFunc, stack string, config map[string]string) (*Monitor, error) {
+	m := New("sluice", stack)
+	err := pulumi.RunErr(program, pulumi.WithMocks("sluice", stack, m), func(info *pulumi.RunInfo) {
+		info.Config = config
+		info.DryRun = true
+	})
+	return m, err
+}
+
 // Lookup walks a dotted path ("locations.0.locationName") through a property
 // map, looking through secrets, and returns the plain value there (string,
 // float64, bool, ...) or nil.

@@ -14,6 +14,10 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract"
 )
 
+// PreviewKeyPlaceholder is the key secret's value in a preview, which
+// never reads the account key.
+const PreviewKeyPlaceholder = "preview-does-not-read-the-account-key"
+
 // Type is the component's type token.
 const Type = "sluice:components:Cosmos"
 
@@ -118,20 +122,30 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		}
 		c.Ready = append(c.Ready, table)
 	}
-	keys := documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
-		AccountName:       account.Name,
-		ResourceGroupName: env.ResourceGroupName,
-	})
+	// A preview never reads the account key: the pull-request preview
+	// identity is read-only and must not be able to (listKeys is a write
+	// action), so a dry run writes a placeholder and ignores the value's
+	// diff; `up` reads the key and stores it.
+	var keyValue pulumi.StringInput = pulumi.ToSecret(pulumi.String(PreviewKeyPlaceholder)).(pulumi.StringOutput)
+	secretOpts := []pulumi.ResourceOption{parent}
+	if ctx.DryRun() {
+		secretOpts = append(secretOpts, pulumi.IgnoreChanges([]string{"properties.value"}))
+	} else {
+		keyValue = documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
+			AccountName:       account.Name,
+			ResourceGroupName: env.ResourceGroupName,
+		}).PrimaryMasterKey()
+	}
 	secret, err := keyvault.NewSecret(ctx, name+"-key-secret", &keyvault.SecretArgs{
 		ResourceGroupName: env.ResourceGroupName,
 		VaultName:         args.VaultName,
 		SecretName:        pulumi.String(KeySecretName),
 		Properties: keyvault.SecretPropertiesArgs{
-			Value:       keys.PrimaryMasterKey(),
+			Value:       keyValue,
 			ContentType: pulumi.String("Cosmos DB for Apache Cassandra account key; user name is the account name"),
 		},
 		Tags: env.Tags(),
-	}, parent)
+	}, secretOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("key secret: %w", err)
 	}
