@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Workloads is how the workloads run on AKS.
@@ -59,7 +61,7 @@ type Workloads struct {
 
 // ImageWorkloads are the workloads that ship as images, with the config key
 // of each one's image.
-var ImageWorkloads = []string{"ingest", "changefeed", "api", "enrich", "migrate"}
+var ImageWorkloads = deploy.Images()
 
 // ImageKey is the config key of a workload's image: "imageIngest".
 func ImageKey(workload string) string {

@@ -22,18 +22,19 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/components/registry"
 	"github.com/sluicehq/sluice/infra/internal/components/workloads"
 	"github.com/sluicehq/sluice/infra/internal/config"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Workload names (DESIGN.md). The simulator only runs locally.
 const (
-	Ingest     = "ingest"
-	Changefeed = "changefeed"
-	API        = "api"
-	Enrich     = "enrich"
+	Ingest     = deploy.Ingest
+	Changefeed = deploy.Changefeed
+	API        = deploy.API
+	Enrich     = deploy.Enrich
 	// Migrate owns the PostgreSQL schema; PostgresAdmin is the Entra
 	// administrator identity that creates the workloads' PostgreSQL roles
 	// from inside the cluster (see workloads.PostgresAdmin).
-	Migrate       = "migrate"
+	Migrate       = deploy.Migrate
 	PostgresAdmin = "postgres-admin"
 )
 

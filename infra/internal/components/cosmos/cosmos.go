@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // PreviewKeyPlaceholder is the key secret's value in a preview, which
@@ -22,7 +23,7 @@ const PreviewKeyPlaceholder = "preview-does-not-read-the-account-key"
 const Type = "sluice:components:Cosmos"
 
 // CassandraPort is the Cassandra API's port (TLS).
-const CassandraPort = 10350
+const CassandraPort = deploy.CosmosCassandraPort
 
 // KeySecretName is the Key Vault secret holding the account's primary key.
 const KeySecretName = "cosmos-cassandra-key"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/infra/internal/components/base"
 	"github.com/sluicehq/sluice/infra/internal/components/privatelink"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Type is the component's type token.
@@ -20,7 +21,7 @@ const (
 )
 
 // KafkaPort is the Kafka endpoint's port.
-const KafkaPort = 9093
+const KafkaPort = deploy.EventHubsKafkaPort
 
 // Args are the component's inputs.
 type Args struct {

@@ -4,13 +4,15 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Pod-level constants shared by every workload.
 const (
 	// HTTPPort serves /healthz, /readyz, /metrics (and api's routes,
 	// ingest's /lag).
-	HTTPPort = 8080
+	HTTPPort = deploy.HTTPPort
 	// RunAsUser is the images' non-root user (and group).
 	RunAsUser = 65532
 	// SecretsDir is where the Cosmos DB key is mounted; PasswordFile is

@@ -6,6 +6,8 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Seed is the reference-data seed Job's workload name (its pod label).
@@ -32,8 +34,8 @@ func (d *deployer) seed() (pulumi.Resource, error) {
 		workload: Seed, serviceAccount: Migrate, image: d.images[Enrich], restartPolicy: "Never",
 		args: []string{"seed", "--if-empty"},
 		env: join(
-			[]envVar{ev("LOG_LEVEL", pulumi.String("info")), ev("ENRICH_MODELS_URL", d.modelsURL())},
-			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, d.args.PostgresPort, "POSTGRES_PORT"),
+			[]envVar{ev(deploy.EnvLogLevel, pulumi.String("info")), ev(deploy.EnvEnrichModelsURL, d.modelsURL())},
+			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort),
 		),
 	}
 	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Seed, &batchv1.JobArgs{

@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sluicehq/sluice/infra/internal/config"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Type is the component's type token.
@@ -27,11 +28,11 @@ const Type = "sluice:components:Workloads"
 
 // Workload names (DESIGN.md); Migrate is the schema Job.
 const (
-	Ingest     = "ingest"
-	Changefeed = "changefeed"
-	API        = "api"
-	Enrich     = "enrich"
-	Migrate    = "migrate"
+	Ingest     = deploy.Ingest
+	Changefeed = deploy.Changefeed
+	API        = deploy.API
+	Enrich     = deploy.Enrich
+	Migrate    = deploy.Migrate
 )
 
 // ServiceAccounts are the workloads with an identity and the Cosmos DB key;
@@ -45,11 +46,11 @@ const (
 	// PostgresDirectPort is the server's own port, which migrations use
 	// (a session-level advisory lock needs one server connection, which
 	// PgBouncer's transaction pooling does not give).
-	PostgresDirectPort = 5432
+	PostgresDirectPort = deploy.PostgresDirectPort
 	// KafkaPort and CassandraPort are the Event Hubs Kafka endpoint's and
 	// Cosmos DB's ports.
-	KafkaPort     = 9093
-	CassandraPort = 10350
+	KafkaPort     = deploy.EventHubsKafkaPort
+	CassandraPort = deploy.CosmosCassandraPort
 	// KedaPollingSeconds is how often KEDA reads ingest's lag.
 	KedaPollingSeconds = 15
 	// APICPUTarget is the api autoscaler's average CPU utilisation target.
@@ -375,34 +376,34 @@ func (d *deployer) identity(sa string, cosmosKey bool) error {
 // host name; see cqlsession).
 func (d *deployer) cassandraEnv() []envVar {
 	return []envVar{
-		ev("CASSANDRA_HOSTS", d.args.CassandraContactPoint),
-		ev("CASSANDRA_USERNAME", d.args.CassandraUsername),
-		ev("CASSANDRA_PASSWORD_FILE", pulumi.String(PasswordFile)),
+		ev(deploy.EnvCassandraHosts, d.args.CassandraContactPoint),
+		ev(deploy.EnvCassandraUsername, d.args.CassandraUsername),
+		ev(deploy.EnvCassandraPasswordFile, pulumi.String(PasswordFile)),
 	}
 }
 
 func (d *deployer) redisEnv() []envVar {
-	return []envVar{ev("REDIS_ADDR", pulumi.Sprintf("%s:%d", d.args.RedisHost, d.args.RedisPort))}
+	return []envVar{ev(deploy.EnvRedisAddr, pulumi.Sprintf("%s:%d", d.args.RedisHost, d.args.RedisPort))}
 }
 
 // postgresEnv is how a pod logs in to PostgreSQL as user (an identity's
 // principal name) with an Entra ID token.
 func (d *deployer) postgresEnv(user pulumi.StringInput, port pulumi.IntInput, portKey string) []envVar {
 	return []envVar{
-		ev("POSTGRES_HOST", d.args.PostgresHost),
+		ev(deploy.EnvPostgresHost, d.args.PostgresHost),
 		ev(portKey, pulumi.Sprintf("%d", port)),
-		ev("POSTGRES_DATABASE", pulumi.String(d.args.PostgresDatabase)),
-		ev("POSTGRES_USER", user),
-		ev("POSTGRES_AUTH", pulumi.String("entra")),
-		ev("POSTGRES_SSLMODE", pulumi.String("verify-full")),
+		ev(deploy.EnvPostgresDatabase, pulumi.String(d.args.PostgresDatabase)),
+		ev(deploy.EnvPostgresUser, user),
+		ev(deploy.EnvPostgresAuth, pulumi.String("entra")),
+		ev(deploy.EnvPostgresSSLMode, pulumi.String("verify-full")),
 	}
 }
 
 func common() []envVar {
 	return []envVar{
-		ev("HTTP_ADDR", pulumi.String(":"+strconv.Itoa(HTTPPort))),
-		ev("LOG_LEVEL", pulumi.String("info")),
-		ev("SHUTDOWN_TIMEOUT", pulumi.String("25s")),
+		ev(deploy.EnvHTTPAddr, pulumi.String(":"+strconv.Itoa(HTTPPort))),
+		ev(deploy.EnvLogLevel, pulumi.String("info")),
+		ev(deploy.EnvShutdownTimeout, pulumi.String("25s")),
 	}
 }
 
@@ -426,14 +427,14 @@ func (d *deployer) migration() (pulumi.Resource, error) {
 		args: []string{"-postgres"},
 		env: join(
 			[]envVar{
-				ev("KAFKA_BROKERS", d.args.KafkaBootstrap),
-				ev("KAFKA_AUTH", pulumi.String("oauth")),
+				ev(deploy.EnvKafkaBrokers, d.args.KafkaBootstrap),
+				ev(deploy.EnvKafkaAuth, pulumi.String("oauth")),
 				// Without a user the Cosmos DB step needs no key: on Cosmos
 				// DB the tables belong to the infrastructure and migrate
 				// skips them.
-				ev("CASSANDRA_HOSTS", d.args.CassandraContactPoint),
+				ev(deploy.EnvCassandraHosts, d.args.CassandraContactPoint),
 			},
-			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
+			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, pulumi.Int(PostgresDirectPort), deploy.EnvPostgresMigratePort),
 		),
 	}
 	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Migrate, &batchv1.JobArgs{
@@ -509,11 +510,11 @@ func (d *deployer) service(workload string, port int) error {
 
 func (d *deployer) ingest() error {
 	envs := join(common(), []envVar{
-		ev("KAFKA_BROKERS", d.args.KafkaBootstrap),
-		ev("KAFKA_AUTH", pulumi.String("oauth")),
-		ev("KAFKA_TOPIC", pulumi.String(d.args.EventsTopic)),
-		ev("KAFKA_DLQ_TOPIC", pulumi.String(d.args.DLQTopic)),
-		ev("INGEST_GROUP", pulumi.String(Ingest)),
+		ev(deploy.EnvKafkaBrokers, d.args.KafkaBootstrap),
+		ev(deploy.EnvKafkaAuth, pulumi.String("oauth")),
+		ev(deploy.EnvKafkaTopic, pulumi.String(d.args.EventsTopic)),
+		ev(deploy.EnvKafkaDLQTopic, pulumi.String(d.args.DLQTopic)),
+		ev(deploy.EnvIngestGroup, pulumi.String(Ingest)),
 	}, d.cassandraEnv())
 	if err := d.deployment(Ingest, nil, envs); err != nil {
 		return err
@@ -566,7 +567,7 @@ func (d *deployer) ingest() error {
 
 func (d *deployer) changefeed() error {
 	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
-		ev("CHANGEFEED_SOURCE", pulumi.String("cosmos")),
+		ev(deploy.EnvChangefeedSource, pulumi.String("cosmos")),
 	})
 	n := d.cfg.Workloads.ChangefeedReplicas
 	return d.deployment(Changefeed, &n, envs)
@@ -574,8 +575,8 @@ func (d *deployer) changefeed() error {
 
 func (d *deployer) api() error {
 	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
-		ev("API_MODE", pulumi.String("production")),
-		ev("API_KEYS_SHA256", pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
+		ev(deploy.EnvAPIMode, pulumi.String("production")),
+		ev(deploy.EnvAPIKeysSHA256, pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
 	})
 	if err := d.deployment(API, nil, envs); err != nil {
 		return err
@@ -617,9 +618,9 @@ func (d *deployer) enrich() error {
 	pod := podSpec{
 		workload: Enrich, serviceAccount: Enrich, image: d.images[Enrich], restartPolicy: "Never", cosmosKey: true,
 		env: join(
-			[]envVar{ev("LOG_LEVEL", pulumi.String("info")), ev("ENRICH_MODELS_URL", models)},
+			[]envVar{ev(deploy.EnvLogLevel, pulumi.String("info")), ev(deploy.EnvEnrichModelsURL, models)},
 			d.cassandraEnv(),
-			d.postgresEnv(d.args.Identities[Enrich].PrincipalName, d.args.PostgresPort, "POSTGRES_PORT"),
+			d.postgresEnv(d.args.Identities[Enrich].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort),
 		),
 	}
 	if _, err := batchv1.NewCronJob(d.ctx, d.name+"-"+Enrich, &batchv1.CronJobArgs{
