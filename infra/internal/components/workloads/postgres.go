@@ -1,10 +1,6 @@
 package workloads
 
 import (
-	"fmt"
-
-	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -51,19 +47,5 @@ func (d *deployer) principals() (pulumi.Resource, error) {
 	}
 	// d.ready holds the platform's needs, the PostgreSQL server's last
 	// write (administrators, database, parameters, endpoint) among them.
-	after := append([]pulumi.Resource{}, d.ready...)
-	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Principals, &batchv1.JobArgs{
-		// No name: a new image replaces the Job, which runs again
-		// (idempotently) before the migration.
-		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(Principals)},
-		Spec: batchv1.JobSpecArgs{
-			BackoffLimit:          pulumi.Int(4),
-			ActiveDeadlineSeconds: pulumi.Int(600),
-			Template:              pod.template(),
-		},
-	}, d.with(pulumi.DependsOn(after))...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres principals job: %w", err)
-	}
-	return job, nil
+	return d.job(Principals, pod, 600, "postgres principals job")
 }

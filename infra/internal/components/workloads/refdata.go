@@ -1,10 +1,6 @@
 package workloads
 
 import (
-	"fmt"
-
-	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -38,16 +34,5 @@ func (d *deployer) seed() (pulumi.Resource, error) {
 			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort),
 		),
 	}
-	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Seed, &batchv1.JobArgs{
-		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(Seed)},
-		Spec: batchv1.JobSpecArgs{
-			BackoffLimit:          pulumi.Int(4),
-			ActiveDeadlineSeconds: pulumi.Int(900),
-			Template:              pod.template(),
-		},
-	}, d.with(pulumi.DependsOn(d.ready))...)
-	if err != nil {
-		return nil, fmt.Errorf("reference data seed job: %w", err)
-	}
-	return job, nil
+	return d.job(Seed, pod, 900, "reference data seed job")
 }

@@ -437,18 +437,24 @@ func (d *deployer) migration() (pulumi.Resource, error) {
 			d.postgresEnv(d.args.Identities[Migrate].PrincipalName, pulumi.Int(PostgresDirectPort), deploy.EnvPostgresMigratePort),
 		),
 	}
-	job, err := batchv1.NewJob(d.ctx, d.name+"-"+Migrate, &batchv1.JobArgs{
-		// No name: Pulumi names the Job, so a replacement is created
-		// before the old one is deleted.
-		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(Migrate)},
+	return d.job(Migrate, pod, 900, "migration job")
+}
+
+// job declares a run-once Job after everything in d.ready. It has no name:
+// its pod template holds the image, so a new image replaces the Job (Jobs
+// are immutable), Pulumi creates the replacement before deleting the old
+// one, and the step runs again (each is idempotent).
+func (d *deployer) job(workload string, pod podSpec, deadlineSeconds int, what string) (pulumi.Resource, error) {
+	job, err := batchv1.NewJob(d.ctx, d.name+"-"+workload, &batchv1.JobArgs{
+		Metadata: metav1.ObjectMetaArgs{Namespace: pulumi.String(d.ns), Labels: labels(workload)},
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(4),
-			ActiveDeadlineSeconds: pulumi.Int(900),
+			ActiveDeadlineSeconds: pulumi.Int(deadlineSeconds),
 			Template:              pod.template(),
 		},
 	}, d.with(pulumi.DependsOn(d.ready))...)
 	if err != nil {
-		return nil, fmt.Errorf("migration job: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return job, nil
 }
