@@ -6,8 +6,9 @@
 // to the source.
 //
 // The Go language host (github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3)
-// would be a second tool here, but the module proxy serves no version of it
-// that matches v3.250.0 (nor any other); see infra/DELIVERY.md.
+// would be a second tool here, but the module proxy refuses it: v3.250.0, a
+// pseudo-version of the v3.250.0 commit and v3.252.0 were refused, and so is the
+// list of its versions (infra/DELIVERY.md, "The Pulumi CLI").
 module github.com/sluicehq/sluice/infra/delivery/pulumi-cli
 
 go 1.26
