@@ -18,7 +18,7 @@
 #
 # Environment: GO (default go); PULUMI_VERSION, if set, must equal the pinned
 # version. GOCACHE/GOMODCACHE are honoured (CI caches them per go.sum).
-# Expect 5-15 minutes and a few GiB of memory on a cold build cache.
+# Expect 10-30 minutes and a few GiB of memory on a cold build cache.
 set -euo pipefail
 
 go_cmd="${GO:-go}"
@@ -65,7 +65,7 @@ say "[1/3] downloading the modules; each is checked against go.sum"
 say "[2/3] checking the module cache against go.sum"
 "$go_cmd" mod verify >/dev/null
 
-say "[3/3] building $cli_pkg (5-15 minutes and a few GiB of memory on a cold cache)"
+say "[3/3] building $cli_pkg (10-30 minutes and a few GiB of memory on a cold cache)"
 tmp="$out.tmp.$$"
 start=$SECONDS
 # A line a minute, so a long build is visibly alive; the sleep dies with it.
