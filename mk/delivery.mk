@@ -19,10 +19,10 @@ destroy: ## pulumi destroy of STACK=<name> (staging/prod need CONFIRM_DESTROY=<n
 refresh: ## pulumi refresh of STACK=<name>
 	@STACK="$(STACK)" ARGS="$(ARGS)" bash "$(DELIVERY_SH)" refresh
 
-pulumi-cli: ## build the Pulumi CLI v3.250.0 from source into .sluice/bin (slow: ~5-10 min, several GiB RAM)
+pulumi-cli: ## build the Pulumi CLI v3.250.0 from source into .sluice/bin, every module checked against infra/delivery/pulumi-cli/go.sum (CI's path; slow: 10-30 min, several GiB RAM)
 	@bash "$(ROOT)/infra/delivery/scripts/pulumi-cli.sh"
 
-pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin, checked against infra/delivery/tools.sha256
+pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin, checked against infra/delivery/tools.sha256; fails closed until its sums are pinned there (use make pulumi-cli)
 	@bash "$(ROOT)/infra/delivery/scripts/install-pulumi.sh"
 
 kubelogin-install: ## install kubelogin into .sluice/bin, checked against infra/delivery/tools.sha256

@@ -55,8 +55,9 @@ if [[ -z "$pulumi_bin" ]]; then
 	elif command -v pulumi >/dev/null 2>&1; then
 		pulumi_bin="$(command -v pulumi)"
 	else
-		die "the pulumi CLI is not installed: run 'make pulumi-install' (official release, includes the Go language host)
-          or 'make pulumi-cli' (builds the CLI from source into .sluice/bin), then retry"
+		die "the pulumi CLI is not installed: run 'make pulumi-cli' (builds it from source into .sluice/bin, verified by
+          infra/delivery/pulumi-cli/go.sum) or 'make pulumi-install' (official release with the Go language host;
+          fails closed until its SHA-256s are pinned in infra/delivery/tools.sha256), then retry"
 	fi
 elif [[ ! -x "$pulumi_bin" ]] && ! command -v "$pulumi_bin" >/dev/null 2>&1; then
 	die "PULUMI=$pulumi_bin is not an executable"
@@ -67,8 +68,9 @@ fi
 if [[ "$action" == "preview" || "$action" == "up" ]]; then
 	cli_dir="$(dirname "$(readlink -f "$(command -v "$pulumi_bin")")")"
 	if [[ ! -x "$cli_dir/pulumi-language-go" ]] && ! command -v pulumi-language-go >/dev/null 2>&1; then
-		die "pulumi-language-go (the Go language host) is missing next to $pulumi_bin and on PATH:
-          run 'make pulumi-install' to get the official release, which ships it"
+		die "pulumi-language-go (the Go language host) is missing next to $pulumi_bin and on PATH: the module
+          proxy serves no version of its module, so 'make pulumi-cli' cannot build it; 'make pulumi-install'
+          installs it from the official release once its SHA-256s are pinned in infra/delivery/tools.sha256"
 	fi
 fi
 

@@ -127,9 +127,11 @@ func TestMissingCLI(t *testing.T) {
 
 func TestMissingLanguageHost(t *testing.T) {
 	bin, log := fakeBin(t, false)
-	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev"})), "make pulumi-install")
+	r := deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev"}))
+	expectFail(t, r, "make pulumi-install")
+	expectFail(t, r, "'make pulumi-cli' cannot build it")
 	// refresh does not run the program, so it needs no language host.
-	r := deliver(t, bin, "refresh", oidcEnv(bin, map[string]string{"STACK": "dev"}))
+	r = deliver(t, bin, "refresh", oidcEnv(bin, map[string]string{"STACK": "dev"}))
 	if r.code != 0 {
 		t.Fatalf("refresh without a language host: exit %d\n%s", r.code, r.out)
 	}

@@ -4,8 +4,9 @@
 #
 # The archive is checked against the SHA-256 pinned in infra/delivery/tools.sha256
 # (version and platform) before anything is unpacked; with no pinned digest it
-# refuses to install. Used by CI; `make pulumi-cli` is the from-source alternative
-# (no language hosts, so it serves stack/state commands but not preview/up).
+# refuses to install. No digest is pinned for v3.250.0 yet, so this fails closed;
+# `make pulumi-cli` (CI's path) builds the CLI from source instead, verified by
+# infra/delivery/pulumi-cli/go.sum, but without the language hosts.
 #
 # Environment: PULUMI_VERSION (default v3.250.0), PULUMI_DOWNLOAD_BASE (tests).
 set -euo pipefail
@@ -30,7 +31,11 @@ base="${PULUMI_DOWNLOAD_BASE:-https://get.pulumi.com/releases/sdk}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-fetch_verified pulumi "$version" "$platform" "$base/$archive" "$tmp/$archive"
+if ! fetch_verified pulumi "$version" "$platform" "$base/$archive" "$tmp/$archive"; then
+	echo "install-pulumi: the release archive cannot be verified; 'make pulumi-cli' builds the CLI from" >&2
+	echo "                source instead, every module checked against infra/delivery/pulumi-cli/go.sum" >&2
+	exit 1
+fi
 tar -xzf "$tmp/$archive" -C "$tmp"
 mkdir -p "$bin_dir"
 for f in "$tmp"/pulumi/*; do

@@ -141,6 +141,7 @@ func TestPulumiInstallFailsClosedWithoutPinnedSum(t *testing.T) {
 	r := e.run(t, "install-pulumi.sh")
 	expectFail(t, r, "no SHA-256 pinned for pulumi 3.250.0")
 	expectFail(t, r, "refusing to install an unverified download")
+	expectFail(t, r, "'make pulumi-cli' builds the CLI from")
 	if _, err := os.Stat(filepath.Join(e.serve, "requests.log")); err == nil {
 		t.Error("downloaded although no digest was pinned")
 	}

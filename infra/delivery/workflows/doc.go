@@ -14,9 +14,12 @@
 //     (infra/bootstrap/trust) that trust the subject its token carries
 //     (pull_request, environment:<name>, ref:refs/heads/main), and no
 //     pull-request job touches prod;
-//   - every job that touches a cluster installs the Pulumi CLI and kubelogin
-//     through the pinned, checksum-verified installers first, and runs on the
-//     stack's in-VNet runner when the stack's API server is private;
+//   - every job that touches a cluster first builds the Pulumi CLI from the
+//     module pinned by infra/delivery/pulumi-cli/go.sum (make pulumi-cli, never
+//     the release archive, which has no pinned digest; its Go build cache keyed
+//     on that go.sum) and installs kubelogin through the checksum-verified
+//     installer, and runs on the stack's in-VNet runner when the stack's API
+//     server is private;
 //   - the delivery table in infra/DELIVERY.md equals Table (generated from the
 //     trust plan and the workflows; -update rewrites it).
 package workflows

@@ -36,11 +36,17 @@ type job struct {
 func (j job) id() string { return strings.TrimSuffix(j.file, ".yml") + "/" + j.name }
 
 var (
-	varRE      = regexp.MustCompile(`vars\.(AZURE_CLIENT_ID_[A-Z_]+)`)
-	exprRE     = regexp.MustCompile(`^\$\{\{\s*(matrix|inputs)\.([a-z-]+)\s*\}\}$`)
-	clusterRE  = regexp.MustCompile(`preview-stacks\.sh|drift-check\.sh check|stack-up\.sh|review-stack\.sh|stackreaper|teardown-stack\.sh`)
-	kubeRE     = regexp.MustCompile(`make [^\n]*\bkubelogin-install\b`)
-	pulumiRE   = regexp.MustCompile(`make [^\n]*\bpulumi-install\b`)
+	varRE     = regexp.MustCompile(`vars\.(AZURE_CLIENT_ID_[A-Z_]+)`)
+	exprRE    = regexp.MustCompile(`^\$\{\{\s*(matrix|inputs)\.([a-z-]+)\s*\}\}$`)
+	clusterRE = regexp.MustCompile(`preview-stacks\.sh|drift-check\.sh check|stack-up\.sh|review-stack\.sh|stackreaper|teardown-stack\.sh`)
+	kubeRE    = regexp.MustCompile(`make [^\n]*\bkubelogin-install\b`)
+	pulumiRE  = regexp.MustCompile(`make [^\n]*\bpulumi-cli\b`)
+	// The release archive has no pinned digest: a job that runs it fails closed.
+	releaseRE = regexp.MustCompile(`\bpulumi-install\b|install-pulumi\.sh`)
+	// The build cache of the pinned CLI: keyed on its go.sum, and the directory
+	// the build step points GOCACHE into.
+	cliSumKey  = "hashFiles('infra/delivery/pulumi-cli/go.sum')"
+	gocacheRE  = regexp.MustCompile(`GOCACHE="\$HOME/([^"]+)"`)
 	unpinnedRE = regexp.MustCompile(`az aks install-cli|azure/use-kubelogin|get\.pulumi\.com|pulumi/actions|pulumi/setup-pulumi`)
 )
 
@@ -311,8 +317,10 @@ func TestJobsSignInAsTheirOwnIdentity(t *testing.T) {
 }
 
 // TestClusterJobsHaveTheirPath: every job that touches a cluster installs the
-// pinned Pulumi CLI and kubelogin before it, never an unpinned download, and
-// runs on the in-VNet runner for a stack whose API server is private.
+// pinned Pulumi CLI (built from the module infra/delivery/pulumi-cli, its build
+// cache keyed on that go.sum; never the release archive, which has no pinned
+// digest) and kubelogin before it, never an unpinned download, and runs on the
+// in-VNet runner for a stack whose API server is private.
 func TestClusterJobsHaveTheirPath(t *testing.T) {
 	n := 0
 	for _, j := range jobs(t) {
@@ -321,21 +329,39 @@ func TestClusterJobsHaveTheirPath(t *testing.T) {
 		}
 		n++
 		var installed, kube, pul bool
+		var cached []string // paths of caches keyed on the CLI's go.sum, so far
 		for _, s := range get(j.node, "steps").Content {
 			r := get(s, "run")
 			if r == nil {
-				if u := get(s, "uses"); u != nil && unpinnedRE.MatchString(u.Value) {
+				u := get(s, "uses")
+				if u != nil && unpinnedRE.MatchString(u.Value) {
 					t.Errorf("%s: %s installs a tool without a pinned checksum", j.id(), u.Value)
+				}
+				if u != nil && strings.HasPrefix(u.Value, "actions/cache@") && strings.Contains(nodeText(get(get(s, "with"), "key")), cliSumKey) {
+					cached = append(cached, strings.TrimPrefix(nodeText(get(get(s, "with"), "path")), "~/"))
 				}
 				continue
 			}
 			if unpinnedRE.MatchString(r.Value) {
 				t.Errorf("%s: a step downloads a tool without a pinned checksum: %q", j.id(), r.Value)
 			}
+			if releaseRE.MatchString(r.Value) {
+				t.Errorf("%s: installs the Pulumi release archive, which has no pinned digest and fails closed; build it with make pulumi-cli (verified by infra/delivery/pulumi-cli/go.sum)", j.id())
+			}
 			kube = kube || kubeRE.MatchString(r.Value)
-			pul = pul || pulumiRE.MatchString(r.Value)
+			if pulumiRE.MatchString(r.Value) {
+				pul = true
+				m := gocacheRE.FindStringSubmatch(r.Value)
+				ok := false
+				for _, c := range cached {
+					ok = ok || m != nil && (m[1] == c || strings.HasPrefix(m[1], strings.TrimSuffix(c, "/")+"/"))
+				}
+				if !ok {
+					t.Errorf("%s: builds the Pulumi CLI without a build cache keyed on %s before it, covering the GOCACHE the step sets (%v, cached %v)", j.id(), cliSumKey, m, cached)
+				}
+			}
 			if clusterRE.MatchString(r.Value) && !(kube && pul) {
-				t.Errorf("%s: touches a cluster before installing kubelogin and the Pulumi CLI (make pulumi-install kubelogin-install)", j.id())
+				t.Errorf("%s: touches a cluster before installing kubelogin and the Pulumi CLI (make pulumi-cli kubelogin-install)", j.id())
 			}
 			installed = kube && pul
 		}

@@ -301,6 +301,9 @@ func get(m *yaml.Node, key string) *yaml.Node {
 
 // nodeText flattens the scalars of a node, for keyword searches.
 func nodeText(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
 	if n.Kind == yaml.ScalarNode {
 		return n.Value
 	}
