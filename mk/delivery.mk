@@ -22,7 +22,7 @@ refresh: ## pulumi refresh of STACK=<name>
 pulumi-cli: ## build the Pulumi CLI v3.250.0 from source into .sluice/bin, every module checked against infra/delivery/pulumi-cli/go.sum (CI's path; slow: 10-30 min, several GiB RAM)
 	@bash "$(ROOT)/infra/delivery/scripts/pulumi-cli.sh"
 
-pulumi-install: ## install the official Pulumi CLI release (with the Go language host) into .sluice/bin, checked against infra/delivery/tools.sha256; fails closed until its sums are pinned there (use make pulumi-cli)
+pulumi-install: ## install the official Pulumi CLI release into .sluice/bin, checked against infra/delivery/tools.sha256; fails closed until its sums are pinned there (use make pulumi-cli)
 	@bash "$(ROOT)/infra/delivery/scripts/install-pulumi.sh"
 
 kubelogin-install: ## install kubelogin into .sluice/bin, checked against infra/delivery/tools.sha256
@@ -31,6 +31,10 @@ kubelogin-install: ## install kubelogin into .sluice/bin, checked against infra/
 stackreaper: ## plan the teardown of expired dev/review stacks (APPLY=1 destroys them)
 	@$(GO) run ./infra/delivery/cmd/stackreaper -cwd "$(ROOT)" $(if $(filter 1,$(APPLY)),-apply,)
 
+# The program-host tests (infra/delivery/langhost) drive the CLI built from the
+# pinned module, so make test builds it first (seconds with a warm build cache).
+test: pulumi-cli
+
 # `make test` runs these too (it tests ./...); this target runs only them.
-test-delivery: ## delivery tests only: stack reaper, PR comment, bootstrap (mocks), workflow lint
-	$(GO) test $(DELIVERY_PKGS)
+test-delivery: pulumi-cli ## delivery tests only: stack reaper, PR comment, program host on the real CLI, bootstrap (mocks), workflow lint
+	$(GO) test -tags integration $(DELIVERY_PKGS) ./infra

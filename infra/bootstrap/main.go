@@ -31,9 +31,19 @@
 package main
 
 import (
+	"os"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sluicehq/sluice/infra/delivery/langhost"
 )
 
+// With arguments the binary hosts itself for one CLI operation
+// (`sluice-bootstrap -- pulumi --cwd infra/bootstrap up`, package langhost), so
+// the CLI built by make pulumi-cli runs it; without, the Go language host does.
 func main() {
+	if len(os.Args) > 1 {
+		os.Exit(langhost.Main("sluice-bootstrap", program, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	pulumi.Run(program)
 }

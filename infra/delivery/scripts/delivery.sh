@@ -13,8 +13,10 @@
 #   CONFIRM_DESTROY  destroy: must equal STACK to destroy staging or prod
 #   PULUMI           pulumi executable (default: .sluice/bin/pulumi, else PATH)
 #   CI               when true: --non-interactive, --yes and no colour
-# Checks before anything runs: the CLI (and for preview/up the Go language host),
-# a Pulumi backend login, and Azure credentials; each failure names the fix.
+#   SLUICE_PROGRAMHOST  the program binary that hosts itself (default: ./infra built
+#                    into .sluice/bin/sluice-infra)
+# Checks before anything runs: the CLI, the program host, a Pulumi backend login,
+# and Azure credentials; each failure names the fix.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -56,22 +58,11 @@ if [[ -z "$pulumi_bin" ]]; then
 		pulumi_bin="$(command -v pulumi)"
 	else
 		die "the pulumi CLI is not installed: run 'make pulumi-cli' (builds it from source into .sluice/bin, verified by
-          infra/delivery/pulumi-cli/go.sum) or 'make pulumi-install' (official release with the Go language host;
+          infra/delivery/pulumi-cli/go.sum) or 'make pulumi-install' (official release;
           fails closed until its SHA-256s are pinned in infra/delivery/tools.sha256), then retry"
 	fi
 elif [[ ! -x "$pulumi_bin" ]] && ! command -v "$pulumi_bin" >/dev/null 2>&1; then
 	die "PULUMI=$pulumi_bin is not an executable"
-fi
-
-# A Go program needs the pulumi-language-go host next to the CLI or on PATH; a CLI
-# built from source has none.
-if [[ "$action" == "preview" || "$action" == "up" ]]; then
-	cli_dir="$(dirname "$(readlink -f "$(command -v "$pulumi_bin")")")"
-	if [[ ! -x "$cli_dir/pulumi-language-go" ]] && ! command -v pulumi-language-go >/dev/null 2>&1; then
-		die "pulumi-language-go (the Go language host) is missing next to $pulumi_bin and on PATH: the module
-          proxy serves no version of its module, so 'make pulumi-cli' cannot build it; 'make pulumi-install'
-          installs it from the official release once its SHA-256s are pinned in infra/delivery/tools.sha256"
-	fi
 fi
 
 # --- Pulumi backend -------------------------------------------------------
@@ -114,6 +105,24 @@ elif command -v az >/dev/null 2>&1; then
 else
 	die "no Azure credentials: install the Azure CLI and run 'az login',
           or set ARM_CLIENT_ID, ARM_TENANT_ID, ARM_SUBSCRIPTION_ID with ARM_USE_OIDC=true (CI) or ARM_CLIENT_SECRET"
+fi
+
+# --- Program host ---------------------------------------------------------
+# The operations run through the program's own binary (./infra, built as sluice-infra),
+# which serves the program compiled into it to the CLI (--client, infra/delivery/langhost):
+# no Go language host is needed, so the CLI built from the pinned module (make pulumi-cli)
+# is enough.
+host="${SLUICE_PROGRAMHOST:-}"
+if [[ -z "$host" ]]; then
+	go_cmd="${GO:-go}"
+	command -v "$go_cmd" >/dev/null 2>&1 ||
+		die "cannot build the program host: '$go_cmd' not found (install Go, see go.mod), or set SLUICE_PROGRAMHOST"
+	host="$root/.sluice/bin/sluice-infra"
+	echo "delivery: building the program (minutes on a cold build cache)" >&2
+	(cd "$root" && "$go_cmd" build -o "$host" ./infra) ||
+		die "cannot build the program host (go build ./infra failed)"
+elif [[ ! -x "$host" ]]; then
+	die "SLUICE_PROGRAMHOST=$host is not an executable"
 fi
 
 # --- Command line ---------------------------------------------------------
@@ -172,4 +181,4 @@ if [[ -n "${ARGS:-}" ]]; then
 fi
 
 echo "delivery: pulumi ${cmd[*]}" >&2
-exec "$pulumi_bin" "${global[@]}" "${cmd[@]}"
+exec "$host" -- "$pulumi_bin" "${global[@]}" "${cmd[@]}"

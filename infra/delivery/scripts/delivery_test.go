@@ -8,10 +8,15 @@ import (
 	"testing"
 )
 
+// fakeClient is what the stand-in program host adds, as the real one adds
+// --client=<its address>.
+const fakeClient = " --client=127.0.0.1:1"
+
 // fakeBin makes a directory with a stand-in pulumi that appends its arguments to
 // args.log and answers `config get sluice:protect` with $FAKE_PROTECTED and
-// `stack tag get sluice:protected` with $FAKE_TAG_PROTECTED.
-func fakeBin(t *testing.T, withLanguageHost bool) (dir, log string) {
+// `stack tag get sluice:protected` with $FAKE_TAG_PROTECTED, and a stand-in
+// program host that runs the command after its "--" with fakeClient added.
+func fakeBin(t *testing.T) (dir, log string) {
 	t.Helper()
 	dir = t.TempDir()
 	log = filepath.Join(dir, "args.log")
@@ -24,12 +29,17 @@ esac
 exit 0
 `
 	write(t, filepath.Join(dir, "pulumi"), pulumi)
-	if withLanguageHost {
-		write(t, filepath.Join(dir, "pulumi-language-go"), "#!/bin/sh\nexit 0\n")
-	}
+	fakeHost(t, dir)
 	// An az that is not logged in, so a machine's real Azure CLI never leaks in.
 	write(t, filepath.Join(dir, "az"), "#!/bin/sh\nexit 1\n")
 	return dir, log
+}
+
+// fakeHost writes dir/programhost, a stand-in program host that runs the
+// command after its "--" with fakeClient added.
+func fakeHost(t *testing.T, dir string) {
+	t.Helper()
+	write(t, filepath.Join(dir, "programhost"), "#!/bin/sh\n[ \"$1\" = -- ] || exit 9\nshift\nexec \"$@\""+fakeClient+"\n")
 }
 
 func write(t *testing.T, path, content string) {
@@ -72,6 +82,7 @@ func deliver(t *testing.T, bin, action string, env map[string]string) run {
 func oidcEnv(bin string, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"PULUMI":                         filepath.Join(bin, "pulumi"),
+		"SLUICE_PROGRAMHOST":             filepath.Join(bin, "programhost"),
 		"PULUMI_BACKEND_URL":             "azblob://state?storage_account=x",
 		"ARM_USE_OIDC":                   "true",
 		"ARM_CLIENT_ID":                  "c",
@@ -113,42 +124,58 @@ func expectFail(t *testing.T, r run, want string) {
 }
 
 func TestStackRequired(t *testing.T) {
-	bin, _ := fakeBin(t, true)
+	bin, _ := fakeBin(t)
 	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, nil)), "STACK is required: make preview STACK=<name>")
 	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "-rf"})), "not a valid stack name")
 	expectFail(t, deliver(t, bin, "apply", oidcEnv(bin, map[string]string{"STACK": "dev"})), "usage")
 }
 
 func TestMissingCLI(t *testing.T) {
-	bin, _ := fakeBin(t, true)
+	bin, _ := fakeBin(t)
 	expectFail(t, deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev", "PULUMI": "/nonexistent/pulumi"})),
 		"is not an executable")
 }
 
-func TestMissingLanguageHost(t *testing.T) {
-	bin, log := fakeBin(t, false)
-	r := deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "dev"}))
-	expectFail(t, r, "make pulumi-install")
-	expectFail(t, r, "'make pulumi-cli' cannot build it")
-	// refresh does not run the program, so it needs no language host.
-	r = deliver(t, bin, "refresh", oidcEnv(bin, map[string]string{"STACK": "dev"}))
-	if r.code != 0 {
-		t.Fatalf("refresh without a language host: exit %d\n%s", r.code, r.out)
+// Every operation runs through the program host; the commands around it
+// (stack select, config get) go to the CLI directly.
+func TestOperationsGoThroughTheProgramHost(t *testing.T) {
+	bin, log := fakeBin(t)
+	for _, action := range []string{"preview", "up", "destroy", "refresh"} {
+		r := deliver(t, bin, action, oidcEnv(bin, map[string]string{"STACK": "dev", "CREATE": "1", "FAKE_PROTECTED": "false"}))
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", action, r.code, r.out)
+		}
+		if got := lastArgs(t, log); !strings.Contains(got, " "+action+" --stack=dev") || !strings.HasSuffix(got, fakeClient) {
+			t.Fatalf("%s: args %q, want the operation through the program host", action, got)
+		}
 	}
-	if got := lastArgs(t, log); !strings.HasSuffix(got, "refresh --stack=dev") {
-		t.Fatalf("args %q", got)
+	data, _ := os.ReadFile(log)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if (strings.Contains(line, "stack select") || strings.Contains(line, "config get")) && strings.Contains(line, "--client") {
+			t.Fatalf("a command that runs no program went through the host: %q", line)
+		}
 	}
 }
 
+func TestMissingProgramHost(t *testing.T) {
+	bin, _ := fakeBin(t)
+	// No SLUICE_PROGRAMHOST and no go on PATH: it cannot be built.
+	env := oidcEnv(bin, map[string]string{"STACK": "dev", "GO": "/nonexistent/go"})
+	delete(env, "SLUICE_PROGRAMHOST")
+	expectFail(t, deliver(t, bin, "preview", env), "cannot build the program host")
+	expectFail(t, deliver(t, bin, "up", oidcEnv(bin, map[string]string{"STACK": "dev", "SLUICE_PROGRAMHOST": "/nonexistent/host"})),
+		"is not an executable")
+}
+
 func TestBackendLogin(t *testing.T) {
-	bin, _ := fakeBin(t, true)
+	bin, _ := fakeBin(t)
 	env := oidcEnv(bin, map[string]string{"STACK": "dev"})
 	delete(env, "PULUMI_BACKEND_URL")
 	expectFail(t, deliver(t, bin, "preview", env), "not logged in to a Pulumi backend")
 }
 
 func TestAzureCredentials(t *testing.T) {
-	bin, _ := fakeBin(t, true)
+	bin, _ := fakeBin(t)
 	env := oidcEnv(bin, map[string]string{"STACK": "dev"})
 	delete(env, "ARM_TENANT_ID")
 	expectFail(t, deliver(t, bin, "preview", env), "ARM_USE_OIDC=true but missing: ARM_TENANT_ID")
@@ -165,13 +192,13 @@ func TestAzureCredentials(t *testing.T) {
 }
 
 func TestCommandLine(t *testing.T) {
-	bin, log := fakeBin(t, true)
+	bin, log := fakeBin(t)
 	root := repoRoot(t)
 	r := deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "staging", "ARGS": "--refresh --expect-no-changes"}))
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.out)
 	}
-	if got, want := lastArgs(t, log), "--cwd "+root+" preview --stack=staging --diff --refresh --expect-no-changes"; got != want {
+	if got, want := lastArgs(t, log), "--cwd "+root+" preview --stack=staging --diff --refresh --expect-no-changes"+fakeClient; got != want {
 		t.Fatalf("args\n got %q\nwant %q", got, want)
 	}
 
@@ -186,13 +213,13 @@ func TestCommandLine(t *testing.T) {
 	if got, want := lines[len(lines)-2], ci+"stack select --create --stack=dev --secrets-provider azurekeyvault://kv.vault.azure.net/keys/k"; got != want {
 		t.Fatalf("create\n got %q\nwant %q", got, want)
 	}
-	if got, want := lines[len(lines)-1], ci+"up --stack=dev --yes --diff"; got != want {
+	if got, want := lines[len(lines)-1], ci+"up --stack=dev --yes --diff"+fakeClient; got != want {
 		t.Fatalf("up\n got %q\nwant %q", got, want)
 	}
 }
 
 func TestDestroyGuards(t *testing.T) {
-	bin, log := fakeBin(t, true)
+	bin, log := fakeBin(t)
 	for _, stack := range []string{"prod", "staging", "org/sluice/prod"} {
 		expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": stack})),
 			"set CONFIRM_DESTROY="+stack)
@@ -201,7 +228,7 @@ func TestDestroyGuards(t *testing.T) {
 			"refusing to destroy long-lived stack")
 	}
 	r := deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": "prod", "CONFIRM_DESTROY": "prod", "CI": "true"}))
-	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=prod --yes") {
+	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=prod --yes"+fakeClient) {
 		t.Fatalf("confirmed destroy: exit %d, args %q\n%s", r.code, lastArgs(t, log), r.out)
 	}
 	// Protected stacks are refused whatever the confirmation.
@@ -213,7 +240,7 @@ func TestDestroyGuards(t *testing.T) {
 	expectFail(t, deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{
 		"STACK": "dev", "FAKE_PROTECTED": "false", "FAKE_TAG_PROTECTED": "true"})), "it is protected")
 	r = deliver(t, bin, "destroy", oidcEnv(bin, map[string]string{"STACK": "review-pr3", "REMOVE": "1", "FAKE_PROTECTED": "false"}))
-	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=review-pr3 --remove") {
+	if r.code != 0 || !strings.HasSuffix(lastArgs(t, log), "destroy --stack=review-pr3 --remove"+fakeClient) {
 		t.Fatalf("review destroy: exit %d, args %q\n%s", r.code, lastArgs(t, log), r.out)
 	}
 }

@@ -13,8 +13,9 @@
 # (`go get github.com/pulumi/pulumi/pkg/v3@vX github.com/pulumi/pulumi/sdk/v3@vX
 # && go mod tidy` in that folder), never here.
 #
-# The Go language host (pulumi-language-go) is not built: the module proxy
-# serves no version of its module (infra/DELIVERY.md, "The Pulumi CLI").
+# The Go language host (pulumi-language-go) is not built (the module proxy
+# serves no version of its module) and not needed: the program binary hosts
+# itself (infra/delivery/langhost; infra/DELIVERY.md, "The Pulumi CLI").
 #
 # Environment: GO (default go); PULUMI_VERSION, if set, must equal the pinned
 # version. GOCACHE/GOMODCACHE are honoured (CI caches them per go.sum).

@@ -28,7 +28,7 @@ case "$*" in
 esac
 exit 0
 `)
-	write(t, filepath.Join(dir, "pulumi-language-go"), "#!/bin/sh\n")
+	fakeHost(t, dir)
 	write(t, filepath.Join(dir, "az"), "#!/bin/sh\necho \"az $*\" >> "+log+"\n")
 	digests := filepath.Join(dir, "digests.json")
 	if err := os.WriteFile(digests, []byte(`{"api":"sluicebuild1.azurecr.io/api:1@`+digestA+`"}`), 0o644); err != nil {

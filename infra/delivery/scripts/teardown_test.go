@@ -29,7 +29,7 @@ exit 0
 	if purgeProtected {
 		prot = "True"
 	}
-	write(t, filepath.Join(dir, "pulumi-language-go"), "#!/bin/sh\n")
+	fakeHost(t, dir)
 	write(t, filepath.Join(dir, "az"), `#!/bin/sh
 echo "az $*" >> "`+log+`"
 case "$*" in
@@ -45,7 +45,7 @@ exit 0
 func teardown(t *testing.T, bin, stack string) run {
 	t.Helper()
 	cmd := exec.Command("bash", "teardown-stack.sh", stack)
-	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "PULUMI=" + filepath.Join(bin, "pulumi"),
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "PULUMI=" + filepath.Join(bin, "pulumi"), "SLUICE_PROGRAMHOST=" + filepath.Join(bin, "programhost"),
 		"PULUMI_BACKEND_URL=azblob://state-dev?storage_account=x", "ARM_USE_OIDC=true", "ARM_CLIENT_ID=c", "ARM_TENANT_ID=t",
 		"ARM_SUBSCRIPTION_ID=s", "ACTIONS_ID_TOKEN_REQUEST_URL=https://token.invalid", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=x"}
 	return runCmd(t, cmd)
