@@ -34,3 +34,31 @@ func TestRegistryFirst(t *testing.T) {
 		t.Fatal("bad json accepted")
 	}
 }
+
+func TestAzureFirst(t *testing.T) {
+	// The offline plan's form: a list of resources.
+	plan := `[
+	{"urn":"` + stack + `","type":"pulumi:pulumi:Stack"},
+	{"urn":"rg","type":"azure-native:resources:ResourceGroup","parent":"` + stack + `"},
+	{"urn":"runner","type":"sluice:components:DeployRunner","parent":"` + stack + `"},
+	{"urn":"vmss","type":"azure-native:compute:VirtualMachineScaleSet","parent":"runner","dependencies":["rg","subnet"]},
+	{"urn":"subnet","type":"azure-native:network:Subnet","dependencies":["rg"]},
+	{"urn":"wl","type":"sluice:components:Workloads","parent":"` + stack + `"},
+	{"urn":"k8s","type":"pulumi:providers:kubernetes","parent":"wl"},
+	{"urn":"deploy","type":"kubernetes:apps/v1:Deployment","parent":"wl","dependencies":["vmss"]}
+	]`
+	got, err := AzureFirst(strings.NewReader(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != "rg runner subnet vmss" {
+		t.Fatalf("targets %v, want every Azure resource and its component, no Kubernetes object", got)
+	}
+	bad := strings.Replace(plan, `"dependencies":["rg","subnet"]`, `"dependencies":["rg","subnet","deploy"]`, 1)
+	if _, err := AzureFirst(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "depends on the Kubernetes object deploy") {
+		t.Fatalf("an Azure resource that needs a Kubernetes object: err %v", err)
+	}
+	if _, err := AzureFirst(strings.NewReader(`{"steps":[]}`)); err == nil || !strings.Contains(err.Error(), "no Azure resource") {
+		t.Fatalf("empty preview: err %v", err)
+	}
+}

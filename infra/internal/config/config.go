@@ -45,6 +45,8 @@ type Config struct {
 	Storage   Storage
 	Logs      Logs
 	Workloads Workloads
+	// DeployRunner is the in-VNet GitHub Actions runner (runner.go).
+	DeployRunner DeployRunner
 }
 
 // ZoneRedundant reports whether zones are configured.
@@ -55,6 +57,8 @@ type Network struct {
 	VNetCIDR                   string
 	AKSNodesSubnetCIDR         string
 	PrivateEndpointsSubnetCIDR string
+	// DeployRunnerSubnetCIDR is the deploy runner's subnet; empty without one.
+	DeployRunnerSubnetCIDR string
 	// AKSPodCIDR is the overlay range of pod IPs; it must not overlap the VNet.
 	AKSPodCIDR string
 	// AKSServiceCIDR is the range of Kubernetes service IPs.
@@ -259,6 +263,7 @@ func read(r *reader) *Config {
 			VNetCIDR:                   r.str("vnetCidr"),
 			AKSNodesSubnetCIDR:         r.str("aksNodesSubnetCidr"),
 			PrivateEndpointsSubnetCIDR: r.str("privateEndpointsSubnetCidr"),
+			DeployRunnerSubnetCIDR:     r.str("deployRunnerSubnetCidr"),
 			AKSPodCIDR:                 r.str("aksPodCidr"),
 			AKSServiceCIDR:             r.str("aksServiceCidr"),
 			AKSDNSServiceIP:            r.str("aksDnsServiceIp"),
@@ -325,7 +330,8 @@ func read(r *reader) *Config {
 			RetentionDays: r.integer("logRetentionDays"),
 			DailyQuotaGB:  r.integer("logDailyQuotaGb"),
 		},
-		Workloads: readWorkloads(r),
+		Workloads:    readWorkloads(r),
+		DeployRunner: readDeployRunner(r),
 	}
 }
 

@@ -100,7 +100,8 @@ func FindRoot(dir string) (string, error) {
 // for stack: Pulumi.yaml's defaults overlaid with the stack file's values,
 // keyed "sluice:name", scalars as text and arrays as JSON. It rejects a stack
 // file that sets a key Pulumi.yaml does not declare, or a value of the wrong
-// type, as the CLI does.
+// type, as the CLI does. The secret settings (SecretKeys) get their offline
+// stand-ins, set or not.
 func StackValues(root, stack string) (map[string]string, error) {
 	p, err := ReadProject(filepath.Join(root, "Pulumi.yaml"))
 	if err != nil {
@@ -127,7 +128,13 @@ func StackValues(root, stack string) (map[string]string, error) {
 			values[full] = v
 		}
 	}
+	for key, standIn := range SecretKeys {
+		values[key] = standIn
+	}
 	for _, key := range sortedKeys(s.Config) {
+		if _, secret := SecretKeys[key]; secret {
+			continue // its stand-in stays: offline, a secure value cannot be read
+		}
 		spec, ok := specs[key]
 		if !ok {
 			return nil, fmt.Errorf("stack %s sets %s, which Pulumi.yaml does not declare", stack, key)

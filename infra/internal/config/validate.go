@@ -82,6 +82,7 @@ func Validate(c *Config) []string {
 	v.storage(c)
 	v.logs(c)
 	v.workloads(c)
+	v.deployRunner(c)
 	return v.problems
 }
 
@@ -157,10 +158,14 @@ func (v *validator) network(c *Config) {
 	n := c.Network
 	vnet, okVNet := v.prefix("vnetCidr", n.VNetCIDR)
 	var subnets, cluster []namedPrefix
-	for _, s := range []struct{ key, value string }{
+	planned := []struct{ key, value string }{
 		{"aksNodesSubnetCidr", n.AKSNodesSubnetCIDR},
 		{"privateEndpointsSubnetCidr", n.PrivateEndpointsSubnetCIDR},
-	} {
+	}
+	if n.DeployRunnerSubnetCIDR != "" {
+		planned = append(planned, struct{ key, value string }{"deployRunnerSubnetCidr", n.DeployRunnerSubnetCIDR})
+	}
+	for _, s := range planned {
 		p, ok := v.prefix(s.key, s.value)
 		if !ok {
 			continue

@@ -328,6 +328,9 @@ func outputs(token, logical string, in resource.PropertyMap) (string, resource.P
 		set("clientId", UUID("client:"+id))
 		set("principalId", UUID("principal:"+id))
 		set("tenantId", TenantID)
+	case "azure-native:compute:VirtualMachineScaleSet":
+		// A system-assigned identity gets its principal on creation.
+		set("identity", map[string]any{"type": str(in, "identity.type"), "principalId": UUID("principal:" + id), "tenantId": TenantID})
 	case "azure-native:operationalinsights:Workspace":
 		set("customerId", UUID("workspace:"+id))
 	case "azure-native:containerservice/v20250101:ManagedCluster":

@@ -169,12 +169,16 @@ func scalar(v resource.PropertyValue) string {
 
 // Entry is one resource in the JSON rendering.
 type Entry struct {
-	URN     string         `json:"urn"`
-	Type    string         `json:"type"`
-	Name    string         `json:"name"`
-	Parent  string         `json:"parent,omitempty"`
-	Protect bool           `json:"protect,omitempty"`
-	Inputs  map[string]any `json:"inputs,omitempty"`
+	URN     string `json:"urn"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Parent  string `json:"parent,omitempty"`
+	Protect bool   `json:"protect,omitempty"`
+	// Dependencies are what the resource waits for (dependsOn and its
+	// inputs' resources), as in `pulumi preview --json`: package
+	// delivery/targets reads either.
+	Dependencies []string       `json:"dependencies,omitempty"`
+	Inputs       map[string]any `json:"inputs,omitempty"`
 }
 
 // RenderJSON writes the resources as a JSON array, secrets masked.
@@ -182,7 +186,7 @@ func RenderJSON(w io.Writer, resources []*mocks.Resource) error {
 	entries := make([]Entry, 0, len(resources))
 	for _, r := range resources {
 		entries = append(entries, Entry{
-			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Protect: r.Protect,
+			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Protect: r.Protect, Dependencies: r.Dependencies,
 			Inputs: plain(resource.NewObjectProperty(r.Inputs)).(map[string]any),
 		})
 	}

@@ -76,6 +76,16 @@ var NameRules = map[string]NameRule{
 		Min: 2, Max: 64, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
 	"azure-native:network:Subnet": {ARMType: "Microsoft.Network/virtualNetworks/subnets", NameInput: "subnetName", Naming: "copy",
 		Min: 1, Max: 80, Pattern: networkName, Scope: "parent", ParentInputs: []string{"virtualNetworkName"}, Source: ruleDocs},
+	"azure-native:network:NetworkSecurityGroup": {ARMType: "Microsoft.Network/networkSecurityGroups", NameInput: "networkSecurityGroupName", Naming: "random",
+		Min: 1, Max: 80, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
+	"azure-native:network:PublicIPAddress": {ARMType: "Microsoft.Network/publicIPAddresses", NameInput: "publicIpAddressName", Naming: "random",
+		Min: 1, Max: 80, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
+	"azure-native:network:NatGateway": {ARMType: "Microsoft.Network/natGateways", NameInput: "natGatewayName", Naming: "random",
+		Min: 1, Max: 80, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
+	// Linux scale sets: 1-64 characters; alphanumerics, underscores, periods
+	// and hyphens; start alphanumeric, end alphanumeric or underscore.
+	"azure-native:compute:VirtualMachineScaleSet": {ARMType: "Microsoft.Compute/virtualMachineScaleSets", NameInput: "vmScaleSetName", Naming: "random",
+		Min: 1, Max: 64, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
 	"azure-native:network:PrivateEndpoint": {ARMType: "Microsoft.Network/privateEndpoints", NameInput: "privateEndpointName", Naming: "random",
 		Min: 2, Max: 64, Pattern: networkName, Scope: "resourceGroup", Source: ruleDocs},
 	"azure-native:network:PrivateDnsZoneGroup": {ARMType: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", NameInput: "privateDnsZoneGroupName", Naming: "copy",

@@ -102,6 +102,18 @@ func (r *run) one(token string) *mocks.Resource {
 	return list[0]
 }
 
+// named returns the resource of a type with a logical name, failing if none.
+func (r *run) named(token, name string) *mocks.Resource {
+	r.t.Helper()
+	for _, res := range r.all(token) {
+		if res.Name == name {
+			return res
+		}
+	}
+	r.t.Fatalf("%s: no %s named %s", r.stack, token, name)
+	return nil
+}
+
 func (r *run) byURN(urn string) *mocks.Resource {
 	for _, res := range r.m.Resources() {
 		if res.URN == urn {

@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/components/postgres"
 	"github.com/sluicehq/sluice/infra/internal/components/redis"
 	"github.com/sluicehq/sluice/infra/internal/components/registry"
+	"github.com/sluicehq/sluice/infra/internal/components/runner"
 	"github.com/sluicehq/sluice/infra/internal/components/workloads"
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -187,6 +188,17 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 	vault, err := keyvault.New(ctx, "kv-sluice", env)
 	if err != nil {
 		return nil, err
+	}
+	// The deploy runner is declared early: a first deploy of a stack with a
+	// private API server creates it (and what it needs) with a targeted up
+	// before the rest of the stack (package runner).
+	if cfg.DeployRunner.Enabled {
+		if _, err := runner.New(ctx, "deploy-runner", env, runner.Args{
+			SubnetID: net.DeployRunnerSubnetID, Subnet: net.DeployRunnerSubnet,
+			VaultName: vault.VaultName, VaultURI: vault.VaultURI,
+		}); err != nil {
+			return nil, err
+		}
 	}
 	hubs, err := eventhubs.New(ctx, "evhns-sluice", env, eventhubs.Args{Readers: KafkaReaders})
 	if err != nil {

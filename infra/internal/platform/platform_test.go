@@ -35,6 +35,7 @@ const (
 	tZoneGroup     = "azure-native:network:PrivateDnsZoneGroup"
 	tVault         = "azure-native:keyvault:Vault"
 	tSecret        = "azure-native:keyvault:Secret"
+	tScaleSet      = "azure-native:compute:VirtualMachineScaleSet"
 	tNamespace     = "azure-native:eventhub:Namespace"
 	tHub           = "azure-native:eventhub:EventHub"
 	tConsumerGroup = "azure-native:eventhub:ConsumerGroup"
@@ -376,7 +377,7 @@ func TestNoSecretInOutputsOrPlainInputs(t *testing.T) {
 			}
 		}
 		// The key reaches Key Vault, as a secret, and nowhere else in clear.
-		secret := r.one(tSecret)
+		secret := r.named(tSecret, "cosmos-sluice-key-secret")
 		v := secret.Inputs["properties"].ObjectValue()["value"]
 		if !v.IsSecret() || !strings.HasPrefix(v.SecretValue().Element.StringValue(), mocks.KeyMarker) {
 			t.Errorf("%s: the key vault secret does not hold the account key as a secret: %v", stack, v)
@@ -429,7 +430,9 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 	for _, s := range r.all(tSubnet) {
 		ids[str(s.Inputs, "subnetName")] = s.ID
 	}
-	ids["secret"] = r.one(tSecret).ID
+	ids["secret"] = r.named(tSecret, "cosmos-sluice-key-secret").ID
+	ids["runner-app"] = r.named(tSecret, "deploy-runner-app-key").ID
+	who[mocks.Lookup(r.named(tScaleSet, "deploy-runner-vmss").Outputs, "identity.principalId").(string)] = "deploy-runner"
 	ids["container"] = r.one(tContainer).ID
 	ids["registry"] = r.one(tRegistry).ID
 	role := func(guid string) string {
@@ -450,6 +453,8 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		// are off), and the ingress add-on's read of the api's certificate.
 		"deployer " + role(base.RoleAKSRBACClusterAdmin) + " " + cluster.ID,
 		"app-routing " + role(base.RoleKeyVaultCertificateUser) + " " + r.one(tVault).ID + "/certificates/api-tls",
+		// The in-VNet runner reads its GitHub App and nothing else.
+		"deploy-runner " + role(base.RoleKeyVaultSecretsUser) + " " + ids["runner-app"],
 	}
 	var got []string
 	for _, ra := range r.all(tRole) {

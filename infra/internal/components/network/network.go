@@ -19,6 +19,11 @@ type Network struct {
 	VNetID                   pulumi.StringOutput
 	AKSNodesSubnetID         pulumi.StringOutput
 	PrivateEndpointsSubnetID pulumi.StringOutput
+	// DeployRunnerSubnetID is the deploy runner's subnet (config
+	// sluice:deployRunner); nil without a runner.
+	DeployRunnerSubnetID pulumi.StringOutput
+	// DeployRunnerSubnet is that subnet's resource, for ordering; nil without.
+	DeployRunnerSubnet pulumi.Resource
 }
 
 // New declares the virtual network and its subnets. Subnets are separate
@@ -59,18 +64,92 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	if err != nil {
 		return nil, fmt.Errorf("private endpoints subnet: %w", err)
 	}
+	if env.Config.DeployRunner.Enabled {
+		subnet, err := runnerSubnet(ctx, name, env, vnet, endpoints, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.DeployRunnerSubnet = subnet
+		c.DeployRunnerSubnetID = subnet.ID().ToStringOutput()
+	}
 	if err := env.Diagnose(ctx, name+"-vnet-diagnostics", vnet.ID().ToStringOutput(), base.AllLogsAndMetrics, parent); err != nil {
 		return nil, err
 	}
 	c.VNetID = vnet.ID().ToStringOutput()
 	c.AKSNodesSubnetID = nodes.ID().ToStringOutput()
 	c.PrivateEndpointsSubnetID = endpoints.ID().ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+	outputs := pulumi.Map{
 		"vnetId":                   c.VNetID,
 		"aksNodesSubnetId":         c.AKSNodesSubnetID,
 		"privateEndpointsSubnetId": c.PrivateEndpointsSubnetID,
-	}); err != nil {
+	}
+	if c.DeployRunnerSubnet != nil {
+		outputs["deployRunnerSubnetId"] = c.DeployRunnerSubnetID
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, fmt.Errorf("register network outputs: %w", err)
 	}
 	return c, nil
+}
+
+// runnerSubnet is the deploy runner's subnet: no inbound traffic at all (the
+// runner only dials out, to GitHub, Azure and the private endpoints), and
+// outbound to the internet through a NAT gateway with its own static address,
+// because new subnets get no default outbound access.
+func runnerSubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network.VirtualNetwork, after pulumi.Resource, parent pulumi.ResourceOption) (*network.Subnet, error) {
+	nsg, err := network.NewNetworkSecurityGroup(ctx, name+"-runner-nsg", &network.NetworkSecurityGroupArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		Location:          env.Location(),
+		SecurityRules: network.SecurityRuleTypeArray{network.SecurityRuleTypeArgs{
+			Name:                     pulumi.String("deny-all-inbound"),
+			Priority:                 pulumi.Int(4000),
+			Direction:                pulumi.String("Inbound"),
+			Access:                   pulumi.String("Deny"),
+			Protocol:                 pulumi.String("*"),
+			SourceAddressPrefix:      pulumi.String("*"),
+			SourcePortRange:          pulumi.String("*"),
+			DestinationAddressPrefix: pulumi.String("*"),
+			DestinationPortRange:     pulumi.String("*"),
+			Description:              pulumi.String("The deploy runner accepts no connection; it only dials out."),
+		}},
+		Tags: env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("runner network security group: %w", err)
+	}
+	ip, err := network.NewPublicIPAddress(ctx, name+"-runner-egress-ip", &network.PublicIPAddressArgs{
+		ResourceGroupName:        env.ResourceGroupName,
+		Location:                 env.Location(),
+		Sku:                      network.PublicIPAddressSkuArgs{Name: pulumi.String("Standard"), Tier: pulumi.String("Regional")},
+		PublicIPAllocationMethod: pulumi.String("Static"),
+		PublicIPAddressVersion:   pulumi.String("IPv4"),
+		Zones:                    env.Zones(),
+		Tags:                     env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("runner egress address: %w", err)
+	}
+	nat, err := network.NewNatGateway(ctx, name+"-runner-nat", &network.NatGatewayArgs{
+		ResourceGroupName:    env.ResourceGroupName,
+		Location:             env.Location(),
+		Sku:                  network.NatGatewaySkuArgs{Name: pulumi.String("Standard")},
+		PublicIpAddresses:    network.SubResourceArray{network.SubResourceArgs{Id: ip.ID()}},
+		IdleTimeoutInMinutes: pulumi.Int(10),
+		Tags:                 env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("runner NAT gateway: %w", err)
+	}
+	subnet, err := network.NewSubnet(ctx, name+"-deploy-runner", &network.SubnetArgs{
+		ResourceGroupName:    env.ResourceGroupName,
+		VirtualNetworkName:   vnet.Name,
+		SubnetName:           pulumi.String("deploy-runner"),
+		AddressPrefix:        pulumi.String(env.Config.Network.DeployRunnerSubnetCIDR),
+		NetworkSecurityGroup: network.NetworkSecurityGroupTypeArgs{Id: nsg.ID()},
+		NatGateway:           network.SubResourceArgs{Id: nat.ID()},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{after}))
+	if err != nil {
+		return nil, fmt.Errorf("runner subnet: %w", err)
+	}
+	return subnet, nil
 }
