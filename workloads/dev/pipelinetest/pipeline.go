@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicehq/sluice/internal/modroot"
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/itest"
@@ -36,7 +37,7 @@ var (
 func Binaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		root, err := moduleRoot()
+		root, err := modroot.Find(".")
 		if err != nil {
 			buildErr = err
 			return
@@ -74,14 +75,6 @@ func RemoveBinaries() {
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
-}
-
-func moduleRoot() (string, error) {
-	home, err := devservices.DiscoverHome("")
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(home), nil
 }
 
 // ArtifactsDir is .sluice/artifacts, where tests leave screenshots.
