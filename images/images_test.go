@@ -22,7 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/sluicehq/sluice/workloads/dev/modroot"
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // The build tests compile the real workloads (linux/amd64, cgo off) and

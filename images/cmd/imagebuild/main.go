@@ -40,7 +40,7 @@ import (
 
 	"github.com/sluicehq/sluice/images"
 	"github.com/sluicehq/sluice/images/acr"
-	"github.com/sluicehq/sluice/workloads/dev/modroot"
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 func main() {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // fakeClient is what the stand-in program host adds, as the real one adds
@@ -109,7 +111,7 @@ func lastArgs(t *testing.T, log string) string {
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("../../..")
+	root, err := modroot.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}

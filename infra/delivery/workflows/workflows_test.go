@@ -12,6 +12,8 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // expected are the workflows the delivery issue asks for; the tests fail if one
@@ -20,20 +22,11 @@ var expected = []string{"deploy.yml", "drift.yml", "pr.yml", "review-stack.yml",
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := modroot.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 func workflowFiles(t *testing.T, root string) []string {

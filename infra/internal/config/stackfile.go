@@ -2,7 +2,6 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // Project is the part of Pulumi.yaml the offline tools need.
@@ -80,20 +81,11 @@ func ReadStackFile(path string) (*StackFile, error) {
 
 // FindRoot walks up from dir to the directory holding Pulumi.yaml.
 func FindRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+	root, err := modroot.FindFile(dir, "Pulumi.yaml")
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", dir, err)
+		return "", fmt.Errorf("find the pulumi project: %w", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no Pulumi.yaml in this directory or any parent")
-		}
-		dir = parent
-	}
+	return root, nil
 }
 
 // StackValues returns the config map the Pulumi CLI would hand the program

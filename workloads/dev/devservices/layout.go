@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sluicehq/sluice/workloads/dev/modroot"
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // HomeEnv overrides where the tool keeps everything (default: .sluice at the

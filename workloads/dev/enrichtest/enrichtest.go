@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,9 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
+
+// mix is the severity mix of the generated windows.
+var mix = simulate.Mix{Warning: 0.05, Critical: 0.02}
 
 // Gen makes deterministic events spread uniformly over [From, From+Span).
 type Gen struct {
@@ -51,30 +53,10 @@ func (g *Gen) Event(i int) contract.Event {
 	if rng.Float64() < g.UnknownSites {
 		site = fmt.Sprintf("site-x%02d", rng.IntN(10))
 	}
-	k := d.Kind
-	sev := contract.SeverityInfo
-	value := k.Min + rng.Float64()*(k.Max-k.Min)
-	switch r := rng.Float64(); {
-	case r < 0.02:
-		sev = contract.SeverityCritical
-		value = k.Crit + rng.Float64()*math.Max(1, (k.Crit-k.Warn)/2)
-	case r < 0.07:
-		sev = contract.SeverityWarning
-		value = k.Warn + rng.Float64()*math.Max(0, k.Crit-k.Warn)
-	}
-	if k.Name == "door" || k.Name == "smoke" {
-		value = math.Round(value)
-		if sev != contract.SeverityInfo {
-			value = 1
-		}
-	} else {
-		value = math.Round(value*100) / 100
-	}
+	sev, value := simulate.Reading(d.Kind, mix, rng)
 	ev := contract.Event{V: contract.SchemaVersion, ID: uuidV7(at, rng), Site: site, Device: device,
-		Kind: k.Name, Value: value, Unit: k.Unit, Severity: sev, At: at}
-	if rng.IntN(4) == 0 {
-		ev.Attrs = map[string]string{"model": d.Model, "fw": fmt.Sprintf("1.%d", rng.IntN(5))}
-	}
+		Kind: d.Kind.Name, Value: value, Unit: d.Kind.Unit, Severity: sev, At: at}
+	ev.Attrs = simulate.Attrs(d, rng)
 	return ev
 }
 

@@ -1,6 +1,8 @@
-// Package localrun starts workload binaries as child processes against the
-// local engines, for the demo and the benchmarks: it passes the endpoints as
-// environment variables, waits for /readyz, reads the process's Prometheus
-// counters, CPU time and peak RSS, and stops it with SIGTERM the way
-// Kubernetes would.
+// Package localrun is the one launcher of the local pipeline, shared by the
+// demo, the benchmarks and the pipeline tests: Up brings the local engines
+// up, Env gives the workloads their environment for them, and a Launcher
+// starts each workload binary as a child process with that environment and
+// its own log file, waits for /readyz, and stops the processes in reverse
+// start order with SIGTERM, the way Kubernetes would. A Proc also reads
+// its Prometheus counters, CPU time and peak RSS for the benchmarks.
 package localrun

@@ -64,7 +64,7 @@ func Start(ctx context.Context, name, binary string, env []string, args []string
 		select {
 		case err := <-p.done:
 			p.done <- err
-			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s:\n%s", name, err, logPath, tail(logPath, 15))
+			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s:\n%s", name, err, logPath, Tail(logPath, 15))
 		case <-ctx.Done():
 			_ = p.Stop(5 * time.Second)
 			return nil, ctx.Err()
@@ -80,7 +80,7 @@ func Start(ctx context.Context, name, binary string, env []string, args []string
 		}
 		if time.Now().After(deadline) {
 			_ = p.Stop(5 * time.Second)
-			return nil, fmt.Errorf("%s not ready after %s; see %s:\n%s", name, readyTimeout, logPath, tail(logPath, 15))
+			return nil, fmt.Errorf("%s not ready after %s; see %s:\n%s", name, readyTimeout, logPath, Tail(logPath, 15))
 		}
 	}
 }
@@ -201,7 +201,9 @@ func (p *Proc) Kill() {
 	p.logFile.Close()
 }
 
-func tail(path string, n int) string {
+// Tail returns the last n lines of the file at path (empty when it cannot
+// be read), for failure messages that show what a process logged.
+func Tail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicehq/sluice/internal/modroot"
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/itest"
@@ -36,7 +37,7 @@ var (
 func Binaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		root, err := moduleRoot()
+		root, err := modroot.Find(".")
 		if err != nil {
 			buildErr = err
 			return
@@ -76,14 +77,6 @@ func RemoveBinaries() {
 	}
 }
 
-func moduleRoot() (string, error) {
-	home, err := devservices.DiscoverHome("")
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(home), nil
-}
-
 // ArtifactsDir is .sluice/artifacts, where tests leave screenshots.
 func ArtifactsDir(t testing.TB) string {
 	t.Helper()
@@ -107,8 +100,7 @@ type Pipeline struct {
 	Feed   string
 	Owner  string
 	Site   string // a site name only this pipeline's events use
-	env    []string
-	logDir string
+	launch *localrun.Launcher
 	sc     *sarama.Config
 
 	mu         sync.Mutex
@@ -132,14 +124,11 @@ func Start(t testing.TB, opts Options) *Pipeline {
 	ep := itest.Up(t, devservices.Kafka, devservices.Cassandra, devservices.Redis)
 	itest.Cassandra(t, ep) // migrated schema, the outbox included
 	p := &Pipeline{t: t, EP: ep, Bin: Binaries(t), Topic: itest.Name("rt-events"), Feed: itest.Name("rt-feed"),
-		Owner: itest.Name("rt-owner"), Site: strings.ToLower(itest.Name("rt-site")), logDir: t.TempDir()}
+		Owner: itest.Name("rt-owner"), Site: strings.ToLower(itest.Name("rt-site"))}
 	itest.Topics(t, ep, map[string]int32{p.Topic: 4, p.Topic + ".dlq": 1})
 	_, p.sc = itest.Kafka(t, ep, p.Topic, p.Topic+".dlq")
-	for _, kv := range ep.Env() {
-		p.env = append(p.env, kv[0]+"="+kv[1])
-	}
-	p.env = append(p.env, "CASSANDRA_CONSISTENCY=ONE", "LOG_LEVEL=info", "KAFKA_TOPIC="+p.Topic, "KAFKA_DLQ_TOPIC="+p.Topic+".dlq")
-	p.env = append(p.env, opts.Extra...)
+	env := localrun.Env(ep, "LOG_LEVEL=info", "KAFKA_TOPIC="+p.Topic, "KAFKA_DLQ_TOPIC="+p.Topic+".dlq")
+	p.launch = &localrun.Launcher{Bin: p.Bin, Logs: t.TempDir(), Env: append(env, opts.Extra...), ReadyTimeout: 2 * time.Minute}
 
 	var err error
 	p.Changefeed, err = p.start("changefeed", append([]string{"CHANGEFEED_NAME=" + p.Feed, "CHANGEFEED_OWNER=" + p.Owner}, opts.ChangefeedEnv...))
@@ -180,8 +169,7 @@ func (p *Pipeline) forgetSites() {
 }
 
 func (p *Pipeline) start(name string, env []string) (*localrun.Proc, error) {
-	return localrun.Start(context.Background(), name, filepath.Join(p.Bin, name), append(append([]string(nil), p.env...), env...), nil,
-		filepath.Join(p.logDir, name+".log"), 2*time.Minute)
+	return p.launch.Start(context.Background(), localrun.Spec{Name: name, Env: env})
 }
 
 // RestartChangefeed starts the changefeed again (after Kill) with the same
@@ -198,27 +186,17 @@ func (p *Pipeline) RestartChangefeed(env ...string) {
 }
 
 // LogPath is the log file of a process.
-func (p *Pipeline) LogPath(name string) string { return filepath.Join(p.logDir, name+".log") }
+func (p *Pipeline) LogPath(name string) string { return p.launch.LogPath(name) }
 
 // Log returns the tail of a process' log, for failure messages.
-func (p *Pipeline) Log(name string) string {
-	b, err := os.ReadFile(filepath.Join(p.logDir, name+".log"))
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-30):], "\n")
-}
+func (p *Pipeline) Log(name string) string { return p.launch.Tail(name, 30) }
 
+// stop stops the processes in reverse start order: api, ingest, changefeed.
 func (p *Pipeline) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, proc := range []*localrun.Proc{p.API, p.Ingest, p.Changefeed} {
-		if proc != nil {
-			if err := proc.Stop(30 * time.Second); err != nil {
-				p.t.Logf("stop %s: %v", proc.Name, err)
-			}
-		}
+	if err := p.launch.StopAll(); err != nil {
+		p.t.Logf("stop: %v", err)
 	}
 	if p.t.Failed() {
 		for _, n := range []string{"ingest", "changefeed", "api"} {

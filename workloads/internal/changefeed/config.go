@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig/redisenv"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
@@ -44,8 +45,8 @@ type Config struct {
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Cassandra:       cqlsession.FromEnv(r),
-		Redis:           rediscache.FromEnv(r),
-		Cache:           rediscache.OptionsFromEnv(r),
+		Redis:           redisenv.Config(r),
+		Cache:           redisenv.Options(r),
 		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
 		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 25*time.Second, time.Second, 10*time.Minute),
 	}

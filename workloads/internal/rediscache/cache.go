@@ -12,8 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/contract/deploy"
-	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
 // ErrMiss is returned for a key Redis does not hold.
@@ -34,8 +32,8 @@ func SiteFilledKey(site string) string { return "site:{" + site + "}:critical:fi
 // DeviceLatestKey is the hash with a device's newest reading.
 func DeviceLatestKey(device string) string { return "device:{" + device + "}:latest" }
 
-// Defaults of Options, the one place they are written: OptionsFromEnv,
-// New and the api's cache fills use them.
+// Defaults of Options, the one place they are written: the binaries'
+// configuration, New and the api's cache fills use them.
 const (
 	DefaultEventTTL     = 24 * time.Hour
 	DefaultDeviceTTL    = 24 * time.Hour
@@ -60,17 +58,6 @@ type Options struct {
 	// GetTimeout bounds each pipeline of coalesced Event reads and so
 	// every Event call (default 1 s).
 	GetTimeout time.Duration
-}
-
-// OptionsFromEnv reads CACHE_EVENT_TTL, CACHE_DEVICE_TTL, CACHE_SITE_TTL,
-// CACHE_SITE_CRITICAL_MAX.
-func OptionsFromEnv(r *envconfig.Reader) Options {
-	return Options{
-		EventTTL:  r.Duration(deploy.EnvCacheEventTTL, DefaultEventTTL, time.Second, 30*24*time.Hour),
-		DeviceTTL: r.Duration(deploy.EnvCacheDeviceTTL, DefaultDeviceTTL, time.Second, 30*24*time.Hour),
-		SiteTTL:   r.Duration(deploy.EnvCacheSiteTTL, DefaultSiteTTL, time.Second, 90*24*time.Hour),
-		SiteMax:   r.Int(deploy.EnvCacheSiteCriticalMax, DefaultSiteMax, 1, 10000),
-	}
 }
 
 func (o *Options) defaults() {

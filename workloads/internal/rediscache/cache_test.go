@@ -16,7 +16,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
-	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
 func TestKeysUseHashTags(t *testing.T) {
@@ -110,25 +109,49 @@ func TestJitterStaysInRange(t *testing.T) {
 	}
 }
 
-func env(m map[string]string) *envconfig.Reader { return envconfig.NewFrom(envconfig.FromMap(m)) }
+func TestAzureAddrs(t *testing.T) {
+	for _, c := range []struct {
+		addrs []string
+		want  bool
+	}{
+		{[]string{"127.0.0.1:16379"}, false},
+		{[]string{"sluice-dev.westeurope.redis.azure.net:10000"}, true},
+		{[]string{"old.redis.cache.windows.net:6380"}, true},
+		{[]string{"10.0.0.4:10000"}, true},
+		{[]string{"not an address", "127.0.0.1:6379"}, false},
+		{nil, false},
+	} {
+		if got := Azure(c.addrs); got != c.want {
+			t.Errorf("Azure(%q) = %v, want %v", c.addrs, got, c.want)
+		}
+	}
+}
 
-func TestFromEnvDefaults(t *testing.T) {
-	r := env(map[string]string{"REDIS_ADDR": "127.0.0.1:16379"})
-	c := FromEnv(r)
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
+func TestProblems(t *testing.T) {
+	ok := Config{Addrs: []string{"127.0.0.1:16379"}}
+	if p := ok.Problems(); len(p) != 0 {
+		t.Fatalf("usable config has problems: %q", p)
 	}
-	if c.TLS || c.Entra || c.Cluster {
-		t.Fatalf("local redis got TLS=%v Entra=%v Cluster=%v", c.TLS, c.Entra, c.Cluster)
+	for _, c := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{}, "REDIS_ADDR is required"},
+		{Config{Addrs: []string{"nohost"}}, `REDIS_ADDR entry "nohost" is not host:port`},
+		{Config{Addrs: []string{"x.redis.azure.net:10000"}, Entra: true, TLS: true, Password: "p"}, "set only one of REDIS_ENTRA=true and REDIS_PASSWORD"},
+		{Config{Addrs: []string{"x.redis.azure.net:10000"}, Entra: true}, "REDIS_ENTRA=true needs REDIS_TLS=true"},
+		{Config{Addrs: []string{"a:1", "b:2"}, Cluster: true, DB: 2}, "REDIS_DB must be 0 on a cluster"},
+	} {
+		p := c.c.Problems()
+		if len(p) != 1 || !strings.Contains(p[0], c.want) {
+			t.Errorf("%+v: problems %q, want one mentioning %q", c.c, p, c.want)
+		}
 	}
-	r = env(map[string]string{"REDIS_ADDR": "sluice-dev.westeurope.redis.azure.net:10000", "REDIS_CLUSTER": "true"})
-	c = FromEnv(r)
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if !c.TLS || !c.Entra || !c.Cluster {
-		t.Fatalf("azure managed redis got TLS=%v Entra=%v Cluster=%v", c.TLS, c.Entra, c.Cluster)
-	}
+}
+
+func TestAzureOptions(t *testing.T) {
+	c := Config{Addrs: []string{"sluice-dev.westeurope.redis.azure.net:10000"}, Cluster: true, TLS: true, Entra: true,
+		Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries}
 	o, err := c.Options(&EntraCredentials{Source: fakeTokens(nil), Username: "oid"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,16 +164,6 @@ func TestFromEnvDefaults(t *testing.T) {
 	}
 	if _, ok := redis.NewUniversalClient(o).(*redis.ClusterClient); !ok {
 		t.Fatal("cluster mode did not give a cluster client")
-	}
-	r = env(map[string]string{"REDIS_ADDR": "x.redis.azure.net:10000", "REDIS_TLS": "false", "REDIS_ENTRA": "true"})
-	FromEnv(r)
-	if r.Err() == nil || !strings.Contains(r.Err().Error(), "REDIS_TLS") {
-		t.Fatalf("entra without TLS accepted: %v", r.Err())
-	}
-	r = env(map[string]string{})
-	FromEnv(r)
-	if r.Err() == nil {
-		t.Fatal("missing REDIS_ADDR accepted")
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
-	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
 // EntraScope is the token scope of Azure Managed Redis.
@@ -51,46 +50,51 @@ type Config struct {
 	MaxRetries int
 }
 
-// FromEnv reads REDIS_ADDR (comma-separated host:port), REDIS_CLUSTER,
-// REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS, REDIS_ENTRA, REDIS_DB,
-// REDIS_TIMEOUT, REDIS_POOL_SIZE and REDIS_MAX_RETRIES. TLS and Entra ID
-// default to on for Azure hosts (*.redis.azure.net, *.redis.cache.windows.net)
-// and port 10000.
-func FromEnv(r *envconfig.Reader) Config {
-	c := Config{Addrs: r.List(deploy.EnvRedisAddr, nil)}
-	if len(c.Addrs) == 0 {
-		r.Problem("REDIS_ADDR is required (host:port, comma-separated for a cluster's seeds)")
-	}
-	azure := false
-	for _, a := range c.Addrs {
+// Defaults of Config, the one place they are written.
+const (
+	DefaultTimeout    = 500 * time.Millisecond
+	DefaultMaxRetries = 1
+)
+
+// Azure reports whether addrs name Azure Managed Redis (its TLS port or an
+// Azure host name), where TLS and Entra ID are the defaults. Entries that
+// are not host:port are left to Problems.
+func Azure(addrs []string) bool {
+	for _, a := range addrs {
 		host, port, err := net.SplitHostPort(a)
 		if err != nil {
-			r.Problem("REDIS_ADDR entry %q is not host:port", a)
 			continue
 		}
 		if port == AzurePort || strings.HasSuffix(host, ".redis.azure.net") || strings.HasSuffix(host, ".redis.cache.windows.net") {
-			azure = true
+			return true
 		}
 	}
-	c.Cluster = r.Bool(deploy.EnvRedisCluster, len(c.Addrs) > 1)
-	c.Username = r.String(deploy.EnvRedisUsername, "")
-	c.Password = r.String(deploy.EnvRedisPassword, "")
-	c.TLS = r.Bool(deploy.EnvRedisTLS, azure)
-	c.Entra = r.Bool(deploy.EnvRedisEntra, azure && c.Password == "")
-	c.DB = r.Int(deploy.EnvRedisDB, 0, 0, 15)
-	c.Timeout = r.Duration(deploy.EnvRedisTimeout, 500*time.Millisecond, 5*time.Millisecond, time.Minute)
-	c.PoolSize = r.Int(deploy.EnvRedisPoolSize, 0, 0, 10000)
-	c.MaxRetries = r.Int(deploy.EnvRedisMaxRetries, 1, -1, 10)
+	return false
+}
+
+// Problems lists what makes c unusable, one message each. The messages
+// name the settings by their environment variables (deploy), which is
+// where an operator sets them.
+func (c Config) Problems() []string {
+	var out []string
+	if len(c.Addrs) == 0 {
+		out = append(out, deploy.EnvRedisAddr+" is required (host:port, comma-separated for a cluster's seeds)")
+	}
+	for _, a := range c.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			out = append(out, fmt.Sprintf("%s entry %q is not host:port", deploy.EnvRedisAddr, a))
+		}
+	}
 	if c.Entra && c.Password != "" {
-		r.Problem("set only one of REDIS_ENTRA=true and REDIS_PASSWORD")
+		out = append(out, fmt.Sprintf("set only one of %s=true and %s", deploy.EnvRedisEntra, deploy.EnvRedisPassword))
 	}
 	if c.Entra && !c.TLS {
-		r.Problem("REDIS_ENTRA=true needs REDIS_TLS=true: tokens are never sent in the clear")
+		out = append(out, fmt.Sprintf("%s=true needs %s=true: tokens are never sent in the clear", deploy.EnvRedisEntra, deploy.EnvRedisTLS))
 	}
 	if c.Cluster && c.DB != 0 {
-		r.Problem("REDIS_DB must be 0 on a cluster")
+		out = append(out, deploy.EnvRedisDB+" must be 0 on a cluster")
 	}
-	return c
+	return out
 }
 
 // Options returns go-redis' options for c; creds supplies Entra ID

@@ -85,38 +85,53 @@ func (g *Generator) Next(now time.Time) Record {
 }
 
 func (g *Generator) event(d Device, now time.Time) contract.Event {
-	k := d.Kind
-	sev := contract.SeverityInfo
-	value := k.Min + g.rng.Float64()*(k.Max-k.Min)
-	r := g.rng.Float64()
-	switch {
-	case r < g.mix.Critical:
-		sev = contract.SeverityCritical
-		value = k.Crit + g.rng.Float64()*math.Max(1, (k.Crit-k.Warn)/2)
-	case r < g.mix.Critical+g.mix.Warning:
-		sev = contract.SeverityWarning
-		value = k.Warn + g.rng.Float64()*math.Max(0, k.Crit-k.Warn)
+	sev, value := Reading(d.Kind, g.mix, g.rng)
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	return contract.Event{
+		V: contract.SchemaVersion, ID: id.String(), Site: d.SiteID, Device: d.ID,
+		Kind: d.Kind.Name, Value: value, Unit: d.Kind.Unit, Severity: sev, At: now.UTC(), Attrs: Attrs(d, g.rng),
+	}
+}
+
+// Reading is the value model: it draws a reading of kind k from rng, its
+// severity by mix's shares (critical, then warning, else info) and its value
+// in that severity's band: the plausible range for info, from Warn towards
+// Crit for a warning, from Crit upwards for a critical. Door and smoke read
+// 0 or 1, the others have two decimals. Other generators of events (the
+// batch tests' deterministic windows) call it so every event in the system
+// is modelled the same way.
+func Reading(k Kind, mix Mix, rng *rand.Rand) (severity string, value float64) {
+	severity = contract.SeverityInfo
+	value = k.Min + rng.Float64()*(k.Max-k.Min)
+	switch r := rng.Float64(); {
+	case r < mix.Critical:
+		severity = contract.SeverityCritical
+		value = k.Crit + rng.Float64()*math.Max(1, (k.Crit-k.Warn)/2)
+	case r < mix.Critical+mix.Warning:
+		severity = contract.SeverityWarning
+		value = k.Warn + rng.Float64()*math.Max(0, k.Crit-k.Warn)
 	}
 	if k.Name == "door" || k.Name == "smoke" {
 		value = math.Round(value)
-		if sev != contract.SeverityInfo {
+		if severity != contract.SeverityInfo {
 			value = 1
 		}
 	} else {
 		value = math.Round(value*100) / 100
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		id = uuid.New()
+	return severity, value
+}
+
+// Attrs draws the attributes a device sends with a reading: its model and
+// firmware with one reading in four, none otherwise (nil).
+func Attrs(d Device, rng *rand.Rand) map[string]string {
+	if rng.IntN(4) != 0 {
+		return nil
 	}
-	ev := contract.Event{
-		V: contract.SchemaVersion, ID: id.String(), Site: d.SiteID, Device: d.ID,
-		Kind: k.Name, Value: value, Unit: k.Unit, Severity: sev, At: now.UTC(),
-	}
-	if g.rng.IntN(4) == 0 {
-		ev.Attrs = map[string]string{"model": d.Model, "fw": fmt.Sprintf("1.%d", g.rng.IntN(5))}
-	}
-	return ev
+	return map[string]string{"model": d.Model, "fw": fmt.Sprintf("1.%d", rng.IntN(5))}
 }
 
 // invalidKinds are the ways a deliberately invalid record breaks the contract.

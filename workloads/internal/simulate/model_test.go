@@ -3,6 +3,7 @@ package simulate
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -80,5 +81,40 @@ func TestBadInputs(t *testing.T) {
 	}
 	if err := (Plan{Rate: 10}).Validate(); err == nil {
 		t.Error("endless plan accepted")
+	}
+}
+
+func TestReadingKeepsEachSeverityInItsBand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	mix := Mix{Warning: 0.2, Critical: 0.1}
+	counts := map[string]int{}
+	for i := range 20000 {
+		k := Kinds[i%len(Kinds)]
+		sev, v := Reading(k, mix, rng)
+		counts[sev]++
+		var lo, hi float64
+		switch sev {
+		case contract.SeverityInfo:
+			lo, hi = k.Min, k.Max
+		case contract.SeverityWarning:
+			lo, hi = k.Warn, math.Max(k.Warn, k.Crit)
+		case contract.SeverityCritical:
+			lo, hi = k.Crit, k.Crit+math.Max(1, (k.Crit-k.Warn)/2)
+		}
+		if k.Name == "door" || k.Name == "smoke" {
+			lo, hi = math.Round(lo), math.Round(hi)
+			if sev != contract.SeverityInfo {
+				lo, hi = 1, 1
+			}
+		}
+		if v < lo || v > hi {
+			t.Fatalf("%s %s reading %g outside [%g, %g]", k.Name, sev, v, lo, hi)
+		}
+	}
+	if c := counts[contract.SeverityCritical]; c < 1700 || c > 2300 {
+		t.Errorf("%d of 20000 readings critical, want about 2000", c)
+	}
+	if w := counts[contract.SeverityWarning]; w < 3600 || w > 4400 {
+		t.Errorf("%d of 20000 readings warnings, want about 4000", w)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 	"github.com/sluicehq/sluice/workloads/dev/rtprobe"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
-	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
@@ -27,242 +25,333 @@ import (
 
 func init() { benchmarks["e2e"] = benchE2E }
 
+// The e2e benchmark's fleet.
+const e2eSites, e2eDevices = 12, 500
+
 // benchE2E measures the real-time path end to end at a steady rate:
 // produce to Kafka → ingest → Cassandra and outbox → changefeed → Redis →
 // visible in GET /v1/sites/{site}/critical. Every critical event's latency
 // runs from its event time (stamped as it is produced) to the first poll
 // that sees it; pollers ask each site every -poll.
 func benchE2E(args []string) error {
-	fs := flag.NewFlagSet("bench e2e", flag.ContinueOnError)
-	bin := fs.String("bin", ".sluice/bin", "folder holding the ingest, changefeed and api binaries")
-	rate := fs.Float64("rate", 2000, "events per second")
-	d := fs.Duration("duration", 30*time.Second, "how long to produce")
-	critical := fs.Float64("critical-share", 0.02, "share of critical events")
-	poll := fs.Duration("poll", 25*time.Millisecond, "how often each site's critical events are read")
-	warmup := fs.Duration("warmup", 15*time.Second, "produce at the same rate for at least this long before measuring, so Cassandra's JIT and caches are warm")
-	maxWarmup := fs.Duration("max-warmup", 3*time.Minute, "longest warm-up: past -warmup it goes on until ingest keeps up (no backlog for 5 s in a row)")
-	if err := fs.Parse(args); err != nil {
+	b, err := parseE2E(args)
+	if err != nil {
 		return err
 	}
 	ctx := context.Background()
+	defer b.teardown()
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+	if err := b.startWorkloads(ctx); err != nil {
+		return err
+	}
+	b.startProbe(ctx)
+	if err := b.produce(ctx); err != nil {
+		return err
+	}
+	res, err := b.collect()
+	if err != nil {
+		return err
+	}
+	return b.report(res)
+}
+
+// e2eBench is one run of the e2e benchmark, filled in phase by phase.
+type e2eBench struct {
+	// flags
+	bin                               string
+	rate, critical                    float64
+	duration, poll, warmup, maxWarmup time.Duration
+
+	// setup
+	run   int64 // names this run's topic, consumer group and feed
+	topic string
+	kc    kafkaclient.Config
+	sc    *sarama.Config
+	admin sarama.ClusterAdmin
+
+	launch                  *localrun.Launcher
+	changefeed, ingest, api *localrun.Proc
+	probe                   *rtprobe.Probe
+
+	// produce
+	prod        *simulate.Producer
+	measureFrom atomic.Int64 // event time (Unix ns) from which criticals are measured
+	warm        e2eWarmup
+	stats       simulate.Stats
+	elapsed     time.Duration
+}
+
+// e2eWarmup is what the warm-up leaves to the report.
+type e2eWarmup struct {
+	lasted time.Duration
+	keptUp bool // ingest had no backlog for 5 s in a row
+	// marks are the stage histograms when the warm-up ended, and
+	// lateMark and changesMark the changefeed's counters then.
+	marks                 map[string]histogram
+	lateMark, changesMark float64
+}
+
+func parseE2E(args []string) (*e2eBench, error) {
+	b := &e2eBench{}
+	fs := flag.NewFlagSet("bench e2e", flag.ContinueOnError)
+	fs.StringVar(&b.bin, "bin", ".sluice/bin", "folder holding the ingest, changefeed and api binaries")
+	fs.Float64Var(&b.rate, "rate", 2000, "events per second")
+	fs.DurationVar(&b.duration, "duration", 30*time.Second, "how long to produce")
+	fs.Float64Var(&b.critical, "critical-share", 0.02, "share of critical events")
+	fs.DurationVar(&b.poll, "poll", 25*time.Millisecond, "how often each site's critical events are read")
+	fs.DurationVar(&b.warmup, "warmup", 15*time.Second, "produce at the same rate for at least this long before measuring, so Cassandra's JIT and caches are warm")
+	fs.DurationVar(&b.maxWarmup, "max-warmup", 3*time.Minute, "longest warm-up: past -warmup it goes on until ingest keeps up (no backlog for 5 s in a row)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// setup brings the engines up, migrates the schema and creates the run's
+// topic and its dead-letter topic.
+func (b *e2eBench) setup(ctx context.Context) error {
 	lc, err := startLocal(ctx, devservices.Kafka, devservices.Cassandra, devservices.Redis)
 	if err != nil {
 		return err
 	}
-	home, envMap := lc.home, lc.env
-	envMap["LOG_LEVEL"] = "warn"
-	r := envconfig.NewFrom(envconfig.FromMap(envMap))
+	r := lc.reader("LOG_LEVEL=warn")
 	cc := cqlsession.FromEnv(r)
-	kc := kafkaclient.FromEnv(r, "sluice-bench-e2e")
+	b.kc = kafkaclient.FromEnv(r, "sluice-bench-e2e")
 	if err := r.Err(); err != nil {
 		return err
 	}
 	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
 		return err
 	}
+	b.run = time.Now().UnixNano()
+	b.topic = fmt.Sprintf("bench-rt-%d", b.run)
+	if b.sc, err = b.kc.Sarama(nil); err != nil {
+		return err
+	}
+	if b.admin, err = sarama.NewClusterAdmin(b.kc.Brokers, b.sc); err != nil {
+		return err
+	}
+	if err := kafkaclient.EnsureTopics(b.admin, []kafkaclient.Topic{{Name: b.topic, Partitions: 6}, {Name: b.topic + ".dlq", Partitions: 1}}); err != nil {
+		return err
+	}
+	b.launch = lc.launcher(b.bin, "bench-e2e-", "LOG_LEVEL=warn", "KAFKA_TOPIC="+b.topic, "KAFKA_DLQ_TOPIC="+b.topic+".dlq")
+	b.launch.ReadyTimeout = 2 * time.Minute
+	return nil
+}
 
-	run := time.Now().UnixNano()
-	topic := fmt.Sprintf("bench-rt-%d", run)
-	sc, err := kc.Sarama(nil)
-	if err != nil {
-		return err
-	}
-	admin, err := sarama.NewClusterAdmin(kc.Brokers, sc)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		_ = admin.DeleteTopic(topic)
-		_ = admin.DeleteTopic(topic + ".dlq")
-		admin.Close()
-	}()
-	if err := kafkaclient.EnsureTopics(admin, []kafkaclient.Topic{{Name: topic, Partitions: 6}, {Name: topic + ".dlq", Partitions: 1}}); err != nil {
-		return err
-	}
-	env := []string{"KAFKA_TOPIC=" + topic, "KAFKA_DLQ_TOPIC=" + topic + ".dlq"}
-	for k, v := range envMap {
-		env = append(env, k+"="+v)
-	}
-	logs := filepath.Join(home, "logs")
-	var procs []*localrun.Proc
-	defer func() {
-		for i := len(procs) - 1; i >= 0; i-- {
-			_ = procs[i].Stop(30 * time.Second)
-		}
-	}()
+// startWorkloads starts changefeed, ingest (writing the outbox) and api,
+// each waited for until ready.
+func (b *e2eBench) startWorkloads(ctx context.Context) error {
 	for _, p := range []struct {
-		name string
-		env  []string
+		proc **localrun.Proc
+		spec localrun.Spec
 	}{
-		{"changefeed", []string{fmt.Sprintf("CHANGEFEED_NAME=bench-e2e-%d", run)}},
-		{"ingest", []string{fmt.Sprintf("INGEST_GROUP=bench-e2e-%d", run), "INGEST_OUTBOX=true"}},
-		{"api", []string{"API_MODE=local"}},
+		{&b.changefeed, localrun.Spec{Name: "changefeed", Env: []string{fmt.Sprintf("CHANGEFEED_NAME=bench-e2e-%d", b.run)}}},
+		{&b.ingest, localrun.Spec{Name: "ingest", Env: []string{fmt.Sprintf("INGEST_GROUP=bench-e2e-%d", b.run), "INGEST_OUTBOX=true"}}},
+		{&b.api, localrun.Spec{Name: "api", Env: []string{"API_MODE=local"}}},
 	} {
-		proc, err := localrun.Start(ctx, p.name, filepath.Join(*bin, p.name), append(append([]string(nil), env...), p.env...), nil,
-			filepath.Join(logs, "bench-e2e-"+p.name+".log"), 2*time.Minute)
+		proc, err := b.launch.Start(ctx, p.spec)
 		if err != nil {
 			return err
 		}
-		procs = append(procs, proc)
+		*p.proc = proc
 	}
-	api := procs[2]
+	return nil
+}
 
-	const sites, devices = 12, 500
-	gen, err := simulate.NewGenerator(sites, devices, simulate.Mix{Warning: 0.05, Critical: *critical}, uint64(run))
-	if err != nil {
-		return err
-	}
-	fleet, _ := simulate.Fleet(sites, devices)
+// startProbe begins polling every site's critical events through the api.
+func (b *e2eBench) startProbe(ctx context.Context) {
+	fleet, _ := simulate.Fleet(e2eSites, e2eDevices)
 	siteIDs := make([]string, len(fleet))
 	for i, s := range fleet {
 		siteIDs[i] = s.ID
 	}
-	probe := rtprobe.New("http://"+api.Addr, 60, *poll)
-	probe.Start(ctx, siteIDs)
-	defer probe.Stop()
+	b.probe = rtprobe.New("http://"+b.api.Addr, 60, b.poll)
+	b.probe.Start(ctx, siteIDs)
+}
 
-	ap, err := sarama.NewAsyncProducer(kc.Brokers, sc)
+// produce runs the stream: a warm-up at the full rate, then the measured
+// phase. Only events produced after the warm-up are measured; the warm-up
+// runs at the same rate in the same stream, so nothing drains between. It
+// lasts at least -warmup and then until ingest keeps up: a cold Cassandra
+// (just started, its JIT still compiling) builds a backlog that would
+// otherwise be measured as latency of the warm system.
+func (b *e2eBench) produce(ctx context.Context) error {
+	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, simulate.Mix{Warning: 0.05, Critical: b.critical}, uint64(b.run))
+	if err != nil {
+		return err
+	}
+	ap, err := sarama.NewAsyncProducer(b.kc.Brokers, b.sc)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
-	// Only events produced after the warm-up are measured; the warm-up
-	// runs at the same rate in the same stream, so nothing drains between.
-	// It lasts at least -warmup and then until ingest keeps up: a cold
-	// Cassandra (just started, its JIT still compiling) builds a backlog
-	// that would otherwise be measured as latency of the warm system.
-	var measureFrom atomic.Int64
-	measureFrom.Store(math.MaxInt64)
-	prod := &simulate.Producer{AP: ap, Topic: topic, Gen: gen, OnAck: func(a simulate.Acked) {
-		if ev := a.Record.Event; ev != nil && ev.Severity == contract.SeverityCritical && ev.At.UnixNano() >= measureFrom.Load() {
-			probe.Expect(ev.Site, ev.ID, ev.At)
+	b.measureFrom.Store(math.MaxInt64)
+	b.prod = &simulate.Producer{AP: ap, Topic: b.topic, Gen: gen, OnAck: func(a simulate.Acked) {
+		if ev := a.Record.Event; ev != nil && ev.Severity == contract.SeverityCritical && ev.At.UnixNano() >= b.measureFrom.Load() {
+			b.probe.Expect(ev.Site, ev.ID, ev.At)
 		}
 	}}
 	fmt.Printf("producing %.0f events/s (%.0f%% critical) through ingest → changefeed → api: a warm-up of %s to %s until ingest keeps up, then %s measured\n",
-		*rate, *critical*100, *warmup, *maxWarmup, *d)
+		b.rate, b.critical*100, b.warmup, b.maxWarmup, b.duration)
 	bar := progress.New("events", -1)
 	var phase atomic.Value
 	phase.Store("warming up")
 	stopBar := progress.Tick(func() {
-		bar.Set(prod.Stats().Acked, fmt.Sprintf("%s · %d critical visible", phase.Load(), probe.Seen()))
+		bar.Set(b.prod.Stats().Acked, fmt.Sprintf("%s · %d critical visible", phase.Load(), b.probe.Seen()))
 	})
-	// backlog is how many acknowledged records ingest has not finished
-	// (stored or dead-lettered) yet.
-	backlog := func() (float64, error) {
-		mt, err := procs[1].Metrics()
-		if err != nil {
-			return 0, err
-		}
-		return float64(prod.Stats().Acked) - mt["sluice_ingest_written_total"] - mt["sluice_ingest_dlq_total"], nil
-	}
-	// Snapshots of the stage histograms when the warm-up ends.
-	marks := map[string]histogram{}
-	var lateMark, changesMark float64
-	var warmedFor time.Duration
-	keptUp := false
 	prodCtx, stopProducing := context.WithCancel(ctx)
 	defer stopProducing()
-	marked := make(chan struct{})
+	phasesDone := make(chan struct{})
 	start := time.Now()
 	go func() {
-		defer close(marked)
-		steady := 0
-		for steady < 5 {
-			select {
-			case <-prodCtx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			warmedFor = time.Since(start)
-			if warmedFor < *warmup {
-				continue
-			}
-			if n, err := backlog(); err == nil && n <= *rate/2 {
-				steady++
-			} else {
-				steady = 0
-			}
-			if warmedFor >= *maxWarmup {
-				break
-			}
+		defer close(phasesDone)
+		if !b.warmUp(prodCtx, start) {
+			return
 		}
-		keptUp = steady >= 5
-		for _, m := range []struct {
-			proc *localrun.Proc
-			name string
-		}{
-			{procs[1], "sluice_ingest_event_age_seconds"}, {procs[1], "sluice_ingest_write_seconds"},
-			{procs[0], "sluice_changefeed_handle_seconds"}, {procs[0], "sluice_changefeed_read_seconds"},
-			{procs[0], "sluice_changefeed_lag_seconds"},
-		} {
-			if h, err := scrapeHistogram("http://"+m.proc.Addr+"/metrics", m.name); err == nil {
-				marks[m.name] = h
-			}
-		}
-		if mt, err := procs[0].Metrics(); err == nil {
-			lateMark, changesMark = mt["sluice_changefeed_late_changes_total"], mt["sluice_changefeed_changes_total"]
-		}
-		measureFrom.Store(time.Now().UnixNano())
+		b.markWarm()
 		phase.Store("measuring")
 		select {
 		case <-prodCtx.Done():
-		case <-time.After(*d):
+		case <-time.After(b.duration):
 			stopProducing()
 		}
 	}()
 	// The plan's duration is only a backstop: the goroutine above ends
 	// production once the measured phase is over.
-	stats, err := prod.Run(prodCtx, simulate.Plan{Rate: *rate, Duration: *maxWarmup + *d + time.Minute})
+	b.stats, err = b.prod.Run(prodCtx, simulate.Plan{Rate: b.rate, Duration: b.maxWarmup + b.duration + time.Minute})
 	stopProducing()
-	<-marked
-	elapsed := time.Since(start)
+	<-phasesDone
+	b.elapsed = time.Since(start)
 	stopBar()
 	bar.Finish()
 	if err != nil {
 		return err
 	}
-	if measureFrom.Load() == math.MaxInt64 {
+	if b.measureFrom.Load() == math.MaxInt64 {
 		return errors.New("production ended before the warm-up did")
 	}
-	if !keptUp {
-		fmt.Fprintf(os.Stderr, "ingest never kept up with %.0f events/s during a warm-up of %s: the measurement includes its backlog\n", *rate, warmedFor.Round(time.Second))
+	if !b.warm.keptUp {
+		fmt.Fprintf(os.Stderr, "ingest never kept up with %.0f events/s during a warm-up of %s: the measurement includes its backlog\n", b.rate, b.warm.lasted.Round(time.Second))
 	}
-	// Stragglers get a bounded time to show up.
-	probe.WaitAll(30 * time.Second)
-	probe.Stop()
-	res := probe.Result()
-	lat := res.Latencies
+	return nil
+}
+
+// warmUp waits until the warm-up is over: -warmup has passed and ingest
+// has had no backlog for 5 s in a row, or -max-warmup has passed. It
+// returns false when production ended first.
+func (b *e2eBench) warmUp(ctx context.Context, start time.Time) bool {
+	steady := 0
+	for steady < 5 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+		b.warm.lasted = time.Since(start)
+		if b.warm.lasted < b.warmup {
+			continue
+		}
+		if n, err := b.backlog(); err == nil && n <= b.rate/2 {
+			steady++
+		} else {
+			steady = 0
+		}
+		if b.warm.lasted >= b.maxWarmup {
+			break
+		}
+	}
+	b.warm.keptUp = steady >= 5
+	return true
+}
+
+// backlog is how many acknowledged records ingest has not finished
+// (stored or dead-lettered) yet.
+func (b *e2eBench) backlog() (float64, error) {
+	mt, err := b.ingest.Metrics()
+	if err != nil {
+		return 0, err
+	}
+	return float64(b.prod.Stats().Acked) - mt["sluice_ingest_written_total"] - mt["sluice_ingest_dlq_total"], nil
+}
+
+// e2eStages are the workloads' histograms the report breaks the latency
+// down by, with the process exposing each.
+func (b *e2eBench) e2eStages() []struct {
+	proc *localrun.Proc
+	name string
+} {
+	return []struct {
+		proc *localrun.Proc
+		name string
+	}{
+		{b.ingest, "sluice_ingest_event_age_seconds"}, {b.ingest, "sluice_ingest_write_seconds"},
+		{b.changefeed, "sluice_changefeed_handle_seconds"}, {b.changefeed, "sluice_changefeed_read_seconds"},
+		{b.changefeed, "sluice_changefeed_lag_seconds"},
+	}
+}
+
+// markWarm snapshots the stage histograms and counters as the warm-up
+// ends, and starts measuring the events produced from now on.
+func (b *e2eBench) markWarm() {
+	b.warm.marks = map[string]histogram{}
+	for _, m := range b.e2eStages() {
+		if h, err := scrapeHistogram("http://"+m.proc.Addr+"/metrics", m.name); err == nil {
+			b.warm.marks[m.name] = h
+		}
+	}
+	if mt, err := b.changefeed.Metrics(); err == nil {
+		b.warm.lateMark, b.warm.changesMark = mt["sluice_changefeed_late_changes_total"], mt["sluice_changefeed_changes_total"]
+	}
+	b.measureFrom.Store(time.Now().UnixNano())
+}
+
+// collect gives stragglers a bounded time to show up and returns the
+// probe's result; a critical event never seen fails the run.
+func (b *e2eBench) collect() (rtprobe.Result, error) {
+	b.probe.WaitAll(30 * time.Second)
+	b.probe.Stop()
+	res := b.probe.Result()
 	if res.PollErrs > 0 {
-		fmt.Fprintf(os.Stderr, "%d polls failed (see %s)\n", res.PollErrs, filepath.Join(logs, "bench-e2e-api.log"))
+		fmt.Fprintf(os.Stderr, "%d polls failed (see %s)\n", res.PollErrs, b.launch.LogPath("api"))
 	}
 	if res.Missing > 0 {
-		return fmt.Errorf("%d of %d critical events never became visible through the api within 30 s of the end (logs in %s)", res.Missing, res.Missing+len(lat), logs)
+		return res, fmt.Errorf("%d of %d critical events never became visible through the api within 30 s of the end (logs in %s)", res.Missing, res.Missing+len(res.Latencies), b.launch.Logs)
 	}
-	if len(lat) == 0 {
-		return fmt.Errorf("no critical events were produced")
+	if len(res.Latencies) == 0 {
+		return res, fmt.Errorf("no critical events were produced")
 	}
-	// Where the time goes, from the workloads' own histograms, counting
-	// only what happened after the warm-up.
-	stage := func(proc *localrun.Proc, name string) string {
-		h, err := scrapeHistogram("http://"+proc.Addr+"/metrics", name)
-		if err != nil {
-			return "n/a"
-		}
-		h = h.since(marks[name])
-		if h.count == 0 {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.0f / %.0f", h.sum/h.count*1000, h.quantile(0.99)*1000)
+	return res, nil
+}
+
+// stage is a stage's mean / p99 in ms from the workloads' own histogram,
+// counting only what happened after the warm-up.
+func (b *e2eBench) stage(proc *localrun.Proc, name string) string {
+	h, err := scrapeHistogram("http://"+proc.Addr+"/metrics", name)
+	if err != nil {
+		return "n/a"
 	}
-	ingestMean := stage(procs[1], "sluice_ingest_event_age_seconds")
-	writeMean := stage(procs[1], "sluice_ingest_write_seconds")
-	handleMean := stage(procs[0], "sluice_changefeed_handle_seconds")
-	readMean := stage(procs[0], "sluice_changefeed_read_seconds")
-	feedMean := stage(procs[0], "sluice_changefeed_lag_seconds")
+	h = h.since(b.warm.marks[name])
+	if h.count == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f / %.0f", h.sum/h.count*1000, h.quantile(0.99)*1000)
+}
+
+// report prints where the time went, the verdict and the result.
+func (b *e2eBench) report(res rtprobe.Result) error {
+	lat := res.Latencies
+	ingestMean := b.stage(b.ingest, "sluice_ingest_event_age_seconds")
+	writeMean := b.stage(b.ingest, "sluice_ingest_write_seconds")
+	handleMean := b.stage(b.changefeed, "sluice_changefeed_handle_seconds")
+	readMean := b.stage(b.changefeed, "sluice_changefeed_read_seconds")
+	feedMean := b.stage(b.changefeed, "sluice_changefeed_lag_seconds")
 	late := "n/a"
-	if mt, err := procs[0].Metrics(); err == nil {
-		late = fmt.Sprintf("%.0f of %.0f", mt["sluice_changefeed_late_changes_total"]-lateMark, mt["sluice_changefeed_changes_total"]-changesMark)
+	if mt, err := b.changefeed.Metrics(); err == nil {
+		late = fmt.Sprintf("%.0f of %.0f", mt["sluice_changefeed_late_changes_total"]-b.warm.lateMark, mt["sluice_changefeed_changes_total"]-b.warm.changesMark)
 	}
-	rateGot := float64(stats.Acked) / elapsed.Seconds()
+	rateGot := float64(b.stats.Acked) / b.elapsed.Seconds()
 	p50, p99 := res.Percentile(0.50), res.Percentile(0.99)
 	verdict := "meets"
 	if p99 > time.Second {
@@ -270,11 +359,11 @@ func benchE2E(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "target p99 ≤ 1 s: %s\n", verdict)
 	return report("e2e", []row{
-		{"warm-up (until ingest kept up)", warmedFor.Round(time.Second).String()},
-		{"events produced, warm-up included", fmt.Sprint(stats.Acked)},
+		{"warm-up (until ingest kept up)", b.warm.lasted.Round(time.Second).String()},
+		{"events produced, warm-up included", fmt.Sprint(b.stats.Acked)},
 		{"produce rate (events/s)", fmt.Sprintf("%.0f", rateGot)},
 		{"critical events measured", fmt.Sprint(len(lat))},
-		{"poll interval per site", poll.String()},
+		{"poll interval per site", b.poll.String()},
 		{"produce → visible in the api p50 ms", fmt.Sprintf("%.1f", ms(p50))},
 		{"produce → visible in the api p99 ms (≤ 1000)", fmt.Sprintf("%.1f", ms(p99))},
 		{"produce → visible in the api max ms", fmt.Sprintf("%.1f", ms(lat[len(lat)-1]))},
@@ -287,4 +376,20 @@ func benchE2E(args []string) error {
 	}, [][2]any{
 		{"events_per_s", round(rateGot)}, {"p50_ms", ms(p50)}, {"p99_ms", ms(p99)},
 	})
+}
+
+// teardown stops the probe and the workloads (the api first), then deletes
+// the run's topics.
+func (b *e2eBench) teardown() {
+	if b.probe != nil {
+		b.probe.Stop()
+	}
+	if b.launch != nil {
+		_ = b.launch.StopAll()
+	}
+	if b.admin != nil {
+		_ = b.admin.DeleteTopic(b.topic)
+		_ = b.admin.DeleteTopic(b.topic + ".dlq")
+		b.admin.Close()
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gocql/gocql"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
@@ -23,7 +23,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
-	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/pgmigrate"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
@@ -45,37 +44,84 @@ const benchDatabase = "sluice_bench"
 // table of the job's shape from memory; (b) the full job, the enrich binary
 // as a child process (so its peak RSS is its own) over the window.
 func benchEnrich(args []string) error {
-	fs := flag.NewFlagSet("bench enrich", flag.ContinueOnError)
-	n := fs.Int("events", 1_000_000, "events in the window")
-	hours := fs.Int("hours", 2, "hours the window spans")
-	writers := fs.Int("concurrency", 256, "concurrent Cassandra writes during setup")
-	bin := fs.String("bin", ".sluice/bin", "folder holding the enrich binary")
-	seed := fs.Uint64("seed", 42, "event generator seed")
-	rewrite := fs.Bool("rewrite", false, "write the events even when an earlier run left exactly them in place")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *n < 1 || *hours < 1 {
-		return errors.New("-events and -hours must be positive")
-	}
-	ctx := context.Background()
-	lc, err := startLocal(ctx, devservices.Cassandra, devservices.Postgres)
+	b, err := parseEnrich(args)
 	if err != nil {
 		return err
 	}
-	m, home, ep, envMap := lc.m, lc.home, lc.ep, lc.env
-	r := envconfig.NewFrom(envconfig.FromMap(envMap))
-	cc := cqlsession.FromEnv(r)
+	ctx := context.Background()
+	defer b.teardown()
+	if err := b.setupDatabase(ctx); err != nil {
+		return err
+	}
+	if err := b.setupEvents(ctx); err != nil {
+		return err
+	}
+	if err := b.measureCeiling(ctx); err != nil {
+		return err
+	}
+	if err := b.measureJob(ctx); err != nil {
+		return err
+	}
+	return b.report(ctx)
+}
+
+// enrichBench is one run of the enrich benchmark, filled in phase by phase.
+type enrichBench struct {
+	// flags
+	n, hours, writers int
+	bin               string
+	seed              uint64
+	rewrite           bool
+
+	// setup
+	lc         *local
+	cc         cqlsession.Config
+	dbURL      string
+	pool       *pgxpool.Pool
+	modelsPath string
+	w          enrich.Window
+	gen        *enrichtest.Gen
+
+	// the measured phases
+	ceiling           float64 // rows/s
+	fullSecs, peakRSS float64
+	cpu               time.Duration
+}
+
+func parseEnrich(args []string) (*enrichBench, error) {
+	b := &enrichBench{}
+	fs := flag.NewFlagSet("bench enrich", flag.ContinueOnError)
+	fs.IntVar(&b.n, "events", 1_000_000, "events in the window")
+	fs.IntVar(&b.hours, "hours", 2, "hours the window spans")
+	fs.IntVar(&b.writers, "concurrency", 256, "concurrent Cassandra writes during setup")
+	fs.StringVar(&b.bin, "bin", ".sluice/bin", "folder holding the enrich binary")
+	fs.Uint64Var(&b.seed, "seed", 42, "event generator seed")
+	fs.BoolVar(&b.rewrite, "rewrite", false, "write the events even when an earlier run left exactly them in place")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if b.n < 1 || b.hours < 1 {
+		return nil, errors.New("-events and -hours must be positive")
+	}
+	return b, nil
+}
+
+// setupDatabase brings the engines up and gives a fresh database the
+// schema and the reference data.
+func (b *enrichBench) setupDatabase(ctx context.Context) error {
+	var err error
+	if b.lc, err = startLocal(ctx, devservices.Cassandra, devservices.Postgres); err != nil {
+		return err
+	}
+	r := b.lc.reader()
+	b.cc = cqlsession.FromEnv(r)
 	if err := r.Err(); err != nil {
 		return err
 	}
-
-	// Setup: the database.
-	dbURL, err := recreateDatabase(ctx, ep.PostgresURL, benchDatabase)
-	if err != nil {
+	if b.dbURL, err = recreateDatabase(ctx, b.lc.Endpoints.PostgresURL, benchDatabase); err != nil {
 		return err
 	}
-	pc := pgstore.Config{URL: dbURL, MaxConns: 4, ConnectTimeout: 10 * time.Second, AppName: "bench"}
+	pc := pgstore.Config{URL: b.dbURL, MaxConns: 4, ConnectTimeout: 10 * time.Second, AppName: "bench"}
 	db, err := pc.OpenDB(ctx, nil)
 	if err != nil {
 		return err
@@ -85,66 +131,62 @@ func benchEnrich(args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := pc.Open(ctx, nil)
-	if err != nil {
+	if b.pool, err = pc.Open(ctx, nil); err != nil {
 		return err
 	}
-	defer pool.Close()
 	sites, devices, models := refdata.Fleet(12, 500)
-	if err := refdata.SeedPostgres(ctx, pool, sites, devices); err != nil {
+	if err := refdata.SeedPostgres(ctx, b.pool, sites, devices); err != nil {
 		return err
 	}
-	modelsPath := filepath.Join(home, "bench", "device_models.parquet")
-	if err := refdata.WriteModelsFile(modelsPath, models); err != nil {
-		return err
-	}
+	b.modelsPath = filepath.Join(b.lc.Home, "bench", "device_models.parquet")
+	return refdata.WriteModelsFile(b.modelsPath, models)
+}
 
-	// Setup: the events.
+// setupEvents writes the window's events into events_by_hour, unless an
+// earlier run left exactly them in place, and lets Cassandra settle.
+func (b *enrichBench) setupEvents(ctx context.Context) error {
 	from := time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)
-	w := enrich.Window{From: from, To: from.Add(time.Duration(*hours) * time.Hour)}
-	gen := enrichtest.NewGen(*seed, w.From, w.To.Sub(w.From), 12, 500)
-	gen.UnknownDevices, gen.UnknownSites = 0.01, 0.005
-	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
+	b.w = enrich.Window{From: from, To: from.Add(time.Duration(b.hours) * time.Hour)}
+	b.gen = enrichtest.NewGen(b.seed, b.w.From, b.w.To.Sub(b.w.From), 12, 500)
+	b.gen.UnknownDevices, b.gen.UnknownSites = 0.01, 0.005
+	if err := eventstore.MigrateConfig(ctx, b.cc, 1); err != nil {
 		return err
 	}
-	session, err := cc.Open()
+	session, err := b.cc.Open()
 	if err != nil {
 		return err
 	}
-	present, err := eventsInPlace(ctx, session, cc.Keyspace, gen, *n)
+	defer session.Close()
+	present, err := eventsInPlace(ctx, session, b.cc.Keyspace, b.gen, b.n)
 	if err != nil {
-		session.Close()
 		return err
 	}
-	if present && !*rewrite {
-		fmt.Printf("setup: the %d events of %s are already in events_by_hour (counts checked per partition)\n", *n, w)
-	} else {
-		if err := enrichtest.Delete(ctx, session, cc.Keyspace, w.From, w.To); err != nil {
-			session.Close()
-			return err
-		}
-		fmt.Printf("setup: writing %d events over %s into events_by_hour (%d in flight)\n", *n, w, *writers)
-		bar := progress.New("setup", int64(*n))
-		setupStart := time.Now()
-		err = enrichtest.Write(ctx, session, cc.Keyspace, gen, *n, *writers, func(d int64) { bar.Set(d, "") })
-		bar.Finish()
-		if err != nil {
-			session.Close()
-			return err
-		}
-		fmt.Printf("setup: written in %s\n", time.Since(setupStart).Round(time.Second))
-		if err := settle(ctx, m); err != nil {
-			session.Close()
-			return err
-		}
+	if present && !b.rewrite {
+		fmt.Printf("setup: the %d events of %s are already in events_by_hour (counts checked per partition)\n", b.n, b.w)
+		return nil
 	}
-	session.Close()
+	if err := enrichtest.Delete(ctx, session, b.cc.Keyspace, b.w.From, b.w.To); err != nil {
+		return err
+	}
+	fmt.Printf("setup: writing %d events over %s into events_by_hour (%d in flight)\n", b.n, b.w, b.writers)
+	bar := progress.New("setup", int64(b.n))
+	setupStart := time.Now()
+	err = enrichtest.Write(ctx, session, b.cc.Keyspace, b.gen, b.n, b.writers, func(d int64) { bar.Set(d, "") })
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("setup: written in %s\n", time.Since(setupStart).Round(time.Second))
+	return settle(ctx, b.lc.Manager)
+}
 
-	// (a) The COPY ceiling, from rows prepared in memory beforehand.
+// measureCeiling is phase (a): the COPY ceiling, from rows prepared in
+// memory beforehand.
+func (b *enrichBench) measureCeiling(ctx context.Context) error {
 	fmt.Println("ceiling: COPY of the same rows into a staging table")
-	rows := make([][]any, *n)
+	rows := make([][]any, b.n)
 	for i := range rows {
-		ev := gen.Event(i)
+		ev := b.gen.Event(i)
 		id, err := gocql.ParseUUID(ev.ID)
 		if err != nil {
 			return err
@@ -154,81 +196,84 @@ func benchEnrich(args []string) error {
 			return err
 		}
 	}
-	ceilingSecs, err := copyCeiling(ctx, pool, rows)
+	ceilingSecs, err := copyCeiling(ctx, b.pool, rows)
 	if err != nil {
 		return err
 	}
-	ceiling := float64(*n) / ceilingSecs
+	b.ceiling = float64(b.n) / ceilingSecs
 	// Hand the rows' memory back before starting the child: a child
 	// forked from a large process would otherwise start life with the
 	// parent's resident size on its books.
 	rows = nil
 	runtime.GC()
 	debug.FreeOSMemory()
+	return nil
+}
 
-	// (b) The full job.
+// measureJob is phase (b): the enrich binary over the window, its peak
+// resident size and CPU time its own.
+func (b *enrichBench) measureJob(ctx context.Context) error {
 	fmt.Println("full job: enrich over the window")
-	env := []string{"ENRICH_MODELS_URL=" + modelsPath, "LOG_LEVEL=warn", "POSTGRES_URL=" + dbURL}
-	for k, v := range envMap {
-		if k != "POSTGRES_URL" {
-			env = append(env, k+"="+v)
-		}
-	}
-	cmd := exec.Command(filepath.Join(*bin, "enrich"), "--from", w.From.Format(time.RFC3339), "--to", w.To.Format(time.RFC3339))
-	cmd.Env = append(os.Environ(), env...)
-	logPath := filepath.Join(home, "logs", "bench-enrich.log")
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	launch := b.lc.launcher(b.bin, "bench-")
+	// A later entry wins: the job writes to the benchmark's database.
+	cmd, lf, err := launch.Command(context.WithoutCancel(ctx), "enrich", []string{"ENRICH_MODELS_URL=" + b.modelsPath, "LOG_LEVEL=warn", "POSTGRES_URL=" + b.dbURL},
+		"--from", b.w.From.Format(time.RFC3339), "--to", b.w.To.Format(time.RFC3339))
 	if err != nil {
-		return fmt.Errorf("open enrich log: %w", err)
+		return err
 	}
 	defer lf.Close()
-	cmd.Stdout, cmd.Stderr = lf, lf
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start enrich: %w", err)
 	}
-	// The peak resident size is the process's own VmHWM, read while it
-	// runs (rusage's maxrss would also count the pages it shared with
-	// this process before exec).
-	var peakRSS float64
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	tick := time.NewTicker(20 * time.Millisecond)
-	var runErr error
-poll:
-	for {
-		if v, err := localrun.PeakRSSMiB(cmd.Process.Pid); err == nil {
-			peakRSS = max(peakRSS, v)
-		}
-		select {
-		case runErr = <-waitErr:
-			break poll
-		case <-tick.C:
-		}
-	}
-	tick.Stop()
-	fullSecs := time.Since(start).Seconds()
+	runErr := b.watchRSS(cmd)
+	b.fullSecs = time.Since(start).Seconds()
 	if runErr != nil {
-		return fmt.Errorf("enrich: %w (log: %s)", runErr, logPath)
+		return fmt.Errorf("enrich: %w (log: %s)", runErr, lf.Name())
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
 		return errors.New("no resource usage for the enrich process")
 	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return nil
+}
 
+// watchRSS waits for cmd, reading its peak resident size, the process's
+// own VmHWM, while it runs (rusage's maxrss would also count the pages it
+// shared with this process before exec).
+func (b *enrichBench) watchRSS(cmd *exec.Cmd) error {
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if v, err := localrun.PeakRSSMiB(cmd.Process.Pid); err == nil {
+			b.peakRSS = max(b.peakRSS, v)
+		}
+		select {
+		case err := <-waitErr:
+			return err
+		case <-tick.C:
+		}
+	}
+}
+
+// report reads the job's run record, checks it enriched every event, and
+// prints the result.
+func (b *enrichBench) report(ctx context.Context) error {
 	var read, changed, copyMS, upsertMS, aggMS, refMS, totalMS int64
 	var status string
-	if err := pool.QueryRow(ctx, `SELECT status, events_read, events_changed, copy_ms, upsert_ms, aggregate_ms, reference_ms, total_ms
+	if err := b.pool.QueryRow(ctx, `SELECT status, events_read, events_changed, copy_ms, upsert_ms, aggregate_ms, reference_ms, total_ms
 		FROM batch_runs WHERE job = 'enrich' ORDER BY run_id DESC LIMIT 1`).Scan(&status, &read, &changed, &copyMS, &upsertMS, &aggMS, &refMS, &totalMS); err != nil {
 		return fmt.Errorf("read the run record: %w", err)
 	}
-	if status != enrich.StatusSucceeded || read != int64(*n) || changed != int64(*n) {
-		return fmt.Errorf("enrich run %s read %d and changed %d of %d events", status, read, changed, *n)
+	if status != enrich.StatusSucceeded || read != int64(b.n) || changed != int64(b.n) {
+		return fmt.Errorf("enrich run %s read %d and changed %d of %d events", status, read, changed, b.n)
 	}
-	perSec := float64(read) / fullSecs
+	perSec := float64(read) / b.fullSecs
 	copyRate := float64(read) / (float64(copyMS) / 1000)
-	ratio := copyRate / ceiling
+	ratio := copyRate / b.ceiling
 	verdict := func(ok bool) string {
 		if ok {
 			return "met"
@@ -237,29 +282,34 @@ poll:
 	}
 	return report("enrich", []row{
 		{"events in the window", fmt.Sprint(read)},
-		{"COPY ceiling (rows/s)", fmt.Sprintf("%.0f", ceiling)},
+		{"COPY ceiling (rows/s)", fmt.Sprintf("%.0f", b.ceiling)},
 		{"enrich end to end (events/s)", fmt.Sprintf("%.0f", perSec)},
 		{"enrich COPY phase (rows/s)", fmt.Sprintf("%.0f", copyRate)},
 		{"COPY phase / ceiling", fmt.Sprintf("%.2f", ratio)},
-		{"end to end / ceiling", fmt.Sprintf("%.2f", perSec/ceiling)},
+		{"end to end / ceiling", fmt.Sprintf("%.2f", perSec/b.ceiling)},
 		{"phases: reference / copy", fmt.Sprintf("%dms / %dms", refMS, copyMS)},
 		{"phases: upsert / aggregate", fmt.Sprintf("%dms / %dms", upsertMS, aggMS)},
-		{"wall time / job total", fmt.Sprintf("%.1fs / %.1fs", fullSecs, float64(totalMS)/1000)},
-		{"enrich CPU time", cpu.Round(10 * time.Millisecond).String()},
-		{"enrich peak RSS (MiB)", fmt.Sprintf("%.0f", peakRSS)},
+		{"wall time / job total", fmt.Sprintf("%.1fs / %.1fs", b.fullSecs, float64(totalMS)/1000)},
+		{"enrich CPU time", b.cpu.Round(10 * time.Millisecond).String()},
+		{"enrich peak RSS (MiB)", fmt.Sprintf("%.0f", b.peakRSS)},
 		{"target ≥ 50,000 events/s", verdict(perSec >= 50000)},
-		{"target peak RSS ≤ 500 MiB", verdict(peakRSS <= 500)},
+		{"target peak RSS ≤ 500 MiB", verdict(b.peakRSS <= 500)},
 	}, [][2]any{
 		{"events_per_s", round(perSec)},
 		{"copy_rows_per_s", round(copyRate)},
-		{"copy_ceiling_rows_per_s", round(ceiling)},
+		{"copy_ceiling_rows_per_s", round(b.ceiling)},
 		{"ratio", round2(ratio)},
-		{"peak_rss_mib", round2(peakRSS)},
+		{"peak_rss_mib", round2(b.peakRSS)},
 	})
 }
 
-// recreateDatabase drops and creates a database next to the one url names,
-// and returns its URL.
+// teardown closes the pool of the benchmark's database.
+func (b *enrichBench) teardown() {
+	if b.pool != nil {
+		b.pool.Close()
+	}
+}
+
 // eventsInPlace tells whether every events_by_hour partition of the window
 // holds exactly the generator's events 0..n-1.
 func eventsInPlace(ctx context.Context, session *gocql.Session, keyspace string, gen *enrichtest.Gen, n int) (bool, error) {
@@ -323,6 +373,8 @@ func settle(ctx context.Context, m *devservices.Manager) error {
 	return nil
 }
 
+// recreateDatabase drops and creates a database next to the one url names,
+// and returns its URL.
 func recreateDatabase(ctx context.Context, adminURL, name string) (string, error) {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {

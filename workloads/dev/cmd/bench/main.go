@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
+	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 )
 
 // benchmarks maps a name to its entry point; each lives in its own file.
@@ -42,42 +44,43 @@ func main() {
 	}
 }
 
-// local is the running local engines a benchmark uses.
-type local struct {
-	m    *devservices.Manager
-	home string // the .sluice folder
-	ep   devservices.Endpoints
-	// env is the workloads' environment for the engines; Cassandra is
-	// read and written at ONE, as befits a single node.
-	env map[string]string
-}
-
-// startLocal brings the engines up (idempotently) and describes them.
 // BenchKeyspace holds every benchmark's Cassandra tables.
 const BenchKeyspace = "sluice_bench"
 
+// local is the running local engines a benchmark uses.
+type local struct {
+	*localrun.Local
+	logs string // the .sluice/logs folder
+	// env is the workloads' environment for the engines; Cassandra is
+	// read and written at ONE, as befits a single node.
+	env []string
+}
+
+// startLocal brings the engines up (idempotently) and describes them.
 func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, error) {
-	m, err := devservices.New("")
+	lc, err := localrun.Up(ctx, engines...)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Up(ctx, engines...); err != nil {
-		return nil, err
-	}
-	home, err := devservices.DiscoverHome("")
+	logs, err := lc.LogDir()
 	if err != nil {
 		return nil, err
 	}
-	ep := devservices.LocalEndpoints()
-	env := map[string]string{}
-	for _, kv := range ep.Env() {
-		env[kv[0]] = kv[1]
-	}
-	env["CASSANDRA_CONSISTENCY"] = "ONE"
 	// Benchmarks write millions of rows; their own keyspace keeps them
 	// out of the demo's tables and its change feed's outbox.
-	env["CASSANDRA_KEYSPACE"] = BenchKeyspace
-	return &local{m: m, home: home, ep: ep, env: env}, nil
+	return &local{Local: lc, logs: logs, env: localrun.Env(lc.Endpoints, "CASSANDRA_KEYSPACE="+BenchKeyspace)}, nil
+}
+
+// reader reads the benchmark's environment plus extra (KEY=value) the way
+// the workloads read theirs.
+func (l *local) reader(extra ...string) *envconfig.Reader {
+	return envconfig.NewFrom(localrun.Lookup(append(append([]string(nil), l.env...), extra...)))
+}
+
+// launcher runs bin's workloads with the benchmark's environment plus
+// extra, logging to .sluice/logs/<prefix><name>.log.
+func (l *local) launcher(bin, prefix string, extra ...string) *localrun.Launcher {
+	return &localrun.Launcher{Bin: bin, Logs: l.logs, LogPrefix: prefix, Env: append(append([]string(nil), l.env...), extra...)}
 }
 
 // row is one line of a result table.

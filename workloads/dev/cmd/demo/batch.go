@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,40 +20,22 @@ const reportPassword = "powerbi-local"
 
 // modelsPath is where the demo keeps its device-model Parquet file.
 func (d *demo) modelsPath() string {
-	return filepath.Join(filepath.Dir(d.logs), "reference", "device_models.parquet")
+	return filepath.Join(filepath.Dir(d.launch.Logs), "reference", "device_models.parquet")
 }
 
 // preparePostgres applies the PostgreSQL schema and seeds the reference
 // data (sites, devices and the device-model Parquet file), both idempotent.
 func (d *demo) preparePostgres(ctx context.Context) error {
-	d.env = append(d.env, "POSTGRES_REPORT_PASSWORD="+reportPassword, "ENRICH_MODELS_URL="+d.modelsPath())
-	if err := d.runOnce(ctx, "migrate", "-kafka=false", "-cassandra=false", "-postgres"); err != nil {
+	d.launch.Env = append(d.launch.Env, "POSTGRES_REPORT_PASSWORD="+reportPassword, "ENRICH_MODELS_URL="+d.modelsPath())
+	if err := d.launch.Run(ctx, "migrate", "-kafka=false", "-cassandra=false", "-postgres"); err != nil {
 		return err
 	}
-	out, err := d.capture(ctx, "enrich", "seed", "--parquet", d.modelsPath())
+	out, err := d.launch.Output(ctx, "enrich", "seed", "--parquet", d.modelsPath())
 	if err != nil {
 		return err
 	}
 	fmt.Print("  " + out)
 	return nil
-}
-
-// capture runs a binary with the demo's environment, its stderr to its
-// log, and returns its stdout.
-func (d *demo) capture(ctx context.Context, name string, args ...string) (string, error) {
-	lf, err := os.OpenFile(filepath.Join(d.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return "", err
-	}
-	defer lf.Close()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, name), args...)
-	cmd.Env = append(os.Environ(), d.env...)
-	cmd.Stdout, cmd.Stderr = &out, lf
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s: %w (log: %s)", name, err, lf.Name())
-	}
-	return out.String(), nil
 }
 
 // batch enriches the demo's window into PostgreSQL and prints the report
@@ -69,7 +48,7 @@ func (d *demo) capture(ctx context.Context, name string, args ...string) (string
 func (d *demo) batch(ctx context.Context) error {
 	from := contract.Hour(d.started)
 	to := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
-	out, err := d.capture(ctx, "enrich", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339))
+	out, err := d.launch.Output(ctx, "enrich", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339))
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -57,8 +55,7 @@ func main() {
 // demo carries what the steps share.
 type demo struct {
 	bin     string
-	logs    string
-	env     []string
+	launch  *localrun.Launcher // set once the engines are up
 	ep      devservices.Endpoints
 	events  int64
 	rate    float64
@@ -103,10 +100,10 @@ func run(args []string) error {
 		{"real-time path: change feed → Redis → api", d.realtimeSummary},
 		{"batch path: enrich the window into PostgreSQL, read the report views", d.batch},
 	}
-	defer d.rt.stop()
 	defer func() {
-		if d.ingest != nil {
-			_ = d.ingest.Stop(30 * time.Second)
+		d.rt.stopProbe()
+		if d.launch != nil {
+			_ = d.launch.StopAll()
 		}
 	}()
 	for i, s := range steps {
@@ -120,54 +117,27 @@ func run(args []string) error {
 }
 
 func (d *demo) engines(ctx context.Context) error {
-	m, err := devservices.New("")
+	lc, err := localrun.Up(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.Up(ctx); err != nil {
-		return err
-	}
-	home, err := devservices.DiscoverHome("")
+	logs, err := lc.LogDir()
 	if err != nil {
 		return err
 	}
-	d.logs = filepath.Join(home, "logs")
-	if err := os.MkdirAll(d.logs, 0o755); err != nil {
-		return fmt.Errorf("create log folder: %w", err)
-	}
-	d.ep = devservices.LocalEndpoints()
-	for _, kv := range d.ep.Env() {
-		d.env = append(d.env, kv[0]+"="+kv[1])
-	}
-	d.env = append(d.env, "CASSANDRA_CONSISTENCY=ONE", "LOG_LEVEL=info")
+	d.ep = lc.Endpoints
+	d.launch = &localrun.Launcher{Bin: d.bin, Logs: logs, Env: localrun.Env(d.ep, "LOG_LEVEL=info")}
 	return nil
 }
 
 func (d *demo) migrate(ctx context.Context) error {
-	return d.runOnce(ctx, "migrate")
-}
-
-// runOnce runs a binary to completion with the demo's environment.
-func (d *demo) runOnce(ctx context.Context, name string, args ...string) error {
-	lf, err := os.OpenFile(filepath.Join(d.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, name), args...)
-	cmd.Env = append(os.Environ(), d.env...)
-	cmd.Stdout, cmd.Stderr = lf, lf
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w (log: %s)", name, err, lf.Name())
-	}
-	return nil
+	return d.launch.Run(ctx, "migrate")
 }
 
 func (d *demo) startIngest(ctx context.Context) error {
 	// INGEST_OUTBOX: ingest also appends each event to the outbox the
 	// changefeed worker follows on plain Apache Cassandra.
-	p, err := localrun.Start(ctx, "ingest", filepath.Join(d.bin, "ingest"), append(append([]string(nil), d.env...), "INGEST_OUTBOX=true"),
-		nil, filepath.Join(d.logs, "ingest.log"), 90*time.Second)
+	p, err := d.launch.Start(ctx, localrun.Spec{Name: "ingest", Env: []string{"INGEST_OUTBOX=true"}})
 	if err != nil {
 		return err
 	}
@@ -255,7 +225,7 @@ func (d *demo) stream(ctx context.Context) error {
 }
 
 func (d *demo) stopIngest(context.Context) error {
-	err := d.ingest.Stop(30 * time.Second)
+	err := d.launch.Stop(d.ingest)
 	d.ingest = nil
 	return err
 }

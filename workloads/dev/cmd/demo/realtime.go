@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/contract"
@@ -32,14 +31,12 @@ type realtime struct {
 // it happens.
 func (d *demo) startRealtime(ctx context.Context) error {
 	// A stable consumer name: a re-run resumes from the last checkpoint.
-	cf, err := localrun.Start(ctx, "changefeed", filepath.Join(d.bin, "changefeed"), append(append([]string(nil), d.env...), "CHANGEFEED_NAME=demo"),
-		nil, filepath.Join(d.logs, "changefeed.log"), 90*time.Second)
+	cf, err := d.launch.Start(ctx, localrun.Spec{Name: "changefeed", Env: []string{"CHANGEFEED_NAME=demo"}})
 	if err != nil {
 		return err
 	}
 	d.rt.changefeed = cf
-	api, err := localrun.Start(ctx, "api", filepath.Join(d.bin, "api"), append(append([]string(nil), d.env...), "API_MODE=local"),
-		nil, filepath.Join(d.logs, "api.log"), 90*time.Second)
+	api, err := d.launch.Start(ctx, localrun.Spec{Name: "api", Env: []string{"API_MODE=local"}})
 	if err != nil {
 		return err
 	}
@@ -64,17 +61,22 @@ func (r *realtime) track(a simulate.Acked) {
 	}
 }
 
-// stop ends the real-time processes.
-func (r *realtime) stop() {
+// stopProbe ends the probe's polling.
+func (r *realtime) stopProbe() {
 	if r.probe != nil {
 		r.probe.Stop()
 	}
-	for _, p := range []*localrun.Proc{r.api, r.changefeed} {
+}
+
+// stopRealtime ends the real-time processes, the api first.
+func (d *demo) stopRealtime() {
+	d.rt.stopProbe()
+	for _, p := range []*localrun.Proc{d.rt.api, d.rt.changefeed} {
 		if p != nil {
-			_ = p.Stop(30 * time.Second)
+			_ = d.launch.Stop(p)
 		}
 	}
-	r.api, r.changefeed = nil, nil
+	d.rt.api, d.rt.changefeed = nil, nil
 }
 
 // realtimeSummary waits for the last critical events to show up, reads a
@@ -87,7 +89,7 @@ func (d *demo) realtimeSummary(ctx context.Context) error {
 	r.probe.Stop()
 	res := r.probe.Result()
 	if res.Missing > 0 {
-		return fmt.Errorf("%d of %d critical events never became visible through the api (logs: %s)", res.Missing, r.critical, d.logs)
+		return fmt.Errorf("%d of %d critical events never became visible through the api (logs: %s)", res.Missing, r.critical, d.launch.Logs)
 	}
 
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -114,7 +116,7 @@ func (d *demo) realtimeSummary(ctx context.Context) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d sample reads through the api failed (log: %s)", failed, reads, filepath.Join(d.logs, "api.log"))
+		return fmt.Errorf("%d of %d sample reads through the api failed (log: %s)", failed, reads, d.launch.LogPath("api"))
 	}
 	m, err := r.api.Metrics()
 	if err != nil {
@@ -134,7 +136,7 @@ func (d *demo) realtimeSummary(ctx context.Context) error {
 		fmt.Printf("\n  serving the live page on %s/ until Ctrl-C\n", base)
 		<-ctx.Done()
 	}
-	r.stop()
+	d.stopRealtime()
 	return nil
 }
 
