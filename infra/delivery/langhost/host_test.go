@@ -18,6 +18,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // cli is the Pulumi CLI the tests drive: $SLUICE_PULUMI, else the one
@@ -28,10 +30,11 @@ func cli(t *testing.T) string {
 	if p := os.Getenv("SLUICE_PULUMI"); p != "" {
 		return p
 	}
-	p, err := filepath.Abs("../../../.sluice/bin/pulumi")
+	root, err := modroot.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := filepath.Join(root, ".sluice", "bin", "pulumi")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("no Pulumi CLI at %s (run `make pulumi-cli`, or set SLUICE_PULUMI): %v", p, err)
 	}
