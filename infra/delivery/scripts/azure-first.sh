@@ -7,7 +7,7 @@
 # a runner before the full update needs one (infra/DELIVERY.md, Private clusters).
 #
 # The targets come from the offline plan (no Azure call, no cluster), read by
-# infra/delivery/cmd/azurefirst, which refuses a plan where an Azure resource
+# infra/delivery/cmd/firsttargets -first azure, which refuses a plan where an Azure resource
 # depends on a Kubernetes object.
 #
 # Usage: azure-first.sh <stack>. Environment: as delivery.sh (CREATE=1 is implied).
@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "azure-first: $stack: the Azure resources of the offline plan" >&2
 (cd "$root" && "$go_cmd" run ./infra/cmd/plan -C "$root" -stack "${stack##*/}" -json) >"$work/plan.json"
-(cd "$root" && "$go_cmd" run ./infra/delivery/cmd/azurefirst) <"$work/plan.json" >"$work/targets"
+(cd "$root" && "$go_cmd" run ./infra/delivery/cmd/firsttargets -first azure) <"$work/plan.json" >"$work/targets"
 mapfile -t targets <"$work/targets"
 echo "azure-first: $stack: ${#targets[@]} targets, no Kubernetes object" >&2
 STACK="$stack" CREATE=1 ARGS="${targets[*]}" "$root/infra/delivery/scripts/delivery.sh" up

@@ -16,17 +16,8 @@ func TestAzureFirstTargetsTheAzureSideOfTheOfflinePlan(t *testing.T) {
 	log := filepath.Join(dir, "calls.log")
 	write(t, filepath.Join(dir, "pulumi"), "#!/bin/sh\necho \"pulumi $*\" >> \""+log+"\"\nexit 0\n")
 	fakeHost(t, dir)
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command("bash", "azure-first.sh", "prod")
-	cmd.Env = []string{"PATH=" + dir + ":" + filepath.Dir(goBin) + ":/usr/bin:/bin", "HOME=" + os.Getenv("HOME")}
-	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS"} {
-		if out, err := exec.Command("go", "env", v).Output(); err == nil {
-			cmd.Env = append(cmd.Env, v+"="+strings.TrimSpace(string(out)))
-		}
-	}
+	cmd.Env = withGo(t, dir)
 	for k, v := range oidcEnv(dir, nil) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

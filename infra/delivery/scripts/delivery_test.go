@@ -44,6 +44,23 @@ func fakeHost(t *testing.T, dir string) {
 	write(t, filepath.Join(dir, "programhost"), "#!/bin/sh\n[ \"$1\" = -- ] || exit 9\nshift\nexec \"$@\""+fakeClient+"\n")
 }
 
+// withGo is an environment whose PATH has bin, the go command and the base
+// system, with this machine's Go caches: for scripts that run go.
+func withGo(t *testing.T, bin string) []string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + bin + ":" + filepath.Dir(goBin) + ":/usr/bin:/bin", "HOME=" + os.Getenv("HOME")}
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS"} {
+		if out, err := exec.Command("go", "env", v).Output(); err == nil {
+			env = append(env, v+"="+strings.TrimSpace(string(out)))
+		}
+	}
+	return env
+}
+
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o755); err != nil {

@@ -4,7 +4,7 @@
 # images are never rebuilt per environment.
 #
 # Usage: stack-up.sh STACK
-#   1. `pulumi up` targeted at the registry and what it needs (registryfirst reads
+#   1. `pulumi up` targeted at the registry and what it needs (firsttargets -first registry reads
 #      `pulumi preview --json`): a no-op once the registry exists;
 #   2. images into that registry:
 #      - default (dev, staging, prod): promote-images.sh imports, by digest, the
@@ -31,7 +31,7 @@ export PULUMI="$pulumi_bin"
 
 echo "stack-up: $stack: the registry first"
 STACK="$stack" CREATE=1 ARGS="--json" "$scripts/delivery.sh" preview >"$work/preview.json"
-mapfile -t targets < <(go run "$root/infra/delivery/cmd/registryfirst" <"$work/preview.json")
+mapfile -t targets < <(go run "$root/infra/delivery/cmd/firsttargets" -first registry <"$work/preview.json")
 [[ ${#targets[@]} -gt 0 ]] || { echo "stack-up: no registry in the plan of $stack" >&2; exit 1; }
 STACK="$stack" ARGS="${targets[*]}" "$scripts/delivery.sh" up
 

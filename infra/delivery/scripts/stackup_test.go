@@ -34,20 +34,9 @@ exit 0
 	if err := os.WriteFile(digests, []byte(`{"api":"sluicebuild1.azurecr.io/api:1@`+digestA+`"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := oidcEnv(dir, map[string]string{"SLUICE_IMAGES_FILE": digests, "BUILD_REGISTRY_ID": buildID})
 	cmd := exec.Command("bash", "stack-up.sh", "dev")
-	cmd.Env = []string{"PATH=" + dir + ":" + filepath.Dir(goBin) + ":/usr/bin:/bin", "HOME=" + os.Getenv("HOME"),
-		"GOCACHE=" + os.Getenv("GOCACHE"), "GOPATH=" + os.Getenv("GOPATH"), "GOFLAGS=" + os.Getenv("GOFLAGS")}
-	if c, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil {
-		cmd.Env = append(cmd.Env, "GOCACHE="+strings.TrimSpace(string(c)))
-	}
-	if c, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		cmd.Env = append(cmd.Env, "GOMODCACHE="+strings.TrimSpace(string(c)))
-	}
+	cmd.Env = withGo(t, dir)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

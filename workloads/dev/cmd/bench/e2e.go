@@ -387,9 +387,5 @@ func (b *e2eBench) teardown() {
 	if b.launch != nil {
 		_ = b.launch.StopAll()
 	}
-	if b.admin != nil {
-		_ = b.admin.DeleteTopic(b.topic)
-		_ = b.admin.DeleteTopic(b.topic + ".dlq")
-		b.admin.Close()
-	}
+	dropTopics(b.admin, b.topic)
 }

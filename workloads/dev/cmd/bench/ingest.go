@@ -268,11 +268,7 @@ func (b *ingestBench) teardown() {
 	if b.launch != nil {
 		_ = b.launch.StopAll()
 	}
-	if b.admin != nil {
-		_ = b.admin.DeleteTopic(b.topic)
-		_ = b.admin.DeleteTopic(b.topic + ".dlq")
-		b.admin.Close()
-	}
+	dropTopics(b.admin, b.topic)
 }
 
 func produceBacklog(brokers []string, sc *sarama.Config, topic string, events []contract.Event, values [][]byte) error {
@@ -307,3 +303,14 @@ func produceBacklog(brokers []string, sc *sarama.Config, topic string, events []
 
 func round(f float64) float64  { return float64(int64(f + 0.5)) }
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// dropTopics deletes a run's topic and its dead-letter topic (best effort:
+// the next run makes new ones) and closes the admin client; nil does nothing.
+func dropTopics(admin sarama.ClusterAdmin, topic string) {
+	if admin == nil {
+		return
+	}
+	_ = admin.DeleteTopic(topic)
+	_ = admin.DeleteTopic(topic + ".dlq")
+	_ = admin.Close()
+}
