@@ -293,7 +293,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, PrincipalID: id.PrincipalID, ServiceAccount: id.ServiceAccount}
 	}
 	// The workloads wait for what they use, not only for their identities.
-	needs := []pulumi.Resource{ids, cluster.UserPool}
+	needs := append([]pulumi.Resource{cluster.UserPool}, ids.Resources...)
 	needs = append(needs, pg.Ready()...)
 	needs = append(needs, cas.Ready...)
 	needs = append(needs, cache.Ready()...)

@@ -55,6 +55,10 @@ type Identities struct {
 
 	// ByWorkload maps a workload name to its identity.
 	ByWorkload map[string]Identity
+	// Resources are the identities, federated credentials and role
+	// assignments, for what must wait for them: depend on these, not on the
+	// component, which the SDK expands into the children registered so far.
+	Resources []pulumi.Resource
 }
 
 // Subject is the federated credential subject of a service account.
@@ -96,10 +100,13 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 			return nil, fmt.Errorf("federated credential %s: %w", w.Name, err)
 		}
 		previous = fic
+		c.Resources = append(c.Resources, id, fic)
 		for _, g := range w.Grants {
-			if _, err := env.Grant(ctx, name+"-"+w.Name+"-"+g.Label, id.PrincipalId, g.Role, g.Scope, parent); err != nil {
+			ra, err := env.Grant(ctx, name+"-"+w.Name+"-"+g.Label, id.PrincipalId, g.Role, g.Scope, parent)
+			if err != nil {
 				return nil, err
 			}
+			c.Resources = append(c.Resources, ra)
 		}
 		for i, grant := range w.DataAccess {
 			if err := grant(ctx, fmt.Sprintf("%s-%s-data-%d", name, w.Name, i), id.PrincipalId); err != nil {

@@ -199,7 +199,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		return nil, fmt.Errorf("postgres private link: %w", err)
 	}
 	if pe != nil {
-		previous = []pulumi.Resource{pe}
+		previous = []pulumi.Resource{pe.Connection}
 		c.dns = pe.Ready
 	}
 	diag, err := env.DiagnosticSetting(ctx, name+"-diagnostics", c.ServerID, base.AllLogsAndMetrics, parent, chain())

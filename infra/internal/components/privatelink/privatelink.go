@@ -52,6 +52,11 @@ type Endpoint struct {
 	// Ready are what a client inside the VNet needs before it connects:
 	// the endpoint, the zone's VNet link and the DNS zone group.
 	Ready []pulumi.Resource
+	// Connection is the private endpoint resource: the write to the target
+	// that the target's next write waits for. Wait for it, not for the
+	// component: the SDK expands a component into the children it has
+	// registered so far, which may not include them yet.
+	Connection pulumi.Resource
 }
 
 // New declares the endpoint, zone, VNet link and zone group.
@@ -113,6 +118,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, fmt.Errorf("dns zone group %s: %w", name, err)
 	}
 	c.Ready = []pulumi.Resource{pe, link, group}
+	c.Connection = pe
 	c.PrivateEndpointID = pe.ID().ToStringOutput()
 	c.ZoneID = zone.ID().ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{

@@ -72,7 +72,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	c.ready = append(c.ready, c.dataPlane)
 	if pe != nil {
 		c.ready = append(c.ready, pe.Ready...)
-		c.dataPlane = pe
+		c.dataPlane = pe.Connection
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"host": c.Host,
