@@ -5,15 +5,20 @@
 #   rotate-cosmos-key.sh --stack <name>                      # names from the stack's outputs
 #   rotate-cosmos-key.sh --resource-group <rg> --account <cosmos account> --vault <key vault>
 #
-# Options: --namespace <ns> (default sluice), --no-verify, --settle <s> (wait without
-# verification, default 240), --timeout <s> (verification, default 600), --dry-run.
+# Options: --key readwrite|readonly (default readwrite), --namespace <ns> (default sluice),
+# --no-verify, --settle <s> (wait without verification, default 240), --timeout <s>
+# (verification, default 600), --dry-run.
 #
-# The account has two keys; the workloads use the one Key Vault secret
-# cosmos-cassandra-key holds ("active"). One rotation:
+# The account has two read-write keys and two read-only keys. ingest and changefeed
+# use the read-write key the Key Vault secret cosmos-cassandra-key holds ("active");
+# api and enrich, which only read, the read-only key cosmos-cassandra-readonly-key
+# holds (--key readonly; enrich, a CronJob, reads the secret at its next run). One
+# rotation of either:
 #   1. writes the other key to the secret; the Secrets Store CSI driver refreshes the
 #      mounted file (every 2 minutes on AKS) and each workload opens a new session with
 #      it and drains the old one (cqlsession.Rotating);
-#   2. waits until every ingest and api pod logged the switch (or --settle seconds);
+#   2. waits until every pod of the key's long-running workloads logged the switch
+#      (or --settle seconds);
 #   3. regenerates the previously active key, so the old key stops working.
 # The next rotation goes the other way. The active key is found by comparing the
 # secret with the account's keys, so it is right whoever wrote the secret last
@@ -21,19 +26,18 @@
 # command line: they travel through jq and a mode-600 temporary file.
 set -euo pipefail
 
-SECRET=cosmos-cassandra-key
+KEY=readwrite
 STACK="" RG="" ACCOUNT="" VAULT="" NAMESPACE=sluice
 VERIFY=1 SETTLE=240 TIMEOUT=600 DRY_RUN=0
 POLL="${ROTATE_POLL_SECONDS:-10}"
-# Workloads that hold long-lived sessions and log the switch.
-WORKLOADS=(ingest api)
 
 die() { echo "rotate-cosmos-key: $*" >&2; exit 1; }
 say() { echo "rotate-cosmos-key: $*"; }
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
+    --key) KEY="${2:?}"; shift 2 ;;
     --stack) STACK="${2:?}"; shift 2 ;;
     --resource-group) RG="${2:?}"; shift 2 ;;
     --account) ACCOUNT="${2:?}"; shift 2 ;;
@@ -47,6 +51,18 @@ while [ $# -gt 0 ]; do
     *) echo "rotate-cosmos-key: unknown argument $1" >&2; usage ;;
   esac
 done
+# Per kind of key: the secret, the account's key listing and field names, the
+# regenerate kinds, and the workloads that hold long-lived sessions and log the switch.
+case "$KEY" in
+  readwrite)
+    SECRET=cosmos-cassandra-key LIST_TYPE=keys FIELD_PRIMARY=primaryMasterKey FIELD_SECONDARY=secondaryMasterKey
+    KIND_PRIMARY=primary KIND_SECONDARY=secondary WORKLOADS=(ingest changefeed) ;;
+  readonly)
+    SECRET=cosmos-cassandra-readonly-key LIST_TYPE=read-only-keys FIELD_PRIMARY=primaryReadonlyMasterKey
+    FIELD_SECONDARY=secondaryReadonlyMasterKey KIND_PRIMARY=primaryReadonly KIND_SECONDARY=secondaryReadonly WORKLOADS=(api) ;;
+  *) die "--key is '$KEY'; want readwrite or readonly" ;;
+esac
+
 for n in "$SETTLE" "$TIMEOUT" "$POLL"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "durations are whole seconds, got '$n'"
 done
@@ -69,21 +85,21 @@ tmp="$(mktemp -d)"
 chmod 700 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
-keys="$(az cosmosdb keys list --resource-group "$RG" --name "$ACCOUNT" --type keys --output json)" ||
+keys="$(az cosmosdb keys list --resource-group "$RG" --name "$ACCOUNT" --type "$LIST_TYPE" --output json)" ||
   die "cannot list the keys of Cosmos DB account $ACCOUNT (needs Cosmos DB Operator or Contributor on it)"
 secret="$(az keyvault secret show --vault-name "$VAULT" --name "$SECRET" --output json)" ||
   die "cannot read secret $SECRET in vault $VAULT (needs Key Vault Secrets Officer on it)"
 
 current="$(jq -r '.value // empty' <<<"$secret")"
-primary="$(jq -r '.primaryMasterKey // empty' <<<"$keys")"
-secondary="$(jq -r '.secondaryMasterKey // empty' <<<"$keys")"
+primary="$(jq -r --arg f "$FIELD_PRIMARY" '.[$f] // empty' <<<"$keys")"
+secondary="$(jq -r --arg f "$FIELD_SECONDARY" '.[$f] // empty' <<<"$keys")"
 if [ -z "$primary" ] || [ -z "$secondary" ]; then
   die "account $ACCOUNT returned no keys"
 fi
 if [ "$current" = "$primary" ]; then
-  active=primary next=secondary next_key="$secondary"
+  active=$KIND_PRIMARY next=$KIND_SECONDARY next_key="$secondary"
 elif [ "$current" = "$secondary" ]; then
-  active=secondary next=primary next_key="$primary"
+  active=$KIND_SECONDARY next=$KIND_PRIMARY next_key="$primary"
 else
   die "secret $SECRET holds neither key of $ACCOUNT: the workloads cannot be connected; run 'pulumi up' (it writes the primary key) before rotating"
 fi

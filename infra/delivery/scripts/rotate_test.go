@@ -25,9 +25,12 @@ D="` + d + `"
 echo "az $*" >> "$D/calls.log"
 args=" $* "
 case "$args" in
-*" cosmosdb keys list "*)
+*" cosmosdb keys list "*"--type read-only-keys "*)
+  jq -n --arg p "$(cat "$D/primaryReadonly")" --arg s "$(cat "$D/secondaryReadonly")" \
+    '{primaryReadonlyMasterKey: $p, secondaryReadonlyMasterKey: $s}' ;;
+*" cosmosdb keys list "*"--type keys "*)
   jq -n --arg p "$(cat "$D/primary")" --arg s "$(cat "$D/secondary")" \
-    '{primaryMasterKey: $p, secondaryMasterKey: $s, primaryReadonlyMasterKey: "ro1", secondaryReadonlyMasterKey: "ro2"}' ;;
+    '{primaryMasterKey: $p, secondaryMasterKey: $s}' ;;
 *" keyvault secret show "*)
   jq -n --arg v "$(cat "$D/kv")" '{value: $v, contentType: "Cosmos DB key", tags: {project: "sluice", environment: "dev"}}' ;;
 *" keyvault secret set "*)
@@ -54,7 +57,8 @@ esac
 `
 	write(t, filepath.Join(d, "az"), az)
 	write(t, filepath.Join(d, "kubectl"), kubectl)
-	for name, v := range map[string]string{"primary": "key-p0", "secondary": "key-s0", "kv": "key-p0"} {
+	for name, v := range map[string]string{"primary": "key-p0", "secondary": "key-s0", "kv": "key-p0",
+		"primaryReadonly": "ro-p0", "secondaryReadonly": "ro-s0"} {
 		if err := os.WriteFile(filepath.Join(d, name), []byte(v), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -96,10 +100,14 @@ func TestRotateAlternatesKeys(t *testing.T) {
 	if set < 0 || regen < 0 || logs < 0 || !(set < logs && logs < regen) {
 		t.Fatalf("want: write the secret, check every pod, then regenerate; calls:\n%s", calls)
 	}
-	for _, pod := range []string{"ingest-a", "ingest-b", "api-a"} {
+	// The read-write key's long-running users: ingest and changefeed.
+	for _, pod := range []string{"ingest-a", "ingest-b"} {
 		if !strings.Contains(calls, "logs --namespace sluice "+pod) {
 			t.Errorf("pod %s was not checked", pod)
 		}
+	}
+	if !strings.Contains(calls, "name=changefeed") || strings.Contains(calls, "api-a") {
+		t.Errorf("want the changefeed pods checked and the api's (read-only key) left alone:\n%s", calls)
 	}
 	if !strings.Contains(calls, "--tags project=sluice environment=dev") || !strings.Contains(calls, "--content-type Cosmos DB key") {
 		t.Errorf("the secret lost its tags or content type:\n%s", calls)
@@ -160,4 +168,37 @@ func TestRotateRefusesAnUnknownSecret(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "say which account") {
 		t.Fatalf("no account named: %v\n%s", err, out)
 	}
+}
+
+// api and enrich read with the read-only key: its rotation moves that secret
+// between the read-only keys, checks the api's pods, and leaves the
+// read-write keys alone.
+func TestRotateReadOnlyKey(t *testing.T) {
+	f := newFakeAzure(t, true)
+	if err := os.WriteFile(filepath.Join(f.dir, "kv"), []byte("ro-p0"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.rotate(t, "--key", "readonly")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.out)
+	}
+	if kv := f.read(t, "kv"); kv != "ro-s0" {
+		t.Fatalf("Key Vault holds %q, want the secondary read-only key", kv)
+	}
+	if p := f.read(t, "primaryReadonly"); !strings.HasPrefix(p, "regenerated-primaryReadonly-") {
+		t.Fatalf("the primary read-only key was not regenerated: %q", p)
+	}
+	if f.read(t, "primary") != "key-p0" || f.read(t, "secondary") != "key-s0" {
+		t.Fatal("a read-write key changed")
+	}
+	calls := f.read(t, "calls.log")
+	for _, want := range []string{"--type read-only-keys", "--name cosmos-cassandra-readonly-key", "logs --namespace sluice api-a"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("calls lack %q:\n%s", want, calls)
+		}
+	}
+	if strings.Contains(calls, "ingest-a") {
+		t.Errorf("the ingest pods (read-write key) were checked:\n%s", calls)
+	}
+	expectFail(t, f.rotate(t, "--key", "admin"), "want readwrite or readonly")
 }

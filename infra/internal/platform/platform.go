@@ -72,8 +72,10 @@ type Outputs struct {
 	CassandraContactPoint pulumi.StringOutput
 	CassandraPort         int
 	CassandraUsername     pulumi.StringOutput
-	// CassandraKeySecretName names the Key Vault secret with the password.
-	CassandraKeySecretName string
+	// CassandraKeySecretName names the Key Vault secret with the password;
+	// CassandraReadOnlyKeySecretName the read-only one (api, enrich).
+	CassandraKeySecretName         string
+	CassandraReadOnlyKeySecretName string
 
 	PostgresHost     pulumi.StringOutput
 	PostgresPort     pulumi.IntOutput
@@ -233,7 +235,15 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 			return cache.GrantDataAccess(ctx, name, principalID, alias)
 		}
 	}
+	// The workloads that only read Cassandra get the read-only key.
 	secretsUser := identity.Grant{Label: "cosmos-key-reader", Role: base.RoleKeyVaultSecretsUser, Scope: cas.KeySecretID}
+	readOnlyUser := identity.Grant{Label: "cosmos-readonly-key-reader", Role: base.RoleKeyVaultSecretsUser, Scope: cas.ReadOnlyKeySecretID}
+	keyUser := func(workload string) identity.Grant {
+		if deploy.CassandraReadOnly(workload) {
+			return readOnlyUser
+		}
+		return secretsUser
+	}
 	ids, err := identity.New(ctx, "workload-identities", env, identity.Args{
 		Namespace: cfg.KubernetesNamespace,
 		Issuer:    cluster.OIDCIssuerURL,
@@ -241,16 +251,16 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 			{Name: Ingest, Grants: []identity.Grant{
 				{Label: "events-receiver", Role: base.RoleEventHubsDataReceiver, Scope: hubs.EventsHubID},
 				{Label: "dlq-sender", Role: base.RoleEventHubsDataSender, Scope: hubs.DLQHubID},
-				secretsUser,
+				keyUser(Ingest),
 			}},
-			{Name: Changefeed, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
-			{Name: API, Grants: []identity.Grant{secretsUser}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
+			{Name: Changefeed, Grants: []identity.Grant{keyUser(Changefeed)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
+			{Name: API, Grants: []identity.Grant{keyUser(API)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
 			// enrich logs in to PostgreSQL as its identity: the role is
 			// created in the database (pgaadauth_create_principal_with_oid)
 			// by the principals Job, not by ARM, so it gets no
 			// administrator rights here.
 			{Name: Enrich, Grants: []identity.Grant{
-				secretsUser,
+				keyUser(Enrich),
 				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
 			}},
 			{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
@@ -265,29 +275,30 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		return nil, err
 	}
 	out := &Outputs{
-		ResourceGroupName:      rg.Name,
-		TenantID:               env.TenantID,
-		AKSClusterName:         cluster.ClusterName,
-		AKSOIDCIssuerURL:       cluster.OIDCIssuerURL,
-		KubernetesNamespace:    cfg.KubernetesNamespace,
-		KafkaBootstrap:         hubs.KafkaBootstrap,
-		EventsTopic:            eventhubs.EventsHub,
-		DLQTopic:               eventhubs.DLQHub,
-		CassandraContactPoint:  cas.ContactPoint,
-		CassandraPort:          cosmos.CassandraPort,
-		CassandraUsername:      cas.AccountName,
-		CassandraKeySecretName: cosmos.KeySecretName,
-		PostgresHost:           pg.Host,
-		PostgresPort:           pg.Port,
-		PostgresDatabase:       postgres.Database,
-		RedisHost:              cache.Host,
-		RedisPort:              cache.Port,
-		KeyVaultURI:            vault.VaultURI,
-		KeyVaultName:           vault.VaultName,
-		ACRLoginServer:         acr.LoginServer,
-		DataLakeDfsEndpoint:    lake.DfsEndpoint,
-		ReferenceContainer:     datalake.ReferenceContainer,
-		Identities:             map[string]WorkloadIdentity{},
+		ResourceGroupName:              rg.Name,
+		TenantID:                       env.TenantID,
+		AKSClusterName:                 cluster.ClusterName,
+		AKSOIDCIssuerURL:               cluster.OIDCIssuerURL,
+		KubernetesNamespace:            cfg.KubernetesNamespace,
+		KafkaBootstrap:                 hubs.KafkaBootstrap,
+		EventsTopic:                    eventhubs.EventsHub,
+		DLQTopic:                       eventhubs.DLQHub,
+		CassandraContactPoint:          cas.ContactPoint,
+		CassandraPort:                  cosmos.CassandraPort,
+		CassandraUsername:              cas.AccountName,
+		CassandraKeySecretName:         cosmos.KeySecretName,
+		CassandraReadOnlyKeySecretName: cosmos.ReadOnlyKeySecretName,
+		PostgresHost:                   pg.Host,
+		PostgresPort:                   pg.Port,
+		PostgresDatabase:               postgres.Database,
+		RedisHost:                      cache.Host,
+		RedisPort:                      cache.Port,
+		KeyVaultURI:                    vault.VaultURI,
+		KeyVaultName:                   vault.VaultName,
+		ACRLoginServer:                 acr.LoginServer,
+		DataLakeDfsEndpoint:            lake.DfsEndpoint,
+		ReferenceContainer:             datalake.ReferenceContainer,
+		Identities:                     map[string]WorkloadIdentity{},
 	}
 	for name, id := range ids.ByWorkload {
 		out.Identities[name] = WorkloadIdentity{ClientID: id.ClientID, PrincipalName: id.Name, PrincipalID: id.PrincipalID, ServiceAccount: id.ServiceAccount}
@@ -335,6 +346,7 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, clus
 		CassandraContactPoint: out.CassandraContactPoint,
 		CassandraUsername:     out.CassandraUsername,
 		KeySecretName:         out.CassandraKeySecretName,
+		ReadOnlyKeySecretName: out.CassandraReadOnlyKeySecretName,
 		KeyVaultName:          out.KeyVaultName,
 		PostgresHost:          out.PostgresHost,
 		PostgresPort:          out.PostgresPort,

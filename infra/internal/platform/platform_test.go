@@ -431,6 +431,7 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		ids[str(s.Inputs, "subnetName")] = s.ID
 	}
 	ids["secret"] = r.named(tSecret, "cosmos-sluice-key-secret").ID
+	ids["readonly-secret"] = r.named(tSecret, "cosmos-sluice-readonly-key-secret").ID
 	ids["runner-app"] = r.named(tSecret, "deploy-runner-app-key").ID
 	who[mocks.Lookup(r.named(tScaleSet, "deploy-runner-vmss").Outputs, "identity.principalId").(string)] = "deploy-runner"
 	ids["container"] = r.one(tContainer).ID
@@ -443,8 +444,9 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 		"ingest " + role(base.RoleEventHubsDataSender) + " " + ids["events.dlq"],
 		"ingest " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
 		"changefeed " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
-		"api " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
-		"enrich " + role(base.RoleKeyVaultSecretsUser) + " " + ids["secret"],
+		// api and enrich only read Cassandra: the read-only key.
+		"api " + role(base.RoleKeyVaultSecretsUser) + " " + ids["readonly-secret"],
+		"enrich " + role(base.RoleKeyVaultSecretsUser) + " " + ids["readonly-secret"],
 		"enrich " + role(base.RoleStorageBlobDataReader) + " " + ids["container"],
 		"migrate " + role(base.RoleStorageBlobDataContributor) + " " + ids["container"],
 		"aks-sluice-control-plane " + role(base.RoleNetworkContributor) + " " + ids["aks-nodes"],

@@ -53,17 +53,17 @@ func TestPreviewNeverReadsTheCosmosKey(t *testing.T) {
 			t.Errorf("%s: a preview invokes %s %d times", stack, listKeysToken, n)
 		}
 		secrets := preview.OfType("azure-native:keyvault:Secret")
-		found := false
+		found := 0
 		for _, s := range secrets {
-			if mocks.String(s.Inputs, "secretName") == cosmos.KeySecretName {
-				found = true
+			if name := mocks.String(s.Inputs, "secretName"); name == cosmos.KeySecretName || name == cosmos.ReadOnlyKeySecretName {
+				found++
 				if got := mocks.String(s.Inputs, "properties.value"); got != cosmos.PreviewKeyPlaceholder {
-					t.Errorf("%s: the preview's key secret holds %q, want the placeholder", stack, got)
+					t.Errorf("%s: the preview's %s holds %q, want the placeholder", stack, name, got)
 				}
 			}
 		}
-		if !found {
-			t.Errorf("%s: no key secret in the preview", stack)
+		if found != 2 {
+			t.Errorf("%s: %d key secrets in the preview, want the read-write and the read-only one", stack, found)
 		}
 		up, err := mocks.Run(program, stack, stackValues(t, stack, nil))
 		if err != nil {

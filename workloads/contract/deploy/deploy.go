@@ -24,6 +24,12 @@ func Images() []string { return []string{Ingest, Changefeed, API, Enrich, Migrat
 // slice on every call.
 func ServiceAccounts() []string { return []string{Ingest, Changefeed, API, Enrich} }
 
+// CassandraReadOnly reports whether a workload only reads Cassandra: on
+// Azure it gets the account's read-only key, so a compromised api or enrich
+// pod cannot change or delete events. ingest writes events and changefeed
+// its leases and checkpoints; they get the read-write key.
+func CassandraReadOnly(workload string) bool { return workload == API || workload == Enrich }
+
 // ServiceAccount is the identity a workload runs as: its own, except
 // migrate, which runs as enrich because enrich's identity owns the
 // PostgreSQL schema. It is empty for a workload that does not deploy.

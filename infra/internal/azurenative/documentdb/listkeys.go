@@ -78,3 +78,8 @@ func ListDatabaseAccountKeysOutput(ctx *pulumi.Context, args ListDatabaseAccount
 func init() {
 	pulumi.RegisterOutputType(ListDatabaseAccountKeysResultOutput{})
 }
+
+// PrimaryReadonlyMasterKey is the primary read-only key, as a secret.
+func (o ListDatabaseAccountKeysResultOutput) PrimaryReadonlyMasterKey() pulumi.StringOutput {
+	return pulumi.ToSecret(o.ApplyT(func(v ListDatabaseAccountKeysResult) string { return v.PrimaryReadonlyMasterKey })).(pulumi.StringOutput)
+}

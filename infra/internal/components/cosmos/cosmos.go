@@ -25,8 +25,13 @@ const Type = "sluice:components:Cosmos"
 // CassandraPort is the Cassandra API's port (TLS).
 const CassandraPort = deploy.CosmosCassandraPort
 
-// KeySecretName is the Key Vault secret holding the account's primary key.
-const KeySecretName = "cosmos-cassandra-key"
+// KeySecretName is the Key Vault secret holding the account's primary key;
+// ReadOnlyKeySecretName the one holding its primary read-only key, for the
+// workloads that only read (deploy.CassandraReadOnly).
+const (
+	KeySecretName         = "cosmos-cassandra-key"
+	ReadOnlyKeySecretName = "cosmos-cassandra-readonly-key"
+)
 
 // Args are the component's inputs.
 type Args struct {
@@ -48,6 +53,8 @@ type Cosmos struct {
 	KeySecretID pulumi.StringOutput
 	// KeySecretURI is the secret's versionless URI (no value).
 	KeySecretURI pulumi.StringOutput
+	// ReadOnlyKeySecretID scopes the read-only workloads' grants.
+	ReadOnlyKeySecretID pulumi.StringOutput
 	// Ready are what a client waits for: the keyspace, every table and,
 	// with private networking, the private endpoint and its DNS.
 	Ready []pulumi.Resource
@@ -127,29 +134,28 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 	// identity is read-only and must not be able to (listKeys is a write
 	// action), so a dry run writes a placeholder and ignores the value's
 	// diff; `up` reads the key and stores it.
-	var keyValue pulumi.StringInput = pulumi.ToSecret(pulumi.String(PreviewKeyPlaceholder)).(pulumi.StringOutput)
+	var keyValue, readOnlyValue pulumi.StringInput = previewKey(), previewKey()
 	secretOpts := []pulumi.ResourceOption{parent}
 	if ctx.DryRun() {
 		secretOpts = append(secretOpts, pulumi.IgnoreChanges([]string{"properties.value"}))
 	} else {
-		keyValue = documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
+		keys := documentdb.ListDatabaseAccountKeysOutput(ctx, documentdb.ListDatabaseAccountKeysOutputArgs{
 			AccountName:       account.Name,
 			ResourceGroupName: env.ResourceGroupName,
-		}).PrimaryMasterKey()
+		})
+		keyValue, readOnlyValue = keys.PrimaryMasterKey(), keys.PrimaryReadonlyMasterKey()
 	}
-	secret, err := keyvault.NewSecret(ctx, name+"-key-secret", &keyvault.SecretArgs{
-		ResourceGroupName: env.ResourceGroupName,
-		VaultName:         args.VaultName,
-		SecretName:        pulumi.String(KeySecretName),
-		Properties: keyvault.SecretPropertiesArgs{
-			Value:       keyValue,
-			ContentType: pulumi.String("Cosmos DB for Apache Cassandra account key; user name is the account name"),
-		},
-		Tags: env.Tags(),
-	}, secretOpts...)
+	secret, err := keySecret(ctx, name+"-key-secret", env, args, KeySecretName, keyValue,
+		"Cosmos DB for Apache Cassandra account key; user name is the account name", secretOpts)
 	if err != nil {
-		return nil, fmt.Errorf("key secret: %w", err)
+		return nil, err
 	}
+	readOnly, err := keySecret(ctx, name+"-readonly-key-secret", env, args, ReadOnlyKeySecretName, readOnlyValue,
+		"Cosmos DB for Apache Cassandra read-only account key; user name is the account name", secretOpts)
+	if err != nil {
+		return nil, err
+	}
+	c.ReadOnlyKeySecretID = readOnly.ID().ToStringOutput()
 	c.AccountID = account.ID().ToStringOutput()
 	c.AccountName = account.Name
 	c.ContactPoint = pulumi.Sprintf("%s.cassandra.cosmos.azure.com", account.Name)
@@ -170,8 +176,9 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		"accountId":    c.AccountID,
 		"accountName":  c.AccountName,
 		"contactPoint": c.ContactPoint,
-		"keySecretId":  c.KeySecretID,
-		"keySecretUri": c.KeySecretURI,
+		"keySecretId":         c.KeySecretID,
+		"keySecretUri":        c.KeySecretURI,
+		"readOnlyKeySecretId": c.ReadOnlyKeySecretID,
 	}); err != nil {
 		return nil, fmt.Errorf("register cosmos outputs: %w", err)
 	}
@@ -262,4 +269,27 @@ func TableResource(t contract.Table) (documentdb.CassandraTableResourceArgs, err
 		r.DefaultTtl = pulumi.Int(t.DefaultTTLSeconds)
 	}
 	return r, nil
+}
+
+// previewKey stands in for a key in a preview, which never reads keys.
+func previewKey() pulumi.StringInput {
+	return pulumi.ToSecret(pulumi.String(PreviewKeyPlaceholder)).(pulumi.StringOutput)
+}
+
+// keySecret writes one account key to the stack's Key Vault.
+func keySecret(ctx *pulumi.Context, name string, env *base.Env, args Args, secretName string, value pulumi.StringInput, contentType string, opts []pulumi.ResourceOption) (*keyvault.Secret, error) {
+	secret, err := keyvault.NewSecret(ctx, name, &keyvault.SecretArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		VaultName:         args.VaultName,
+		SecretName:        pulumi.String(secretName),
+		Properties: keyvault.SecretPropertiesArgs{
+			Value:       value,
+			ContentType: pulumi.String(contentType),
+		},
+		Tags: env.Tags(),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("key secret %s: %w", secretName, err)
+	}
+	return secret, nil
 }

@@ -87,8 +87,11 @@ type Args struct {
 
 	CassandraContactPoint pulumi.StringInput
 	CassandraUsername     pulumi.StringInput
-	// KeySecretName is the Key Vault secret with the Cosmos DB key.
-	KeySecretName string
+	// KeySecretName is the Key Vault secret with the Cosmos DB key;
+	// ReadOnlyKeySecretName the one with its read-only key, which the
+	// workloads that only read Cassandra mount (deploy.CassandraReadOnly).
+	KeySecretName         string
+	ReadOnlyKeySecretName string
 	KeyVaultName  pulumi.StringInput
 
 	PostgresHost     pulumi.StringInput
@@ -344,7 +347,11 @@ func (d *deployer) identity(sa string, cosmosKey bool) error {
 	}
 	// The SecretProviderClass CRD comes with the cluster's
 	// azureKeyvaultSecretsProvider add-on.
-	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", d.args.KeySecretName, PasswordAlias)
+	keySecret := d.args.KeySecretName
+	if deploy.CassandraReadOnly(sa) {
+		keySecret = d.args.ReadOnlyKeySecretName
+	}
+	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", keySecret, PasswordAlias)
 	spc, err := apiextensions.NewCustomResource(d.ctx, d.name+"-"+sa+"-cosmos-key", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("secrets-store.csi.x-k8s.io/v1"),
 		Kind:       pulumi.String("SecretProviderClass"),

@@ -323,7 +323,11 @@ func TestProdWorkloads(t *testing.T) {
 			"spec.parameters.tenantId":       mocks.TenantID,
 			"spec.parameters.keyvaultName":   mocks.Lookup(r.one(tVault).Outputs, "name"),
 		})
-		if objects := str(spc, "spec.parameters.objects"); !strings.Contains(objects, "objectName: cosmos-cassandra-key") ||
+		// Only ingest and changefeed write to Cassandra; api and enrich
+		// mount the read-only key.
+		key := map[string]string{workloads.Ingest: "cosmos-cassandra-key", workloads.Changefeed: "cosmos-cassandra-key",
+			workloads.API: "cosmos-cassandra-readonly-key", workloads.Enrich: "cosmos-cassandra-readonly-key"}[w]
+		if objects := str(spc, "spec.parameters.objects"); key == "" || !strings.Contains(objects, "objectName: "+key+"\n") ||
 			!strings.Contains(objects, "objectType: secret") || !strings.Contains(objects, "objectAlias: "+workloads.PasswordAlias) {
 			t.Errorf("secret provider class %s objects = %q", w, objects)
 		}
