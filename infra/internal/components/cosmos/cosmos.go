@@ -173,9 +173,9 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"accountId":    c.AccountID,
-		"accountName":  c.AccountName,
-		"contactPoint": c.ContactPoint,
+		"accountId":           c.AccountID,
+		"accountName":         c.AccountName,
+		"contactPoint":        c.ContactPoint,
 		"keySecretId":         c.KeySecretID,
 		"keySecretUri":        c.KeySecretURI,
 		"readOnlyKeySecretId": c.ReadOnlyKeySecretID,

@@ -92,7 +92,7 @@ type Args struct {
 	// workloads that only read Cassandra mount (deploy.CassandraReadOnly).
 	KeySecretName         string
 	ReadOnlyKeySecretName string
-	KeyVaultName  pulumi.StringInput
+	KeyVaultName          pulumi.StringInput
 
 	PostgresHost     pulumi.StringInput
 	PostgresPort     pulumi.IntInput
