@@ -78,3 +78,12 @@ func TestIdentities(t *testing.T) {
 		t.Errorf("DefaultHTTPAddr = %q", DefaultHTTPAddr)
 	}
 }
+
+// Only the workloads that write to Cassandra get the read-write key.
+func TestCassandraReadOnly(t *testing.T) {
+	for w, want := range map[string]bool{Ingest: false, Changefeed: false, API: true, Enrich: true, Migrate: false} {
+		if got := CassandraReadOnly(w); got != want {
+			t.Errorf("CassandraReadOnly(%s) = %v, want %v", w, got, want)
+		}
+	}
+}
