@@ -151,6 +151,10 @@ type Postgres struct {
 	AdminPrincipalName string
 	// AdminPrincipalType is User, Group or ServicePrincipal.
 	AdminPrincipalType string
+	// ReportReaderPrincipals are the Entra ID principals (a group of report
+	// users, typically) that sign in as members of the report_reader role,
+	// e.g. Power BI users: "<service|group|user>:<object id>:<role name>".
+	ReportReaderPrincipals []string
 }
 
 // Redis chooses and sizes the cache.
@@ -302,16 +306,17 @@ func read(r *reader) *Config {
 			NodeOSUpgradeChannel:        r.str("aksNodeOsUpgradeChannel"),
 		},
 		Postgres: Postgres{
-			SKUName:             r.str("postgresSkuName"),
-			Version:             r.str("postgresVersion"),
-			StorageGB:           r.integer("postgresStorageGb"),
-			HighAvailability:    r.boolean("postgresHighAvailability"),
-			BackupRetentionDays: r.integer("postgresBackupRetentionDays"),
-			GeoRedundantBackup:  r.boolean("postgresGeoRedundantBackup"),
-			PgBouncer:           r.boolean("postgresPgBouncer"),
-			AdminObjectID:       r.str("postgresAdminObjectId"),
-			AdminPrincipalName:  r.str("postgresAdminPrincipalName"),
-			AdminPrincipalType:  r.str("postgresAdminPrincipalType"),
+			SKUName:                r.str("postgresSkuName"),
+			Version:                r.str("postgresVersion"),
+			StorageGB:              r.integer("postgresStorageGb"),
+			HighAvailability:       r.boolean("postgresHighAvailability"),
+			BackupRetentionDays:    r.integer("postgresBackupRetentionDays"),
+			GeoRedundantBackup:     r.boolean("postgresGeoRedundantBackup"),
+			PgBouncer:              r.boolean("postgresPgBouncer"),
+			AdminObjectID:          r.str("postgresAdminObjectId"),
+			AdminPrincipalName:     r.str("postgresAdminPrincipalName"),
+			AdminPrincipalType:     r.str("postgresAdminPrincipalType"),
+			ReportReaderPrincipals: r.strs("postgresReportReaders"),
 		},
 		Redis: Redis{
 			Kind:             r.str("redisKind"),

@@ -81,3 +81,26 @@ func TestStackValuesGiveSecretsTheirOfflineStandIn(t *testing.T) {
 		t.Fatal("the secret is read through Config: Pulumi.yaml would have to declare it, which makes it required")
 	}
 }
+
+func TestReportReaders(t *testing.T) {
+	ok := `["group:11111111-2222-3333-4444-555555555555:Sluice Report Readers", "user:AAAAAAAA-2222-3333-4444-555555555555:ana@example.com"]`
+	c, err := load("prod", values(t, "prod", map[string]string{"postgresReportReaders": ok}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Postgres.ReportReaders(); len(got) != 2 || got[1].ObjectID != "aaaaaaaa-2222-3333-4444-555555555555" || got[0].Type != "group" {
+		t.Fatalf("readers %+v", got)
+	}
+	for name, tc := range map[string]struct{ value, want string }{
+		"shape":     {`["11111111-2222-3333-4444-555555555555"]`, "is not <service|group|user>:<object id>:<role name>"},
+		"type":      {`["Group:11111111-2222-3333-4444-555555555555:readers"]`, `type "Group" is not one of service, group, user`},
+		"object id": {`["group:not-a-uuid:readers"]`, "is not a UUID"},
+		"name":      {`["group:11111111-2222-3333-4444-555555555555:-readers"]`, "the name must be"},
+		"twice":     {`["group:11111111-2222-3333-4444-555555555555:a", "group:11111111-2222-3333-4444-555555555555:b"]`, "twice"},
+	} {
+		_, err := load("prod", values(t, "prod", map[string]string{"postgresReportReaders": tc.value}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", name, err, tc.want)
+		}
+	}
+}

@@ -76,6 +76,7 @@ func Validate(c *Config) []string {
 	v.cosmos(c)
 	v.aks(c)
 	v.postgres(c)
+	v.reportReaders(c.Postgres)
 	v.redis(c)
 	v.keyVault(c)
 	v.acr(c)

@@ -133,3 +133,22 @@ func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
 		}
 	}
 }
+
+// Report readers from the stack config (a Power BI users' group, say) reach
+// the principals Job as the JSON migrate parses, and only there.
+func TestReportReadersReachThePrincipalsJob(t *testing.T) {
+	group := "11111111-2222-3333-4444-555555555555"
+	r := runStack(t, "prod", map[string]string{"postgresReportReaders": `["group:` + group + `:Sluice Report Readers"]`})
+	env := podEnv(r.jobOf(workloads.Principals), "spec.template")
+	readers, err := deploy.ParseReportReaders(env[deploy.EnvPostgresReportReaders])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []deploy.Principal{{Name: "Sluice Report Readers", ObjectID: group, Type: "group"}}
+	if !slices.Equal(readers, want) {
+		t.Fatalf("%s = %v, want %v", deploy.EnvPostgresReportReaders, readers, want)
+	}
+	if v := podEnv(runStack(t, "prod", nil).jobOf(workloads.Principals), "spec.template")[deploy.EnvPostgresReportReaders]; v != "" {
+		t.Fatalf("without readers the Job gets %q", v)
+	}
+}

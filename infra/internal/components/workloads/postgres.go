@@ -32,6 +32,10 @@ var DatabaseAccounts = []string{Migrate, PostgresAdmin}
 // and for the service account; the migration waits for it.
 func (d *deployer) principals() (pulumi.Resource, error) {
 	ids := d.args.Identities
+	readers, err := deploy.EncodeReportReaders(d.cfg.Postgres.ReportReaders())
+	if err != nil {
+		return nil, err
+	}
 	pod := podSpec{
 		workload: Principals, serviceAccount: PostgresAdmin, image: d.images[Migrate], restartPolicy: "Never",
 		args: []string{"-principals"},
@@ -41,6 +45,7 @@ func (d *deployer) principals() (pulumi.Resource, error) {
 				ev(deploy.EnvPostgresMigratePrincipalOID, ids[Migrate].PrincipalID),
 				ev(deploy.EnvPostgresEnrichPrincipal, ids[Enrich].PrincipalName),
 				ev(deploy.EnvPostgresEnrichPrincipalOID, ids[Enrich].PrincipalID),
+				ev(deploy.EnvPostgresReportReaders, pulumi.String(readers)),
 			},
 			d.postgresEnv(ids[PostgresAdmin].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),
 		),
