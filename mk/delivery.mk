@@ -38,3 +38,11 @@ test: pulumi-cli
 # `make test` runs these too (it tests ./...); this target runs only them.
 test-delivery: pulumi-cli ## delivery tests only: stack reaper, PR comment, program host on the real CLI, bootstrap (mocks), workflow lint
 	$(GO) test -tags integration $(DELIVERY_PKGS) ./infra
+
+.PHONY: pbids
+pbids: ## Power BI data source file: STACK=<name> from the stack's outputs, else the local engines' PostgreSQL (.sluice/reports/)
+	@if [ -n "$(STACK)" ]; then \
+	  PULUMI="$${PULUMI:-$$(command -v $(ROOT)/.sluice/bin/pulumi || command -v pulumi)}" $(GO) run ./infra/delivery/cmd/pbids -stack "$(STACK)" $(ARGS); \
+	else \
+	  eval "$$($(GO) run ./workloads/dev/cmd/devservices env)" && $(GO) run ./infra/delivery/cmd/pbids -url "$$POSTGRES_URL" $(ARGS); \
+	fi
