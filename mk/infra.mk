@@ -6,7 +6,7 @@ INFRA_PKGS := ./infra/internal/config/... ./infra/internal/azurenative/... ./inf
 	./infra/internal/mocks/... ./infra/internal/platform/... ./infra/internal/plan/... ./infra/cmd/plan/... \
 	./infra/internal/plancheck/... ./infra/cmd/verifyplan/... ./workloads/contract/envcheck/...
 
-.PHONY: plan plan-update bench-plan infra-test verify-plan azure-schema
+.PHONY: plan plan-update bench-plan infra-test verify-plan azure-schema size
 
 # Built each time (cached by go), so a plan always reflects the sources.
 $(PLAN): FORCE_PLAN
@@ -50,3 +50,6 @@ azure-schema: ## regenerate infra/internal/plancheck/testdata/azure-schema.json 
 		-wheel $(AZURE_WHEELS)/pulumi_azure_native-$(AZURE_NATIVE_V2)-py3-none-any.whl \
 		-wheel $(AZURE_WHEELS)/pulumi_azure_native-$(AZURE_NATIVE_V3)-py3-none-any.whl \
 		-tokens $(AZURE_SCHEMA_TOKENS)
+
+size: ## stack-config fragment and its reasoning for RATE=<events/s> [EVENT_BYTES=400] [RETENTION_DAYS=7] [CRITICAL_SHARE=0.05]
+	@$(GO) run ./infra/cmd/size -rate "$(RATE)" $(if $(EVENT_BYTES),-event-bytes $(EVENT_BYTES),) $(if $(RETENTION_DAYS),-retention-days $(RETENTION_DAYS),) $(if $(CRITICAL_SHARE),-critical-share $(CRITICAL_SHARE),)
