@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -47,6 +48,9 @@ func Exec(ctx context.Context, program pulumi.RunFunc, plugins []Plugin, c Comma
 	cmd := exec.CommandContext(ctx, c.CLI, append(append([]string{}, c.Args...), "--client="+h.Addr())...)
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Env, c.Stdin, c.Stdout, c.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	// A plugin process the CLI left behind must not hold Exec open through
+	// the output pipes once the CLI itself has exited.
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("langhost: start %s: %w", c.CLI, err)
 	}
@@ -55,9 +59,16 @@ func Exec(ctx context.Context, program pulumi.RunFunc, plugins []Plugin, c Comma
 	defer signal.Stop(sigs)
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	// On a terminal the CLI gets Ctrl-C itself (it is in the foreground
+	// process group); passing SIGINT on as well would be a second interrupt,
+	// which Pulumi takes as "abort now". Without a terminal both go on.
+	interactive := isTerminal(c.Stdin)
 	for {
 		select {
 		case s := <-sigs:
+			if s == os.Interrupt && interactive {
+				continue
+			}
 			_ = cmd.Process.Signal(s)
 		case err := <-waited:
 			var exit *exec.ExitError
@@ -82,4 +93,14 @@ func hasOperation(args []string) bool {
 		}
 	}
 	return false
+}
+
+// isTerminal reports whether r is a character device (a terminal).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -18,8 +18,9 @@ var script []byte
 const MicrosoftKeyFingerprint = "BC528686B50D79E339D3721CEB3E94ADBE1229CF"
 
 // Packages are what the deploy jobs need besides the runner: the Azure CLI
-// (azure/login, az acr import), and the tools the scripts call.
-var Packages = []string{"azure-cli", "ca-certificates", "curl", "git", "jq", "openssl", "unzip"}
+// (azure/login, az acr import), make (the jobs' one entry point) and the
+// tools the scripts call; actions/setup-go brings Go.
+var Packages = []string{"azure-cli", "ca-certificates", "curl", "git", "jq", "make", "openssl", "unzip"}
 
 // Settings are the values the runner service reads from
 // /etc/sluice-runner/runner.env.
