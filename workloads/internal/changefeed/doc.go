@@ -44,7 +44,10 @@
 // (a device's latest reading is replaced only by a newer one). The
 // checkpoint holds both cursors; after a restart the rows between them (at
 // most the grace window) are delivered again, which the idempotent handler
-// absorbs. A row committed later than the grace window after its timeuuid
+// absorbs. A Next is all or nothing: the cursors and the set of delivered
+// rows change only once every read of the call (each sweep page, the
+// recheck, the tail) succeeded, so a read failing half-way never moves the
+// settle cursor past a late row it had collected. A row committed later than the grace window after its timeuuid
 // (an ingest host whose clock lags by more than that, or a write stuck for
 // longer) would be missed: keep clocks in sync and the grace window above
 // the write timeout.

@@ -179,76 +179,125 @@ type outboxRow struct {
 	ingestedAt time.Time
 }
 
+// pass is the state one Next works on: a copy of the position and the
+// timeuuids it delivered. The source takes it over only when every read of
+// the call succeeded, so a read failing half-way (a sweep page, the recheck
+// or the tail) leaves the source where it was and the retry reads the same
+// rows again: a late row a sweep collected is never dropped while the
+// settle cursor moves past it.
+type pass struct {
+	pos       outboxPosition
+	delivered map[gocql.UUID]struct{}
+	late      map[string]int
+}
+
+// seenIn reports whether tid was delivered before or earlier in this pass.
+func (s *outboxSource) seenIn(p *pass, tid gocql.UUID) bool {
+	if _, ok := s.seen[tid]; ok {
+		return true
+	}
+	_, ok := p.delivered[tid]
+	return ok
+}
+
 // Next implements Source: first the settle sweep (rows that landed behind
-// the tail), at most every SweepEvery, then the tail.
+// the tail), at most every SweepEvery, then the tail. It is all or
+// nothing: on an error the position, seen and the late counts are as
+// before the call.
 func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	o := s.feed.opts
 	now := o.Now()
+	p := &pass{pos: s.pos, delivered: map[gocql.UUID]struct{}{}, late: map[string]int{}}
 	var changes []Change
+	swept := false
 	if now.Sub(s.lastSweep) >= o.SweepEvery {
-		late, err := s.sweep(ctx, now)
+		late, err := s.sweep(ctx, p, now)
 		if err != nil {
 			return Batch{}, err
 		}
 		changes = append(changes, late...)
 		if o.Recheck > 0 {
-			recent, err := s.recheck(ctx, now)
+			recent, err := s.recheck(ctx, p, now)
 			if err != nil {
 				return Batch{}, err
 			}
 			changes = append(changes, recent...)
 		}
-		s.lastSweep = now
+		swept = true
 	}
 	more := len(changes) >= o.PageSize
 	if room := o.PageSize - len(changes); room > 0 {
-		rows, c, err := s.read(ctx, s.pos.Tail, bound{}, now, room, false)
+		rows, c, err := s.read(ctx, p.pos.Tail, bound{}, now, room, false)
 		if err != nil {
 			return Batch{}, err
 		}
 		more = len(rows) >= room
-		s.pos.Tail = c
+		p.pos.Tail = c
 		for _, r := range rows {
-			s.seen[r.tid] = struct{}{}
+			p.delivered[r.tid] = struct{}{}
 			if ch, ok := s.decode(r); ok {
 				changes = append(changes, ch)
 			}
 		}
 	}
-	pos, err := json.Marshal(s.pos)
+	pos, err := json.Marshal(p.pos)
 	if err != nil {
 		return Batch{}, fmt.Errorf("encode outbox position: %w", err)
+	}
+	s.apply(p)
+	if swept {
+		s.lastSweep = now
 	}
 	return Batch{Changes: latest(changes), Position: pos, More: more}, nil
 }
 
-// sweep moves the settle cursor up to the older of now-Grace and the tail,
-// returning the rows the tail did not deliver.
-func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, error) {
+// apply makes a successful pass the source's state.
+func (s *outboxSource) apply(p *pass) {
+	s.pos = p.pos
+	for tid := range p.delivered {
+		s.seen[tid] = struct{}{}
+	}
+	// Rows the settle cursor passed can never be read again.
+	settled := s.pos.Settled
+	for tid := range s.seen {
+		if tid.Time().Before(settled.time()) || tid == settled.After {
+			delete(s.seen, tid)
+		}
+	}
+	for _, via := range []string{"sweep", "recheck"} {
+		if n, ok := p.late[via]; ok {
+			s.feed.opts.OnLate(via, n)
+		}
+	}
+}
+
+// sweep moves the pass's settle cursor up to the older of now-Grace and
+// the tail, returning the rows the tail did not deliver.
+func (s *outboxSource) sweep(ctx context.Context, p *pass, now time.Time) ([]Change, error) {
 	o := s.feed.opts
 	// By default everything older than the grace window is swept; when
 	// the tail is further behind, up to and including its last row.
 	b := bound{time: now.Add(-o.Grace)}
-	if t := s.pos.Tail.time(); !t.After(b.time) {
-		b = bound{time: t, upTo: s.pos.Tail.After}
+	if t := p.pos.Tail.time(); !t.After(b.time) {
+		b = bound{time: t, upTo: p.pos.Tail.After}
 	}
 	var out []Change
 	// Mostly the rows swept were delivered by the tail already, so the
 	// sweep goes on page after page (a bounded number) until it reaches
 	// its bound or has a page of late rows to return.
 	for pages := 0; pages < 16 && len(out) < o.PageSize; pages++ {
-		if !s.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || s.pos.Settled.After == b.upTo) {
+		if !p.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || p.pos.Settled.After == b.upTo) {
 			break
 		}
 		// Only the timeuuids are read: almost all were delivered already,
 		// and the few that were not are fetched whole afterwards.
-		rows, c, err := s.read(ctx, s.pos.Settled, b, b.time, o.PageSize, true)
+		rows, c, err := s.read(ctx, p.pos.Settled, b, b.time, o.PageSize, true)
 		if err != nil {
 			return nil, err
 		}
 		var late []gocql.UUID
 		for _, r := range rows {
-			if _, ok := s.seen[r.tid]; !ok {
+			if !s.seenIn(p, r.tid) {
 				late = append(late, r.tid)
 			}
 		}
@@ -256,18 +305,11 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 		if err != nil {
 			return nil, err
 		}
-		o.OnLate("sweep", len(full))
-		s.pos.Settled = c
+		p.late["sweep"] += len(full)
+		p.pos.Settled = c
 		for _, r := range full {
 			if ch, ok := s.decode(r); ok {
 				out = append(out, ch)
-			}
-		}
-		// Rows the settle cursor passed can never be read again.
-		settled := c.time()
-		for tid := range s.seen {
-			if tid.Time().Before(settled) || tid == c.After {
-				delete(s.seen, tid)
 			}
 		}
 		if len(rows) < o.PageSize {
@@ -281,9 +323,9 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 // delivers the rows the tail did not see: a row that landed a little late
 // reaches the handler within SweepEvery, not after the grace window. No
 // cursor moves; the rows found join seen, so the settle sweep skips them.
-func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, error) {
+func (s *outboxSource) recheck(ctx context.Context, p *pass, now time.Time) ([]Change, error) {
 	o := s.feed.opts
-	tail := s.pos.Tail
+	tail := p.pos.Tail
 	if tail.After == (gocql.UUID{}) {
 		return nil, nil
 	}
@@ -292,8 +334,8 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 		return nil, nil // the tail is behind: the settle sweep follows it closely
 	}
 	start := cursor{Bucket: contract.OutboxBucketOf(from), After: gocql.MinTimeUUID(from)}
-	if s.pos.Settled.time().After(from) {
-		start = s.pos.Settled
+	if p.pos.Settled.time().After(from) {
+		start = p.pos.Settled
 	}
 	b := bound{time: tail.time(), upTo: tail.After}
 	var late []gocql.UUID
@@ -304,7 +346,7 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 			return nil, err
 		}
 		for _, r := range rows {
-			if _, ok := s.seen[r.tid]; !ok {
+			if !s.seenIn(p, r.tid) {
 				late = append(late, r.tid)
 			}
 		}
@@ -317,10 +359,10 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 	if err != nil {
 		return nil, err
 	}
-	o.OnLate("recheck", len(full))
+	p.late["recheck"] += len(full)
 	var out []Change
 	for _, r := range full {
-		s.seen[r.tid] = struct{}{}
+		p.delivered[r.tid] = struct{}{}
 		if ch, ok := s.decode(r); ok {
 			out = append(out, ch)
 		}
