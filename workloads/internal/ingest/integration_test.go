@@ -461,3 +461,56 @@ func TestIntegrationFaultCassandraRestart(t *testing.T) {
 		itest.Up(t, devservices.Cassandra)
 	})
 }
+
+// An invalid record whose key and headers make up most of a message close
+// to the broker's limit (from a producer with a higher limit than ingest's)
+// goes to the DLQ bounded, and the partition goes on: the events after it
+// are stored and the DLQ holds exactly one dead letter, for it.
+func TestIntegrationOversizeKeyAndHeadersDeadLetterBounded(t *testing.T) {
+	f := newFlow(t, 1)
+	big := *f.sc
+	big.Producer.MaxMessageBytes = 1_040_000
+	p, err := sarama.NewSyncProducer(f.ep.KafkaBrokers, &big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := f.prefix + "-huge"
+	huge := &sarama.ProducerMessage{Topic: f.topic, Key: sarama.ByteEncoder(make([]byte, 800_000)),
+		Value: sarama.StringEncoder(`{"v":1,"mark":"` + mark + `"` + "\x00")}
+	for i := 0; i < 5; i++ {
+		huge.Headers = append(huge.Headers, sarama.RecordHeader{Key: []byte(fmt.Sprintf("big%d", i)), Value: make([]byte, 45_000)})
+	}
+	if n := huge.ByteSize(2); n <= 1_000_000 {
+		t.Fatalf("the huge record is only %d bytes", n)
+	}
+	msgs := []*sarama.ProducerMessage{huge}
+	for i := 0; i < 50; i++ {
+		ev := f.event(i)
+		b, _ := ev.Marshal()
+		f.valid[ev.ID] = ev
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: f.topic, Key: sarama.StringEncoder(ev.Device), Value: sarama.ByteEncoder(b)})
+	}
+	for _, m := range msgs {
+		if _, _, err := p.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = p.Close()
+	f.invalid[mark] = true
+	stop := f.worker()
+	f.verify(time.Minute)
+	dl := f.deadLetters()
+	h, ok := dl[mark]
+	if !ok || len(dl) != 1 {
+		t.Fatalf("DLQ holds %d dead letters (%v), want exactly the huge record's", len(dl), ok)
+	}
+	if h[ingest.HeaderKeyTruncated] != "true" || h[ingest.HeaderOriginalKeyBytes] != "800000" || h[ingest.HeaderHeadersDropped] == "" || h[ingest.HeaderSourceOffset] != "0" {
+		t.Fatalf("dead letter markers: key-truncated=%q original-key-bytes=%q headers-dropped=%q source-offset=%q",
+			h[ingest.HeaderKeyTruncated], h[ingest.HeaderOriginalKeyBytes], h[ingest.HeaderHeadersDropped], h[ingest.HeaderSourceOffset])
+	}
+	// The partition moved past the huge record: every offset is committed.
+	stop()
+	if c := f.committed(); c != int64(len(msgs)) {
+		t.Fatalf("committed offset %d, want %d (the partition stalled)", c, len(msgs))
+	}
+}
