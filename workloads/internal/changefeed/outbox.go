@@ -25,7 +25,9 @@ type OutboxOptions struct {
 	// PageSize bounds the changes in one batch (default 500).
 	PageSize int
 	// Grace is how long after its timeuuid a row may still land; the
-	// settle cursor trails the clock by this much (default 5 s).
+	// settle cursor trails the clock by this much (default
+	// DefaultOutboxGrace). It must exceed the write timeout plus the
+	// clock skew between writers and this reader.
 	Grace time.Duration
 	// SweepEvery is how often the settle cursor re-reads and the recent
 	// rows are rechecked (default 250 ms).
@@ -39,9 +41,14 @@ type OutboxOptions struct {
 	// MaxBuckets bounds the buckets one Next walks through, so a feed
 	// far behind returns (empty) batches instead of blocking (default 60).
 	MaxBuckets int
-	// OnLate, when set, is told how many rows were found behind the tail
-	// and by which read ("recheck" or "sweep"): rows that landed after
-	// the tail had passed their timeuuid and so reached the handler late.
+	// AuditEvery is how often the range the settle cursor passed is read
+	// again for rows that landed behind it (default Grace; negative: no
+	// audit). Such a row means the grace window is too short.
+	AuditEvery time.Duration
+	// OnLate, when set, is told how many rows were found late and by
+	// which read: "recheck" or "sweep" for rows that landed after the
+	// tail had passed their timeuuid, "settled" for rows the audit found
+	// behind the settled cursor (without it they would be lost).
 	OnLate func(via string, rows int)
 	// Now is the clock; tests set it.
 	Now func() time.Time
@@ -57,7 +64,10 @@ func (o *OutboxOptions) defaults() {
 		o.PageSize = 500
 	}
 	if o.Grace <= 0 {
-		o.Grace = 5 * time.Second
+		o.Grace = DefaultOutboxGrace
+	}
+	if o.AuditEvery == 0 {
+		o.AuditEvery = o.Grace
 	}
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = 250 * time.Millisecond
@@ -113,7 +123,8 @@ func (f *OutboxFeed) Open(ctx context.Context, feedRange string, cp Checkpoints)
 	if err != nil || shard < 0 || shard >= contract.OutboxShards {
 		return nil, fmt.Errorf("outbox range %q: not a shard number below %d", feedRange, contract.OutboxShards)
 	}
-	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}}
+	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}, passed: map[gocql.UUID]struct{}{}}
+	defer func() { s.auditFrom, s.auditTo = s.pos.Settled, s.pos.Settled }()
 	saved, err := cp.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load outbox checkpoint of shard %d: %w", shard, err)
@@ -171,6 +182,15 @@ type outboxSource struct {
 	// so the settle sweep delivers only rows the tail missed.
 	seen      map[gocql.UUID]struct{}
 	lastSweep time.Time
+	// passed holds the timeuuids the settle sweep read from auditFrom on.
+	// The audit reads [auditFrom, auditTo] again, auditTo being where the
+	// settle cursor was at the previous audit (so rows had an audit
+	// interval more to land), and delivers what passed lacks: rows that
+	// landed behind the settled cursor.
+	passed    map[gocql.UUID]struct{}
+	auditFrom cursor
+	auditTo   cursor
+	lastAudit time.Time
 }
 
 type outboxRow struct {
@@ -189,6 +209,11 @@ type pass struct {
 	pos       outboxPosition
 	delivered map[gocql.UUID]struct{}
 	late      map[string]int
+	// passed: timeuuids the sweep read; audited: the audit ran, moving
+	// the audit range to auditFrom/auditTo.
+	passed             map[gocql.UUID]struct{}
+	audited            bool
+	auditFrom, auditTo cursor
 }
 
 // seenIn reports whether tid was delivered before or earlier in this pass.
@@ -207,7 +232,7 @@ func (s *outboxSource) seenIn(p *pass, tid gocql.UUID) bool {
 func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	o := s.feed.opts
 	now := o.Now()
-	p := &pass{pos: s.pos, delivered: map[gocql.UUID]struct{}{}, late: map[string]int{}}
+	p := &pass{pos: s.pos, delivered: map[gocql.UUID]struct{}{}, late: map[string]int{}, passed: map[gocql.UUID]struct{}{}}
 	var changes []Change
 	swept := false
 	if now.Sub(s.lastSweep) >= o.SweepEvery {
@@ -216,6 +241,13 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 			return Batch{}, err
 		}
 		changes = append(changes, late...)
+		if o.AuditEvery > 0 && now.Sub(s.lastAudit) >= o.AuditEvery {
+			behind, err := s.audit(ctx, p)
+			if err != nil {
+				return Batch{}, err
+			}
+			changes = append(changes, behind...)
+		}
 		if o.Recheck > 0 {
 			recent, err := s.recheck(ctx, p, now)
 			if err != nil {
@@ -248,6 +280,9 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	if swept {
 		s.lastSweep = now
 	}
+	if p.audited {
+		s.lastAudit = now
+	}
 	return Batch{Changes: latest(changes), Position: pos, More: more}, nil
 }
 
@@ -257,14 +292,29 @@ func (s *outboxSource) apply(p *pass) {
 	for tid := range p.delivered {
 		s.seen[tid] = struct{}{}
 	}
-	// Rows the settle cursor passed can never be read again.
+	// Neither the sweep nor the tail reads behind the settle cursor again.
 	settled := s.pos.Settled
 	for tid := range s.seen {
 		if tid.Time().Before(settled.time()) || tid == settled.After {
 			delete(s.seen, tid)
 		}
 	}
-	for _, via := range []string{"sweep", "recheck"} {
+	for tid := range p.passed {
+		s.passed[tid] = struct{}{}
+	}
+	if p.audited {
+		s.auditFrom, s.auditTo = p.auditFrom, p.auditTo
+		for tid := range s.passed {
+			if tid.Time().Before(s.auditFrom.time()) || tid == s.auditFrom.After {
+				delete(s.passed, tid)
+			}
+		}
+	}
+	if n := p.late["settled"]; n > 0 {
+		s.feed.opts.Logger.Warn("outbox rows landed behind the settled cursor; the grace window is too short for the write timeout and clock skew",
+			"shard", s.shard, "rows", n, "grace", s.feed.opts.Grace.String())
+	}
+	for _, via := range []string{"sweep", "recheck", "settled"} {
 		if n, ok := p.late[via]; ok {
 			s.feed.opts.OnLate(via, n)
 		}
@@ -297,6 +347,7 @@ func (s *outboxSource) sweep(ctx context.Context, p *pass, now time.Time) ([]Cha
 		}
 		var late []gocql.UUID
 		for _, r := range rows {
+			p.passed[r.tid] = struct{}{}
 			if !s.seenIn(p, r.tid) {
 				late = append(late, r.tid)
 			}
@@ -314,6 +365,54 @@ func (s *outboxSource) sweep(ctx context.Context, p *pass, now time.Time) ([]Cha
 		}
 		if len(rows) < o.PageSize {
 			break
+		}
+	}
+	return out, nil
+}
+
+// audit reads the timeuuids of [auditFrom, auditTo] again and returns the
+// rows the settle sweep never read there: they landed behind the settled
+// cursor. It then moves the range on to [auditTo, settled cursor].
+func (s *outboxSource) audit(ctx context.Context, p *pass) ([]Change, error) {
+	o := s.feed.opts
+	from, to := s.auditFrom, s.auditTo
+	p.audited = true
+	p.auditFrom, p.auditTo = to, p.pos.Settled
+	if from == to {
+		return nil, nil
+	}
+	b := bound{time: to.time(), upTo: to.After}
+	var missing []gocql.UUID
+	c := from
+	for pages := 0; ; pages++ {
+		if pages == 64 {
+			// A long range: the rest waits for the next audit.
+			p.auditFrom, p.auditTo = c, to
+			break
+		}
+		rows, next, err := s.read(ctx, c, b, b.time, o.PageSize, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if _, ok := s.passed[r.tid]; !ok {
+				missing = append(missing, r.tid)
+			}
+		}
+		if len(rows) < o.PageSize || next == c {
+			break
+		}
+		c = next
+	}
+	full, err := s.fetch(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	p.late["settled"] += len(full)
+	var out []Change
+	for _, r := range full {
+		if ch, ok := s.decode(r); ok {
+			out = append(out, ch)
 		}
 	}
 	return out, nil

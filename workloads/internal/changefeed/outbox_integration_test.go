@@ -566,3 +566,45 @@ func TestOutboxFaultReadFailingMidSweepLosesNoRow(t *testing.T) {
 		t.Fatalf("late rows reported %v, want the one row found by the sweep once", late)
 	}
 }
+
+// A row that lands behind the settled cursor (a write slower than the
+// grace window, or a writer's clock behind) is found by the audit,
+// delivered once and counted as "settled".
+func TestOutboxRowBehindSettledCursorIsFoundAndCounted(t *testing.T) {
+	s := cassandra(t)
+	name := table(t, s, contract.OutboxTables()[0], "outbox")
+	const grace = time.Second
+	var lateMu sync.Mutex
+	late := map[string]int{}
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: 300 * time.Millisecond,
+		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	dev := shardDevices(strings.ToLower(itest.Name("behind")), 1)[0]
+	firstAt := time.Now()
+	first := insertOutbox(t, s, name, firstAt, dev, 1)
+	// Long enough for the settle cursor to pass the first row's time.
+	got := drainFor(t, src, grace+500*time.Millisecond)
+	if len(got) != 1 || got[0].Event.ID != first {
+		t.Fatalf("tail delivered %d changes, want the first row", len(got))
+	}
+	// Stamped before the first row (so the tail is past it) and more than
+	// a grace window ago: behind the settled cursor already.
+	behind := insertOutbox(t, s, name, firstAt.Add(-grace/2), dev, 2)
+	delivered := map[string]int{}
+	for _, c := range drainFor(t, src, 4*grace) {
+		delivered[c.Event.ID]++
+	}
+	if delivered[behind] != 1 || len(delivered) != 1 {
+		t.Fatalf("the row behind the settled cursor was delivered %d times (all: %v), want once", delivered[behind], delivered)
+	}
+	lateMu.Lock()
+	defer lateMu.Unlock()
+	if late["settled"] != 1 || late["sweep"] != 0 || late["recheck"] != 0 {
+		t.Fatalf("late rows reported %v, want the one row behind the settled cursor", late)
+	}
+}
