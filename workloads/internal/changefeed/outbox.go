@@ -124,6 +124,8 @@ func (f *OutboxFeed) Open(ctx context.Context, feedRange string, cp Checkpoints)
 		return nil, fmt.Errorf("outbox range %q: not a shard number below %d", feedRange, contract.OutboxShards)
 	}
 	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}, passed: map[gocql.UUID]struct{}{}}
+	// The audit range is not checkpointed: it starts empty at the settled
+	// cursor, wherever the position below puts it.
 	defer func() { s.auditFrom, s.auditTo = s.pos.Settled, s.pos.Settled }()
 	saved, err := cp.Load(ctx)
 	if err != nil {
