@@ -85,7 +85,7 @@ func run(ctx context.Context, svc *service.Service) error {
 	}
 	worker := ingest.New(group, cfg.Kafka.Topic, eventstore.NewWithSource(sessions, cfg.Cassandra.Keyspace, storeOpts...),
 		&ingest.KafkaDeadLetters{Producer: producer, Topic: cfg.Kafka.DLQTopic}, metrics,
-		ingest.Options{Concurrency: cfg.Concurrency, DrainTimeout: cfg.ShutdownTimeout * 4 / 5, Classify: cqlsession.Classify})
+		ingest.Options{Concurrency: cfg.Concurrency, DrainTimeout: cfg.ShutdownTimeout * 4 / 5, Classify: cqlsession.ClassifyWrite})
 
 	stopOps, err := svc.ServeOps(cfg.HTTPAddr, func(context.Context) error {
 		if sessions.Closed() {

@@ -94,6 +94,7 @@ const (
 	EnvChangefeedLeaseTTL       = "CHANGEFEED_LEASE_TTL"
 	EnvChangefeedName           = "CHANGEFEED_NAME"
 	EnvChangefeedOutboxGrace    = "CHANGEFEED_OUTBOX_GRACE"
+	EnvChangefeedOutboxMaxSkew  = "CHANGEFEED_OUTBOX_MAX_SKEW"
 	EnvChangefeedOwner          = "CHANGEFEED_OWNER"
 	EnvChangefeedPageSize       = "CHANGEFEED_PAGE_SIZE"
 	EnvChangefeedSource         = "CHANGEFEED_SOURCE"

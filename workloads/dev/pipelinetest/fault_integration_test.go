@@ -159,7 +159,10 @@ func TestFaultRedisRestart(t *testing.T) {
 // replaying the feed.
 func TestFaultChangefeedKill(t *testing.T) {
 	const grace = 2 * time.Second
-	cfEnv := []string{fmt.Sprintf("CHANGEFEED_OUTBOX_GRACE=%s", grace), "CHANGEFEED_COMMIT_INTERVAL=500ms"}
+	// A short grace keeps the test short; it must still exceed the
+	// changefeed's write timeout plus the allowed skew.
+	cfEnv := []string{fmt.Sprintf("CHANGEFEED_OUTBOX_GRACE=%s", grace), "CASSANDRA_TIMEOUT=1500ms",
+		"CHANGEFEED_OUTBOX_MAX_SKEW=250ms", "CHANGEFEED_COMMIT_INTERVAL=500ms"}
 	p := pipelinetest.Start(t, pipelinetest.Options{NoAPI: true, ChangefeedEnv: cfEnv})
 	pr := p.Producer()
 	rdb := redisClient(t, p)

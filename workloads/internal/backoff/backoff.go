@@ -27,6 +27,11 @@ type Verdict struct {
 	Retry bool
 	// After is a delay the server asked for; 0 means use the backoff.
 	After time.Duration
+	// Stall marks a retried error that no request can get past until an
+	// operator acts (a table missing, a permission revoked): a worker keeps
+	// retrying but reports itself stalled (not ready, a metric) instead of
+	// treating it as an outage that heals by itself.
+	Stall bool
 }
 
 // Delay is the wait before attempt n+1 (n counts from 1): full jitter over

@@ -19,6 +19,13 @@ const (
 	SourceCosmos = "cosmos"
 )
 
+// Outbox defaults: the grace window exceeds the default write timeout
+// (CASSANDRA_TIMEOUT, 10 s) plus the default allowed skew.
+const (
+	DefaultOutboxGrace   = 15 * time.Second
+	DefaultOutboxMaxSkew = 2 * time.Second
+)
+
 // Config is everything the changefeed binary reads from its environment.
 type Config struct {
 	Cassandra cqlsession.Config
@@ -28,9 +35,14 @@ type Config struct {
 	// default follows CASSANDRA_COSMOS.
 	Source string
 	// Start is where a consumer without a checkpoint begins (zero: now).
-	Start       time.Time
-	PageSize    int
-	Grace       time.Duration
+	Start    time.Time
+	PageSize int
+	// Grace is the outbox's settle window; it must exceed the write
+	// timeout (CASSANDRA_TIMEOUT) plus MaxSkew, or an acknowledged write
+	// may land behind the settled cursor.
+	Grace time.Duration
+	// MaxSkew is the clock skew allowed between ingest and changefeed hosts.
+	MaxSkew     time.Duration
 	CosmosTable string
 	Runner      RunnerOptions
 
@@ -41,7 +53,7 @@ type Config struct {
 // ConfigFromEnv reads CASSANDRA_*, REDIS_*, CACHE_*, HTTP_ADDR,
 // SHUTDOWN_TIMEOUT and CHANGEFEED_* (SOURCE, NAME, OWNER, START, PAGE_SIZE,
 // LEASE_TTL, IDLE_MIN, IDLE_MAX, COMMIT_INTERVAL, OUTBOX_GRACE,
-// COSMOS_TABLE), reporting every problem at once.
+// OUTBOX_MAX_SKEW, COSMOS_TABLE), reporting every problem at once.
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Cassandra:       cqlsession.FromEnv(r),
@@ -66,7 +78,17 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		c.Start = t
 	}
 	c.PageSize = r.Int(deploy.EnvChangefeedPageSize, 500, 1, 10000)
-	c.Grace = r.Duration(deploy.EnvChangefeedOutboxGrace, 5*time.Second, 100*time.Millisecond, 10*time.Minute)
+	c.Grace = r.Duration(deploy.EnvChangefeedOutboxGrace, DefaultOutboxGrace, 100*time.Millisecond, 10*time.Minute)
+	c.MaxSkew = r.Duration(deploy.EnvChangefeedOutboxMaxSkew, DefaultOutboxMaxSkew, 0, 5*time.Minute)
+	// A write stamps its outbox row when it starts and may be acknowledged
+	// up to the write timeout later, on a clock up to MaxSkew off: a grace
+	// window shorter than both together lets an acknowledged row land
+	// behind the settled cursor, where only the audit can still find it.
+	if c.Source == SourceOutbox && c.Grace <= c.Cassandra.Timeout+c.MaxSkew {
+		r.Problem("%s=%s must exceed the write timeout %s=%s plus the allowed clock skew %s=%s",
+			deploy.EnvChangefeedOutboxGrace, c.Grace, deploy.EnvCassandraTimeout, c.Cassandra.Timeout,
+			deploy.EnvChangefeedOutboxMaxSkew, c.MaxSkew)
+	}
 	c.CosmosTable = r.String(deploy.EnvChangefeedCosmosTable, "events_by_id")
 	c.Runner = RunnerOptions{
 		Name:        r.String(deploy.EnvChangefeedName, "redis-cache"),

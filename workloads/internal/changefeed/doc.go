@@ -36,7 +36,7 @@
 // may land a little after a poller passed its time. Each shard is therefore
 // read by two cursors: the tail cursor follows the newest rows for latency,
 // and the settle cursor re-reads what the tail passed once it is older than
-// the grace window (CHANGEFEED_OUTBOX_GRACE, default 5 s), delivering only
+// the grace window (CHANGEFEED_OUTBOX_GRACE, default 15 s), delivering only
 // rows the tail did not see; every 250 ms a recheck of the tail's last
 // second does the same, so a row a little late arrives within a sweep rather
 // than after the grace window. Such a late row reaches the handler after
@@ -44,10 +44,24 @@
 // (a device's latest reading is replaced only by a newer one). The
 // checkpoint holds both cursors; after a restart the rows between them (at
 // most the grace window) are delivered again, which the idempotent handler
-// absorbs. A row committed later than the grace window after its timeuuid
-// (an ingest host whose clock lags by more than that, or a write stuck for
-// longer) would be missed: keep clocks in sync and the grace window above
-// the write timeout.
+// absorbs.
+//
+// A Next is all or nothing: the cursors and the set of delivered rows change
+// only once every read of the call (each sweep page, the audit, the
+// recheck, the tail) succeeded, so a read failing half-way never moves the
+// settle cursor past a late row it had collected.
+//
+// A row committed later than the grace window after its timeuuid (an
+// ingest host whose clock lags by more than that, or a write stuck for
+// longer) lands behind the settled cursor. The configuration therefore
+// refuses a grace window that does not exceed the write timeout
+// (CASSANDRA_TIMEOUT) plus the allowed clock skew
+// (CHANGEFEED_OUTBOX_MAX_SKEW, default 2 s), and once per grace window an
+// audit re-reads the timeuuids the settle cursor passed one window before:
+// a row the sweep never read there is delivered and counted
+// (sluice_changefeed_late_changes_total{via="settled"}), which says the
+// grace window is too short. A row later still is lost; the audit's range
+// is not checkpointed, so after a restart it starts at the settled cursor.
 //
 // # Leases
 //

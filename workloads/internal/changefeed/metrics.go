@@ -20,7 +20,9 @@ type Metrics struct {
 	ReadSeconds prometheus.Histogram
 	// Late counts changes a feed found behind its tail, by the read that
 	// found them (the outbox's recheck and settle sweep): many of them
-	// mean writes land well after their stamp.
+	// mean writes land well after their stamp. via="settled" counts rows
+	// the outbox audit found behind the settled cursor: any of them means
+	// the grace window is shorter than write timeout plus clock skew.
 	Late *prometheus.CounterVec
 }
 
@@ -41,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 		ReadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sluice_changefeed_read_seconds", Help: "Time per feed read, empty or not.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
-		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_changefeed_late_changes_total", Help: "Changes found behind the feed's tail, by the read that found them."}, []string{"via"}),
+		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_changefeed_late_changes_total", Help: "Changes found behind the feed's tail, by the read that found them (recheck, sweep; settled: behind the settled cursor, the grace window is too short)."}, []string{"via"}),
 	}
 	reg.MustRegister(m.Changes, m.Batches, m.EmptyPolls, m.Commits, m.ReadRetries, m.HandleRetries, m.LeasesOwned, m.LeasesLost, m.Lag, m.HandleSeconds, m.ReadSeconds, m.Late)
 	return m

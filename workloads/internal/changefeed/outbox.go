@@ -25,7 +25,9 @@ type OutboxOptions struct {
 	// PageSize bounds the changes in one batch (default 500).
 	PageSize int
 	// Grace is how long after its timeuuid a row may still land; the
-	// settle cursor trails the clock by this much (default 5 s).
+	// settle cursor trails the clock by this much (default
+	// DefaultOutboxGrace). It must exceed the write timeout plus the
+	// clock skew between writers and this reader.
 	Grace time.Duration
 	// SweepEvery is how often the settle cursor re-reads and the recent
 	// rows are rechecked (default 250 ms).
@@ -39,9 +41,14 @@ type OutboxOptions struct {
 	// MaxBuckets bounds the buckets one Next walks through, so a feed
 	// far behind returns (empty) batches instead of blocking (default 60).
 	MaxBuckets int
-	// OnLate, when set, is told how many rows were found behind the tail
-	// and by which read ("recheck" or "sweep"): rows that landed after
-	// the tail had passed their timeuuid and so reached the handler late.
+	// AuditEvery is how often the range the settle cursor passed is read
+	// again for rows that landed behind it (default Grace; negative: no
+	// audit). Such a row means the grace window is too short.
+	AuditEvery time.Duration
+	// OnLate, when set, is told how many rows were found late and by
+	// which read: "recheck" or "sweep" for rows that landed after the
+	// tail had passed their timeuuid, "settled" for rows the audit found
+	// behind the settled cursor (without it they would be lost).
 	OnLate func(via string, rows int)
 	// Now is the clock; tests set it.
 	Now func() time.Time
@@ -57,7 +64,10 @@ func (o *OutboxOptions) defaults() {
 		o.PageSize = 500
 	}
 	if o.Grace <= 0 {
-		o.Grace = 5 * time.Second
+		o.Grace = DefaultOutboxGrace
+	}
+	if o.AuditEvery == 0 {
+		o.AuditEvery = o.Grace
 	}
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = 250 * time.Millisecond
@@ -113,7 +123,10 @@ func (f *OutboxFeed) Open(ctx context.Context, feedRange string, cp Checkpoints)
 	if err != nil || shard < 0 || shard >= contract.OutboxShards {
 		return nil, fmt.Errorf("outbox range %q: not a shard number below %d", feedRange, contract.OutboxShards)
 	}
-	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}}
+	s := &outboxSource{feed: f, shard: shard, cp: cp, seen: map[gocql.UUID]struct{}{}, passed: map[gocql.UUID]struct{}{}}
+	// The audit range is not checkpointed: it starts empty at the settled
+	// cursor, wherever the position below puts it.
+	defer func() { s.auditFrom, s.auditTo = s.pos.Settled, s.pos.Settled }()
 	saved, err := cp.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load outbox checkpoint of shard %d: %w", shard, err)
@@ -171,6 +184,15 @@ type outboxSource struct {
 	// so the settle sweep delivers only rows the tail missed.
 	seen      map[gocql.UUID]struct{}
 	lastSweep time.Time
+	// passed holds the timeuuids the settle sweep read from auditFrom on.
+	// The audit reads [auditFrom, auditTo] again, auditTo being where the
+	// settle cursor was at the previous audit (so rows had an audit
+	// interval more to land), and delivers what passed lacks: rows that
+	// landed behind the settled cursor.
+	passed    map[gocql.UUID]struct{}
+	auditFrom cursor
+	auditTo   cursor
+	lastAudit time.Time
 }
 
 type outboxRow struct {
@@ -179,76 +201,156 @@ type outboxRow struct {
 	ingestedAt time.Time
 }
 
+// pass is the state one Next works on: a copy of the position and the
+// timeuuids it delivered. The source takes it over only when every read of
+// the call succeeded, so a read failing half-way (a sweep page, the recheck
+// or the tail) leaves the source where it was and the retry reads the same
+// rows again: a late row a sweep collected is never dropped while the
+// settle cursor moves past it.
+type pass struct {
+	pos       outboxPosition
+	delivered map[gocql.UUID]struct{}
+	late      map[string]int
+	// passed: timeuuids the sweep read; audited: the audit ran, moving
+	// the audit range to auditFrom/auditTo.
+	passed             map[gocql.UUID]struct{}
+	audited            bool
+	auditFrom, auditTo cursor
+}
+
+// seenIn reports whether tid was delivered before or earlier in this pass.
+func (s *outboxSource) seenIn(p *pass, tid gocql.UUID) bool {
+	if _, ok := s.seen[tid]; ok {
+		return true
+	}
+	_, ok := p.delivered[tid]
+	return ok
+}
+
 // Next implements Source: first the settle sweep (rows that landed behind
-// the tail), at most every SweepEvery, then the tail.
+// the tail), at most every SweepEvery, then the tail. It is all or
+// nothing: on an error the position, seen and the late counts are as
+// before the call.
 func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	o := s.feed.opts
 	now := o.Now()
+	p := &pass{pos: s.pos, delivered: map[gocql.UUID]struct{}{}, late: map[string]int{}, passed: map[gocql.UUID]struct{}{}}
 	var changes []Change
+	swept := false
 	if now.Sub(s.lastSweep) >= o.SweepEvery {
-		late, err := s.sweep(ctx, now)
+		late, err := s.sweep(ctx, p, now)
 		if err != nil {
 			return Batch{}, err
 		}
 		changes = append(changes, late...)
+		if o.AuditEvery > 0 && now.Sub(s.lastAudit) >= o.AuditEvery {
+			behind, err := s.audit(ctx, p)
+			if err != nil {
+				return Batch{}, err
+			}
+			changes = append(changes, behind...)
+		}
 		if o.Recheck > 0 {
-			recent, err := s.recheck(ctx, now)
+			recent, err := s.recheck(ctx, p, now)
 			if err != nil {
 				return Batch{}, err
 			}
 			changes = append(changes, recent...)
 		}
-		s.lastSweep = now
+		swept = true
 	}
 	more := len(changes) >= o.PageSize
 	if room := o.PageSize - len(changes); room > 0 {
-		rows, c, err := s.read(ctx, s.pos.Tail, bound{}, now, room, false)
+		rows, c, err := s.read(ctx, p.pos.Tail, bound{}, now, room, false)
 		if err != nil {
 			return Batch{}, err
 		}
 		more = len(rows) >= room
-		s.pos.Tail = c
+		p.pos.Tail = c
 		for _, r := range rows {
-			s.seen[r.tid] = struct{}{}
+			p.delivered[r.tid] = struct{}{}
 			if ch, ok := s.decode(r); ok {
 				changes = append(changes, ch)
 			}
 		}
 	}
-	pos, err := json.Marshal(s.pos)
+	pos, err := json.Marshal(p.pos)
 	if err != nil {
 		return Batch{}, fmt.Errorf("encode outbox position: %w", err)
+	}
+	s.apply(p)
+	if swept {
+		s.lastSweep = now
+	}
+	if p.audited {
+		s.lastAudit = now
 	}
 	return Batch{Changes: latest(changes), Position: pos, More: more}, nil
 }
 
-// sweep moves the settle cursor up to the older of now-Grace and the tail,
-// returning the rows the tail did not deliver.
-func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, error) {
+// apply makes a successful pass the source's state.
+func (s *outboxSource) apply(p *pass) {
+	s.pos = p.pos
+	for tid := range p.delivered {
+		s.seen[tid] = struct{}{}
+	}
+	// Neither the sweep nor the tail reads behind the settle cursor again.
+	settled := s.pos.Settled
+	for tid := range s.seen {
+		if tid.Time().Before(settled.time()) || tid == settled.After {
+			delete(s.seen, tid)
+		}
+	}
+	for tid := range p.passed {
+		s.passed[tid] = struct{}{}
+	}
+	if p.audited {
+		s.auditFrom, s.auditTo = p.auditFrom, p.auditTo
+		for tid := range s.passed {
+			if tid.Time().Before(s.auditFrom.time()) || tid == s.auditFrom.After {
+				delete(s.passed, tid)
+			}
+		}
+	}
+	if n := p.late["settled"]; n > 0 {
+		s.feed.opts.Logger.Warn("outbox rows landed behind the settled cursor; the grace window is too short for the write timeout and clock skew",
+			"shard", s.shard, "rows", n, "grace", s.feed.opts.Grace.String())
+	}
+	for _, via := range []string{"sweep", "recheck", "settled"} {
+		if n, ok := p.late[via]; ok {
+			s.feed.opts.OnLate(via, n)
+		}
+	}
+}
+
+// sweep moves the pass's settle cursor up to the older of now-Grace and
+// the tail, returning the rows the tail did not deliver.
+func (s *outboxSource) sweep(ctx context.Context, p *pass, now time.Time) ([]Change, error) {
 	o := s.feed.opts
 	// By default everything older than the grace window is swept; when
 	// the tail is further behind, up to and including its last row.
 	b := bound{time: now.Add(-o.Grace)}
-	if t := s.pos.Tail.time(); !t.After(b.time) {
-		b = bound{time: t, upTo: s.pos.Tail.After}
+	if t := p.pos.Tail.time(); !t.After(b.time) {
+		b = bound{time: t, upTo: p.pos.Tail.After}
 	}
 	var out []Change
 	// Mostly the rows swept were delivered by the tail already, so the
 	// sweep goes on page after page (a bounded number) until it reaches
 	// its bound or has a page of late rows to return.
 	for pages := 0; pages < 16 && len(out) < o.PageSize; pages++ {
-		if !s.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || s.pos.Settled.After == b.upTo) {
+		if !p.pos.Settled.time().Before(b.time) && (b.upTo == (gocql.UUID{}) || p.pos.Settled.After == b.upTo) {
 			break
 		}
 		// Only the timeuuids are read: almost all were delivered already,
 		// and the few that were not are fetched whole afterwards.
-		rows, c, err := s.read(ctx, s.pos.Settled, b, b.time, o.PageSize, true)
+		rows, c, err := s.read(ctx, p.pos.Settled, b, b.time, o.PageSize, true)
 		if err != nil {
 			return nil, err
 		}
 		var late []gocql.UUID
 		for _, r := range rows {
-			if _, ok := s.seen[r.tid]; !ok {
+			p.passed[r.tid] = struct{}{}
+			if !s.seenIn(p, r.tid) {
 				late = append(late, r.tid)
 			}
 		}
@@ -256,18 +358,11 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 		if err != nil {
 			return nil, err
 		}
-		o.OnLate("sweep", len(full))
-		s.pos.Settled = c
+		p.late["sweep"] += len(full)
+		p.pos.Settled = c
 		for _, r := range full {
 			if ch, ok := s.decode(r); ok {
 				out = append(out, ch)
-			}
-		}
-		// Rows the settle cursor passed can never be read again.
-		settled := c.time()
-		for tid := range s.seen {
-			if tid.Time().Before(settled) || tid == c.After {
-				delete(s.seen, tid)
 			}
 		}
 		if len(rows) < o.PageSize {
@@ -277,13 +372,61 @@ func (s *outboxSource) sweep(ctx context.Context, now time.Time) ([]Change, erro
 	return out, nil
 }
 
+// audit reads the timeuuids of [auditFrom, auditTo] again and returns the
+// rows the settle sweep never read there: they landed behind the settled
+// cursor. It then moves the range on to [auditTo, settled cursor].
+func (s *outboxSource) audit(ctx context.Context, p *pass) ([]Change, error) {
+	o := s.feed.opts
+	from, to := s.auditFrom, s.auditTo
+	p.audited = true
+	p.auditFrom, p.auditTo = to, p.pos.Settled
+	if from == to {
+		return nil, nil
+	}
+	b := bound{time: to.time(), upTo: to.After}
+	var missing []gocql.UUID
+	c := from
+	for pages := 0; ; pages++ {
+		if pages == 64 {
+			// A long range: the rest waits for the next audit.
+			p.auditFrom, p.auditTo = c, to
+			break
+		}
+		rows, next, err := s.read(ctx, c, b, b.time, o.PageSize, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if _, ok := s.passed[r.tid]; !ok {
+				missing = append(missing, r.tid)
+			}
+		}
+		if len(rows) < o.PageSize || next == c {
+			break
+		}
+		c = next
+	}
+	full, err := s.fetch(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	p.late["settled"] += len(full)
+	var out []Change
+	for _, r := range full {
+		if ch, ok := s.decode(r); ok {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
 // recheck looks at the timeuuids of the last Recheck behind the tail and
 // delivers the rows the tail did not see: a row that landed a little late
 // reaches the handler within SweepEvery, not after the grace window. No
 // cursor moves; the rows found join seen, so the settle sweep skips them.
-func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, error) {
+func (s *outboxSource) recheck(ctx context.Context, p *pass, now time.Time) ([]Change, error) {
 	o := s.feed.opts
-	tail := s.pos.Tail
+	tail := p.pos.Tail
 	if tail.After == (gocql.UUID{}) {
 		return nil, nil
 	}
@@ -292,8 +435,8 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 		return nil, nil // the tail is behind: the settle sweep follows it closely
 	}
 	start := cursor{Bucket: contract.OutboxBucketOf(from), After: gocql.MinTimeUUID(from)}
-	if s.pos.Settled.time().After(from) {
-		start = s.pos.Settled
+	if p.pos.Settled.time().After(from) {
+		start = p.pos.Settled
 	}
 	b := bound{time: tail.time(), upTo: tail.After}
 	var late []gocql.UUID
@@ -304,7 +447,7 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 			return nil, err
 		}
 		for _, r := range rows {
-			if _, ok := s.seen[r.tid]; !ok {
+			if !s.seenIn(p, r.tid) {
 				late = append(late, r.tid)
 			}
 		}
@@ -317,10 +460,10 @@ func (s *outboxSource) recheck(ctx context.Context, now time.Time) ([]Change, er
 	if err != nil {
 		return nil, err
 	}
-	o.OnLate("recheck", len(full))
+	p.late["recheck"] += len(full)
 	var out []Change
 	for _, r := range full {
-		s.seen[r.tid] = struct{}{}
+		p.delivered[r.tid] = struct{}{}
 		if ch, ok := s.decode(r); ok {
 			out = append(out, ch)
 		}

@@ -463,3 +463,148 @@ func TestTwoWorkersShareTheOutbox(t *testing.T) {
 		}
 	}
 }
+
+// failNth hands out a closed session on its failAt-th Session call, so
+// exactly that query of the feed fails with gocql.ErrSessionClosed.
+type failNth struct {
+	mu     sync.Mutex
+	live   *gocql.Session
+	closed *gocql.Session
+	calls  int
+	failAt int
+}
+
+func (f *failNth) Session() *gocql.Session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls == f.failAt {
+		return f.closed
+	}
+	return f.live
+}
+
+// failQuery makes the n-th query from now fail.
+func (f *failNth) failQuery(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.failAt = 0, n
+}
+
+// A read failing after the settle sweep collected a late row (in the
+// recheck, the tail or a later sweep page) must not lose that row: Next
+// fails as a whole and the retry delivers it.
+func TestOutboxFaultReadFailingMidSweepLosesNoRow(t *testing.T) {
+	ep := itest.Up(t, devservices.Cassandra)
+	s, _ := itest.Cassandra(t, ep)
+	closed, _ := itest.Cassandra(t, ep)
+	closed.Close()
+	name := table(t, s, contract.OutboxTables()[0], "outbox")
+	const grace = 3 * time.Second
+	sessions := &failNth{live: s, closed: closed}
+	var lateMu sync.Mutex
+	late := map[string]int{}
+	// A sweep every call and no recheck: the late row below is for the
+	// sweep alone, and every Next sweeps before it reads the tail.
+	feed := changefeed.NewOutboxFeed(sessions, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+		Grace: grace, SweepEvery: time.Nanosecond, Recheck: -1,
+		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+	cp := &changefeedtest.MemoryCheckpoints{}
+	src, err := feed.Open(context.Background(), "0", cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	dev := shardDevices(strings.ToLower(itest.Name("midsweep")), 1)[0]
+	first := insertOutbox(t, s, name, time.Now(), dev, 1)
+	got := drainFor(t, src, 300*time.Millisecond)
+	if len(got) != 1 || got[0].Event.ID != first {
+		t.Fatalf("tail delivered %d changes, want the first row", len(got))
+	}
+	// A row that lands now, stamped behind the tail; once it is older
+	// than the grace window only the settle sweep can find it.
+	lost := insertOutbox(t, s, name, time.Now().Add(-2*time.Second), dev, 2)
+	time.Sleep(1500 * time.Millisecond)
+	delivered := map[string]int{}
+	ctx := context.Background()
+	// Fail the 1st, 2nd, … query of a Next until one Next needs fewer
+	// queries than that and succeeds: every place a read can fail is hit.
+	failures := 0
+	for n := 1; n <= 50; n++ {
+		sessions.failQuery(n)
+		b, err := src.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, gocql.ErrSessionClosed) {
+				t.Fatalf("Next with query %d failing: %v", n, err)
+			}
+			failures++
+			continue
+		}
+		for _, c := range b.Changes {
+			delivered[c.Event.ID]++
+		}
+		if err := src.Commit(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if failures < 2 {
+		t.Fatalf("only %d Next calls failed; the sweep's reads were not hit", failures)
+	}
+	sessions.failQuery(0)
+	// After the failures the feed runs normally, and a reopened source
+	// (from the committed position) must not need the row either.
+	for _, c := range drainFor(t, src, 500*time.Millisecond) {
+		delivered[c.Event.ID]++
+	}
+	if delivered[lost] != 1 {
+		t.Fatalf("the late row was delivered %d times across %d failed reads, want once (delivered: %v)", delivered[lost], failures, delivered)
+	}
+	lateMu.Lock()
+	defer lateMu.Unlock()
+	if late["sweep"] != 1 {
+		t.Fatalf("late rows reported %v, want the one row found by the sweep once", late)
+	}
+}
+
+// A row that lands behind the settled cursor (a write slower than the
+// grace window, or a writer's clock behind) is found by the audit,
+// delivered once and counted as "settled".
+func TestOutboxRowBehindSettledCursorIsFoundAndCounted(t *testing.T) {
+	s := cassandra(t)
+	name := table(t, s, contract.OutboxTables()[0], "outbox")
+	const grace = time.Second
+	var lateMu sync.Mutex
+	late := map[string]int{}
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: 300 * time.Millisecond,
+		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	dev := shardDevices(strings.ToLower(itest.Name("behind")), 1)[0]
+	firstAt := time.Now()
+	first := insertOutbox(t, s, name, firstAt, dev, 1)
+	// Long enough for the settle cursor to pass the first row's time.
+	got := drainFor(t, src, grace+500*time.Millisecond)
+	if len(got) != 1 || got[0].Event.ID != first {
+		t.Fatalf("tail delivered %d changes, want the first row", len(got))
+	}
+	// Stamped before the first row (so the tail is past it) and more than
+	// a grace window ago: behind the settled cursor already.
+	behind := insertOutbox(t, s, name, firstAt.Add(-grace/2), dev, 2)
+	delivered := map[string]int{}
+	for _, c := range drainFor(t, src, 4*grace) {
+		delivered[c.Event.ID]++
+	}
+	if delivered[behind] != 1 || len(delivered) != 1 {
+		t.Fatalf("the row behind the settled cursor was delivered %d times (all: %v), want once", delivered[behind], delivered)
+	}
+	lateMu.Lock()
+	defer lateMu.Unlock()
+	if late["settled"] != 1 || late["sweep"] != 0 || late["recheck"] != 0 {
+		t.Fatalf("late rows reported %v, want the one row behind the settled cursor", late)
+	}
+}

@@ -17,6 +17,11 @@ import (
 
 var retryAfterPattern = regexp.MustCompile(`RetryAfterMs=(\d+)`)
 
+// schemaMissing matches the Invalid messages of a statement whose table,
+// keyspace or column is not there (Apache Cassandra and Cosmos DB wording):
+// the statements are fixed, so that is the schema's fault, not the data's.
+var schemaMissing = regexp.MustCompile(`(?i)unconfigured table|does not exist|undefined column|unknown (keyspace|table|column)|no keyspace has been specified|resource not found`)
+
 // Classify says whether a CQL error is worth retrying and how long the
 // server asked to wait. Storage outages (no connection, timeouts, node
 // unavailable, bootstrapping, overloaded, authentication failing during a key
@@ -68,4 +73,28 @@ func RetryAfter(msg string) time.Duration {
 		return 0
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// ClassifyWrite is Classify for the writes of one event. It tells errors
+// about the event (a value a column refuses, a write too large), which are
+// permanent, from errors about the store that every event would hit (a table
+// or keyspace missing, a permission revoked, a statement the server does not
+// accept): those are retried with Stall set, so a writer stalls and alerts
+// instead of dead-lettering the whole stream.
+func ClassifyWrite(err error) backoff.Verdict {
+	v := Classify(err)
+	var re gocql.RequestError
+	if v.Retry || !errors.As(err, &re) {
+		return v
+	}
+	switch re.Code() {
+	case gocql.ErrCodeInvalid:
+		if !schemaMissing.MatchString(re.Message()) {
+			return v // about the event
+		}
+	case gocql.ErrCodeUnauthorized, gocql.ErrCodeSyntax, gocql.ErrCodeConfig, gocql.ErrCodeAlreadyExists:
+	default:
+		return v
+	}
+	return backoff.Verdict{Retry: true, Stall: true}
 }

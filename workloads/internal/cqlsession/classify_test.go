@@ -52,6 +52,32 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// Writes stall on what every event would hit and dead-letter only what is
+// about the event.
+func TestClassifyWrite(t *testing.T) {
+	cases := []struct {
+		name         string
+		err          error
+		retry, stall bool
+	}{
+		{"table dropped", fmt.Errorf("upsert: %w", requestError{gocql.ErrCodeInvalid, "unconfigured table events_by_device"}), true, true},
+		{"keyspace missing", requestError{gocql.ErrCodeInvalid, "Keyspace 'sluice' does not exist"}, true, true},
+		{"column missing", requestError{gocql.ErrCodeInvalid, "Undefined column name payload in table sluice.events_outbox"}, true, true},
+		{"permission revoked", requestError{gocql.ErrCodeUnauthorized, "User ingest has no MODIFY permission on <table sluice.events_by_id> or any of its parents"}, true, true},
+		{"syntax", requestError{gocql.ErrCodeSyntax, "line 1:0 no viable alternative"}, true, true},
+		{"value refused", requestError{gocql.ErrCodeInvalid, "Key length of 70000 is longer than maximum of 65535"}, false, false},
+		{"batch too large", requestError{gocql.ErrCodeInvalid, "Batch too large"}, false, false},
+		{"outage stays an outage", gocql.ErrNoConnections, true, false},
+		{"session closed", gocql.ErrSessionClosed, false, false},
+	}
+	for _, c := range cases {
+		v := ClassifyWrite(c.err)
+		if v.Retry != c.retry || v.Stall != c.stall {
+			t.Errorf("%s: ClassifyWrite = %+v, want retry=%v stall=%v", c.name, v, c.retry, c.stall)
+		}
+	}
+}
+
 func TestFromEnvCosmosDefaults(t *testing.T) {
 	r := envconfig.NewFrom(envconfig.FromMap(map[string]string{
 		"CASSANDRA_HOSTS":         "acct.cassandra.cosmos.azure.com",

@@ -42,7 +42,8 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Retry is the backoff for storage and dead-letter writes.
 	Retry backoff.Policy
-	// Classify tells transient storage errors from permanent ones.
+	// Classify tells transient storage errors from permanent ones; a
+	// verdict with Stall marks the worker stalled while it retries.
 	Classify func(error) backoff.Verdict
 	// Now is the clock; tests set it.
 	Now func() time.Time
@@ -82,6 +83,10 @@ type Worker struct {
 	sem     chan struct{}
 	joined  atomic.Bool
 	running atomic.Bool
+	// stalled counts the writes retrying a Stall error; lastStall is the
+	// latest such error, for Ready.
+	stalled   atomic.Int64
+	lastStall atomic.Pointer[error]
 }
 
 // New assembles a worker; it takes ownership of group and closes it when
@@ -98,6 +103,13 @@ func (w *Worker) Ready() error {
 	}
 	if !w.joined.Load() {
 		return errors.New("not in a consumer group session")
+	}
+	if n := w.stalled.Load(); n > 0 {
+		err := errors.New("unknown")
+		if p := w.lastStall.Load(); p != nil {
+			err = *p
+		}
+		return fmt.Errorf("store stalled (%d writes waiting): %w", n, err)
 	}
 	return nil
 }
@@ -255,14 +267,31 @@ func (w *Worker) process(ctx context.Context, msg *sarama.ConsumerMessage) error
 		return w.deadLetter(ctx, msg, KindInvalid, err)
 	}
 	start := time.Now()
+	stalled := false
 	err = w.opts.Retry.Do(ctx, func(ctx context.Context) error {
 		return w.store.Upsert(ctx, ev, w.opts.Now())
 	}, w.opts.Classify, func(attempt int, err error, wait time.Duration) {
 		w.metrics.Retries.Inc()
+		if w.opts.Classify(err).Stall {
+			w.lastStall.Store(&err)
+			if !stalled {
+				// Not about this event: every event would hit it, so the
+				// partition waits (nothing after it is marked) for an
+				// operator instead of dead-lettering the stream.
+				stalled = true
+				w.stalled.Add(1)
+				w.metrics.StoreStalled.Inc()
+				w.opts.Logger.Error("store refuses every write; stalling until it is fixed", "id", ev.ID, "err", err)
+			}
+		}
 		if attempt == 1 || attempt%20 == 0 {
 			w.opts.Logger.Warn("store write failed, retrying", "id", ev.ID, "attempt", attempt, "wait", wait.String(), "err", err)
 		}
 	})
+	if stalled {
+		w.stalled.Add(-1)
+		w.metrics.StoreStalled.Dec()
+	}
 	if err == nil {
 		w.metrics.Written.Inc()
 		w.metrics.WriteSeconds.Observe(time.Since(start).Seconds())

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
+	"github.com/sluicehq/sluice/workloads/internal/kafkaclient"
 )
 
 // fakeSession records marks; only what the worker uses is implemented.
@@ -274,4 +276,31 @@ func mustEncode(t *testing.T, e sarama.Encoder) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A record near the broker's limit whose bulk is key and headers must
+// still make a dead letter the producer accepts, with markers naming what
+// was cut.
+func TestDeadLetterBoundsKeyAndHeaders(t *testing.T) {
+	rec := &sarama.ConsumerMessage{Topic: "events", Partition: 1, Offset: 7, Key: make([]byte, 800_000), Value: []byte("not json")}
+	for i := 0; i < 5; i++ {
+		rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte(fmt.Sprintf("big%d", i)), Value: make([]byte, 45_000)})
+	}
+	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("trace"), Value: []byte("t1")})
+	msg := DeadLetter(rec, KindInvalid, errors.New(strings.Repeat("e", 10_000)), testNow)
+	if n := msg.ByteSize(2); n > kafkaclient.MaxMessageBytes {
+		t.Fatalf("dead letter is %d bytes, over the producer's %d", n, kafkaclient.MaxMessageBytes)
+	}
+	h := headers(msg)
+	if h[HeaderKeyTruncated] != "true" || h[HeaderOriginalKeyBytes] != "800000" || msg.Key.Length() != maxDeadLetterKey {
+		t.Fatalf("key not cut with a marker: %d bytes, headers %v", msg.Key.Length(), h[HeaderKeyTruncated])
+	}
+	// The first big header fits, the other four do not; the small one
+	// after them is kept.
+	if h[HeaderHeadersDropped] != "4" || h["trace"] != "t1" || h[HeaderSourceOffset] != "7" || len(h[HeaderError]) != maxErrorHeader {
+		t.Fatalf("headers-dropped=%q trace=%q offset=%q error=%d bytes", h[HeaderHeadersDropped], h["trace"], h[HeaderSourceOffset], len(h[HeaderError]))
+	}
+	if _, ok := h["big0"]; !ok {
+		t.Fatal("the header that fits was dropped")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/itest"
+	"github.com/sluicehq/sluice/workloads/internal/backoff"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/ingest"
@@ -69,7 +71,7 @@ func (f *flow) worker() (stop func() *ingest.Metrics) {
 	m := ingest.NewMetrics(prometheus.NewRegistry())
 	w := ingest.New(group, f.topic, eventstore.New(f.session, contract.Keyspace),
 		&ingest.KafkaDeadLetters{Producer: producer, Topic: f.dlq}, m,
-		ingest.Options{Concurrency: 64, DrainTimeout: 10 * time.Second, Classify: cqlsession.Classify,
+		ingest.Options{Concurrency: 64, DrainTimeout: 10 * time.Second, Classify: cqlsession.ClassifyWrite,
 			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -460,4 +462,210 @@ func TestIntegrationFaultCassandraRestart(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		itest.Up(t, devservices.Cassandra)
 	})
+}
+
+// An invalid record whose key and headers make up most of a message close
+// to the broker's limit (from a producer with a higher limit than ingest's)
+// goes to the DLQ bounded, and the partition goes on: the events after it
+// are stored and the DLQ holds exactly one dead letter, for it.
+func TestIntegrationOversizeKeyAndHeadersDeadLetterBounded(t *testing.T) {
+	f := newFlow(t, 1)
+	big := *f.sc
+	big.Producer.MaxMessageBytes = 1_040_000
+	p, err := sarama.NewSyncProducer(f.ep.KafkaBrokers, &big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := f.prefix + "-huge"
+	huge := &sarama.ProducerMessage{Topic: f.topic, Key: sarama.ByteEncoder(make([]byte, 800_000)),
+		Value: sarama.StringEncoder(`{"v":1,"mark":"` + mark + `"` + "\x00")}
+	for i := 0; i < 5; i++ {
+		huge.Headers = append(huge.Headers, sarama.RecordHeader{Key: []byte(fmt.Sprintf("big%d", i)), Value: make([]byte, 45_000)})
+	}
+	if n := huge.ByteSize(2); n <= 1_000_000 {
+		t.Fatalf("the huge record is only %d bytes", n)
+	}
+	msgs := []*sarama.ProducerMessage{huge}
+	for i := 0; i < 50; i++ {
+		ev := f.event(i)
+		b, _ := ev.Marshal()
+		f.valid[ev.ID] = ev
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: f.topic, Key: sarama.StringEncoder(ev.Device), Value: sarama.ByteEncoder(b)})
+	}
+	for _, m := range msgs {
+		if _, _, err := p.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = p.Close()
+	f.invalid[mark] = true
+	stop := f.worker()
+	f.verify(time.Minute)
+	dl := f.deadLetters()
+	h, ok := dl[mark]
+	if !ok || len(dl) != 1 {
+		t.Fatalf("DLQ holds %d dead letters (%v), want exactly the huge record's", len(dl), ok)
+	}
+	if h[ingest.HeaderKeyTruncated] != "true" || h[ingest.HeaderOriginalKeyBytes] != "800000" || h[ingest.HeaderHeadersDropped] == "" || h[ingest.HeaderSourceOffset] != "0" {
+		t.Fatalf("dead letter markers: key-truncated=%q original-key-bytes=%q headers-dropped=%q source-offset=%q",
+			h[ingest.HeaderKeyTruncated], h[ingest.HeaderOriginalKeyBytes], h[ingest.HeaderHeadersDropped], h[ingest.HeaderSourceOffset])
+	}
+	// The partition moved past the huge record: every offset is committed.
+	stop()
+	if c := f.committed(); c != int64(len(msgs)) {
+		t.Fatalf("committed offset %d, want %d (the partition stalled)", c, len(msgs))
+	}
+}
+
+// countingStore counts the acknowledged writes per event id.
+type countingStore struct {
+	next ingest.EventWriter
+	mu   sync.Mutex
+	acks map[string]int
+}
+
+func (c *countingStore) Upsert(ctx context.Context, ev contract.Event, at time.Time) error {
+	if err := c.next.Upsert(ctx, ev, at); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.acks[ev.ID]++
+	c.mu.Unlock()
+	return nil
+}
+
+// A table dropped under a running ingest is the store's fault, not the
+// events': ingest stalls (not ready, the stalled gauge up, no dead letter
+// for a valid event) and, once the table is back, stores every event. The
+// DLQ holds exactly the invalid records sent.
+func TestIntegrationFaultTableDroppedStallsInsteadOfDeadLettering(t *testing.T) {
+	f := newFlow(t, 2)
+	_, cc := itest.Cassandra(t, f.ep)
+	cc.Keyspace = strings.ToLower(itest.Name("stall"))
+	ctx := context.Background()
+	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := cc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = f.session.Query("DROP KEYSPACE IF EXISTS " + cc.Keyspace).Exec()
+		ks.Close()
+	})
+	store := &countingStore{next: eventstore.New(ks, cc.Keyspace), acks: map[string]int{}}
+	group, err := sarama.NewConsumerGroup(f.ep.KafkaBrokers, f.group, f.sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	producer, err := sarama.NewSyncProducer(f.ep.KafkaBrokers, f.sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	m := ingest.NewMetrics(prometheus.NewRegistry())
+	w := ingest.New(group, f.topic, store, &ingest.KafkaDeadLetters{Producer: producer, Topic: f.dlq}, m,
+		ingest.Options{Concurrency: 64, DrainTimeout: 10 * time.Second, Classify: cqlsession.ClassifyWrite,
+			Retry:  backoff.Policy{Base: 50 * time.Millisecond, Max: time.Second},
+			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	p, err := sarama.NewSyncProducer(f.ep.KafkaBrokers, f.sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	invalid := 0
+	send := func(from, n, invalidEvery int) {
+		var msgs []*sarama.ProducerMessage
+		for i := from; i < from+n; i++ {
+			if i%invalidEvery == 0 {
+				mark := fmt.Sprintf("%s-bad%d", f.prefix, i)
+				f.invalid[mark] = true
+				invalid++
+				msgs = append(msgs, &sarama.ProducerMessage{Topic: f.topic, Value: sarama.StringEncoder(`{"v":1,"mark":"` + mark + `"` + "\x00")})
+				continue
+			}
+			ev := f.event(i)
+			b, _ := ev.Marshal()
+			f.valid[ev.ID] = ev
+			msgs = append(msgs, &sarama.ProducerMessage{Topic: f.topic, Key: sarama.StringEncoder(ev.Device), Value: sarama.ByteEncoder(b)})
+		}
+		if err := p.SendMessages(msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() error {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		for id := range f.valid {
+			if store.acks[id] == 0 {
+				return fmt.Errorf("event %s not stored (%d of %d)", id, len(store.acks), len(f.valid))
+			}
+		}
+		return nil
+	}
+	send(0, 100, 20)
+	itest.Eventually(t, time.Minute, stored)
+	itest.Eventually(t, time.Minute, func() error { return w.Ready() })
+
+	// The fault: the table every event writes to is dropped.
+	table, _ := contract.TableByName(contract.TableEventsByDevice)
+	if err := f.session.Query("DROP TABLE " + cc.Keyspace + "." + table.Name).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	send(100, 100, 20)
+	// Long enough for a drain into the DLQ to show: before the fix every
+	// write of the second batch was dead-lettered within a second.
+	time.Sleep(5 * time.Second)
+	if n := testutil.ToFloat64(m.DeadLettered.WithLabelValues(ingest.KindStore)); n != 0 {
+		t.Fatalf("%v valid events dead-lettered while the table was missing", n)
+	}
+	itest.Eventually(t, time.Minute, func() error {
+		if w.Ready() == nil {
+			return errors.New("still ready")
+		}
+		if g := testutil.ToFloat64(m.StoreStalled); g == 0 {
+			return errors.New("stalled gauge is 0")
+		}
+		return nil
+	})
+	t.Logf("stalled: %v", w.Ready())
+
+	if err := f.session.Query(table.CreateCQL(cc.Keyspace)).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	itest.Eventually(t, 2*time.Minute, stored)
+	itest.Eventually(t, time.Minute, func() error { return w.Ready() })
+	if g := testutil.ToFloat64(m.StoreStalled); g != 0 {
+		t.Fatalf("stalled gauge %v after recovery", g)
+	}
+	// Every valid event stored as produced, each acknowledged once.
+	es := eventstore.New(ks, cc.Keyspace)
+	for id, ev := range f.valid {
+		got, err := es.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("event %s: %v", id, err)
+		}
+		if got.Device != ev.Device || got.Value != ev.Value || !got.At.Equal(ev.At.Truncate(time.Millisecond)) {
+			t.Fatalf("event %s stored as %+v, produced %+v", id, got.Event, ev)
+		}
+		if n := store.acks[id]; n != 1 {
+			t.Fatalf("event %s acknowledged %d times, want 1", id, n)
+		}
+	}
+	// The DLQ: exactly the invalid records.
+	dl := f.deadLetters()
+	if len(dl) != invalid {
+		t.Fatalf("DLQ holds %d dead letters, want the %d invalid records", len(dl), invalid)
+	}
+	for mark := range f.invalid {
+		if h, ok := dl[mark]; !ok || h[ingest.HeaderErrorKind] != ingest.KindInvalid {
+			t.Fatalf("invalid record %s: dead letter %v", mark, h)
+		}
+	}
 }

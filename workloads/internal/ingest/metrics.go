@@ -12,6 +12,10 @@ type Metrics struct {
 	EventAge     prometheus.Histogram
 	Lag          *prometheus.GaugeVec
 	InFlight     prometheus.Gauge
+	// StoreStalled is the number of writes retrying a store error that is
+	// not about their event (a table missing, a permission revoked): above
+	// zero, the partitions stall until an operator fixes the store.
+	StoreStalled prometheus.Gauge
 }
 
 // NewMetrics registers the series with reg.
@@ -35,9 +39,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_ingest_lag", Help: "Records behind the partition's high-water mark at the last mark."}, []string{"topic", "partition"}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sluice_ingest_inflight", Help: "Records being written now."}),
+		StoreStalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sluice_ingest_store_stalled", Help: "Writes retrying a store error not about their event (schema missing, permission revoked); above 0 ingest is stalled."}),
 	}
 	m.DeadLettered.WithLabelValues(KindInvalid)
 	m.DeadLettered.WithLabelValues(KindStore)
-	reg.MustRegister(m.Consumed, m.Written, m.DeadLettered, m.Retries, m.WriteSeconds, m.EventAge, m.Lag, m.InFlight)
+	reg.MustRegister(m.Consumed, m.Written, m.DeadLettered, m.Retries, m.WriteSeconds, m.EventAge, m.Lag, m.InFlight, m.StoreStalled)
 	return m
 }
