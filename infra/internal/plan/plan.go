@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -156,7 +157,7 @@ func scalar(v resource.PropertyValue) string {
 	case v.IsNull():
 		return "null"
 	case v.IsString():
-		return strconv.Quote(v.StringValue())
+		return quote(v.StringValue())
 	case v.IsBool():
 		return strconv.FormatBool(v.BoolValue())
 	case v.IsNumber():
@@ -165,6 +166,20 @@ func scalar(v resource.PropertyValue) string {
 		return "[secret]"
 	}
 	return fmt.Sprintf("%v", v.V)
+}
+
+// LongValue is the length from which the text rendering shows a string as
+// its size and digest: opaque blobs (a scale set's base64 cloud-init) would
+// otherwise fill a screen, and a changed digest still shows in a plan diff.
+// The JSON rendering keeps every value whole.
+const LongValue = 1024
+
+func quote(s string) string {
+	if len(s) < LongValue {
+		return strconv.Quote(s)
+	}
+	sum := sha256.Sum256([]byte(s))
+	return fmt.Sprintf("<%d bytes, sha256 %x>", len(s), sum[:6])
 }
 
 // Entry is one resource in the JSON rendering.

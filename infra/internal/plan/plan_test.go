@@ -123,3 +123,14 @@ func TestRunRejectsUnknownStack(t *testing.T) {
 		t.Error("planning a stack without a stack file succeeded")
 	}
 }
+
+// Long strings show as size and digest in the text plan, whole in JSON.
+func TestLongValuesShowAsDigests(t *testing.T) {
+	long := strings.Repeat("a", LongValue)
+	if got := quote(long); !strings.HasPrefix(got, "<1024 bytes, sha256 ") || quote(long+"b") == got || strings.Contains(got, "aaaa") {
+		t.Fatalf("quote(long) = %q", got)
+	}
+	if got := quote("short"); got != `"short"` {
+		t.Fatalf("quote(short) = %q", got)
+	}
+}
