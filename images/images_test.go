@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"debug/elf"
 	"errors"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"io"
 	"os"
 	"os/exec"
@@ -21,8 +22,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-
-	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // The build tests compile the real workloads (linux/amd64, cgo off) and
@@ -48,18 +47,9 @@ func goBin(t *testing.T) string {
 	return p
 }
 
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := modroot.Find(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 func testOptions(t *testing.T, workloads ...string) Options {
 	return Options{
-		Root:      moduleRoot(t),
+		Root:      roottest.Root(t),
 		Workloads: workloads,
 		Version:   testVersion,
 		Revision:  testRevision,
@@ -284,7 +274,7 @@ func inspect(t *testing.T, img Image) {
 			t.Error("the binary is dynamically linked (has an interpreter); want CGO_ENABLED=0")
 		}
 	}
-	if bytes.Contains(binary, []byte(moduleRoot(t))) {
-		t.Errorf("the binary holds the build directory %s; -trimpath was not applied", moduleRoot(t))
+	if bytes.Contains(binary, []byte(roottest.Root(t))) {
+		t.Errorf("the binary holds the build directory %s; -trimpath was not applied", roottest.Root(t))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +19,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-
-	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // cli is the Pulumi CLI the tests drive: $SLUICE_PULUMI, else the one
@@ -30,10 +29,7 @@ func cli(t *testing.T) string {
 	if p := os.Getenv("SLUICE_PULUMI"); p != "" {
 		return p
 	}
-	root, err := modroot.Find(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	p := filepath.Join(root, ".sluice", "bin", "pulumi")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("no Pulumi CLI at %s (run `make pulumi-cli`, or set SLUICE_PULUMI): %v", p, err)

@@ -1,13 +1,12 @@
 package scripts
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // fakeClient is what the stand-in program host adds, as the real one adds
@@ -126,15 +125,6 @@ func lastArgs(t *testing.T, log string) string {
 	return lines[len(lines)-1]
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := modroot.Find(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 func expectFail(t *testing.T, r run, want string) {
 	t.Helper()
 	if r.code == 0 || !strings.Contains(r.out, want) {
@@ -212,7 +202,7 @@ func TestAzureCredentials(t *testing.T) {
 
 func TestCommandLine(t *testing.T) {
 	bin, log := fakeBin(t)
-	root := repoRoot(t)
+	root := roottest.Root(t)
 	r := deliver(t, bin, "preview", oidcEnv(bin, map[string]string{"STACK": "staging", "ARGS": "--refresh --expect-no-changes"}))
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.out)

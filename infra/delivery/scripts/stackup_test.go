@@ -1,6 +1,7 @@
 package scripts
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ exit 0
 		case strings.HasPrefix(c, "az acr import --name acrsluicedev --registry "+buildID+" --source api@"+digestA):
 			order = append(order, "import")
 		case strings.Contains(c, " up --stack=dev") && !strings.Contains(c, "--target"):
-			if !strings.HasSuffix(c, "images="+filepath.Join(repoRoot(t), ".sluice", "stack-up", "dev", "images.json")) {
+			if !strings.HasSuffix(c, "images="+filepath.Join(roottest.Root(t), ".sluice", "stack-up", "dev", "images.json")) {
 				t.Errorf("the full up does not use the stack's digests: %s", c)
 			}
 			order = append(order, "up")
@@ -71,7 +72,7 @@ exit 0
 	if strings.Join(order, ",") != "preview,up-registry,import,up" {
 		t.Fatalf("order %v, want preview, registry-first up, import, up; calls:\n%s", order, data)
 	}
-	stackDigests, err := os.ReadFile(filepath.Join(repoRoot(t), ".sluice", "stack-up", "dev", "images.json"))
+	stackDigests, err := os.ReadFile(filepath.Join(roottest.Root(t), ".sluice", "stack-up", "dev", "images.json"))
 	if err != nil || !strings.Contains(string(stackDigests), `"acrsluicedev.azurecr.io/api@`+digestA+`"`) {
 		t.Fatalf("stack digests %s (%v)", stackDigests, err)
 	}

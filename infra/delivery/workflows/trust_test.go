@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"flag"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ var (
 
 func load(t *testing.T) map[string]*yaml.Node {
 	t.Helper()
-	root := repoRoot(t)
+	root := roottest.Root(t)
 	docs := map[string]*yaml.Node{}
 	for _, f := range workflowFiles(t, root) {
 		data, err := os.ReadFile(f)
@@ -258,9 +259,9 @@ func privateAPI(t *testing.T, stack string) bool {
 	if err != nil {
 		t.Fatalf("stack %s: %v", stack, err)
 	}
-	file := filepath.Join(repoRoot(t), "stacks", "Pulumi."+string(l)+".yaml")
+	file := filepath.Join(roottest.Root(t), "stacks", "Pulumi."+string(l)+".yaml")
 	if l == trust.Review {
-		file = filepath.Join(repoRoot(t), "stacks", "Pulumi.dev.yaml")
+		file = filepath.Join(roottest.Root(t), "stacks", "Pulumi.dev.yaml")
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -395,7 +396,7 @@ func TestDeliveryTable(t *testing.T) {
 		}
 	}
 	table := Table(byLevel)
-	path := filepath.Join(repoRoot(t), "infra", "DELIVERY.md")
+	path := filepath.Join(roottest.Root(t), "infra", "DELIVERY.md")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"bytes"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,22 +13,11 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
-
-	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // expected are the workflows the delivery issue asks for; the tests fail if one
 // goes missing, so they can never pass on an empty directory.
 var expected = []string{"deploy.yml", "drift.yml", "pr.yml", "review-stack.yml", "stack-up.yml", "teardown.yml"}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := modroot.Find(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 func workflowFiles(t *testing.T, root string) []string {
 	t.Helper()
@@ -67,7 +57,7 @@ func newLinter(t *testing.T, out *bytes.Buffer) *actionlint.Linter {
 }
 
 func TestActionlint(t *testing.T) {
-	root := repoRoot(t)
+	root := roottest.Root(t)
 	files := workflowFiles(t, root)
 	proj, err := actionlint.NewProject(root)
 	if err != nil {
@@ -107,7 +97,7 @@ jobs:
 }
 
 func TestHouseRules(t *testing.T) {
-	root := repoRoot(t)
+	root := roottest.Root(t)
 	for _, f := range workflowFiles(t, root) {
 		data, err := os.ReadFile(f)
 		if err != nil {

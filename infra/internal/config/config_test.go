@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,19 +10,10 @@ import (
 	"testing"
 )
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := FindRoot(".")
-	if err != nil {
-		t.Fatalf("find project root: %v", err)
-	}
-	return r
-}
-
 // values returns a stack's config map with overrides applied.
 func values(t *testing.T, stack string, overrides map[string]string) map[string]string {
 	t.Helper()
-	v, err := StackValues(root(t), stack)
+	v, err := StackValues(roottest.Root(t), stack)
 	if err != nil {
 		t.Fatalf("stack values %s: %v", stack, err)
 	}
@@ -182,7 +174,7 @@ func TestTypeProblemsAreAllReported(t *testing.T) {
 }
 
 func TestProjectFileDeclaresEveryKey(t *testing.T) {
-	p, err := ReadProject(filepath.Join(root(t), "Pulumi.yaml"))
+	p, err := ReadProject(filepath.Join(roottest.Root(t), "Pulumi.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +235,7 @@ func TestProjectFileDeclaresEveryKey(t *testing.T) {
 
 func TestStackFilesHoldNoSecrets(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "prod"} {
-		s, err := ReadStackFile(filepath.Join(root(t), "stacks", "Pulumi."+stack+".yaml"))
+		s, err := ReadStackFile(filepath.Join(roottest.Root(t), "stacks", "Pulumi."+stack+".yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

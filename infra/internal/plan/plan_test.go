@@ -4,23 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 )
 
 var update = flag.Bool("update", false, "rewrite infra/testdata/plan-<stack>.golden from the current program")
 
 func TestGoldenPlans(t *testing.T) {
-	root, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	for _, stack := range []string{"dev", "staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			m, err := Run(root, stack)
@@ -75,10 +72,7 @@ func firstDifference(want, got string) string {
 }
 
 func TestRenderJSON(t *testing.T) {
-	root, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	m, err := Run(root, "prod")
 	if err != nil {
 		t.Fatal(err)
@@ -115,10 +109,7 @@ func TestRenderJSON(t *testing.T) {
 }
 
 func TestRunRejectsUnknownStack(t *testing.T) {
-	root, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	if _, err := Run(root, "no-such-stack"); err == nil {
 		t.Error("planning a stack without a stack file succeeded")
 	}

@@ -1,12 +1,12 @@
 package plancheck
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 )
 
@@ -66,19 +66,10 @@ func list(vs []Violation) string {
 	return b.String()
 }
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // crds loads the published CRDs; a missing ../shared fails the test.
 func crds(t *testing.T) *CRDs {
 	t.Helper()
-	c, err := LoadCRDs(CRDDir(root(t)), RepoCRDDir(root(t)))
+	c, err := LoadCRDs(CRDDir(roottest.Root(t)), RepoCRDDir(roottest.Root(t)))
 	if err != nil {
 		t.Fatalf("the published CRD schemas must be in ../shared/schemas/crds beside the repository (or %s): %v", SharedEnv, err)
 	}

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +26,7 @@ type run struct {
 // stackValues returns the config map of a stack with overrides applied.
 func stackValues(t *testing.T, stack string, overrides map[string]string) map[string]string {
 	t.Helper()
-	root, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	v, err := config.StackValues(root, stack)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"encoding/base64"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,10 +87,7 @@ func TestProdDeclaresItsDeployRunner(t *testing.T) {
 			t.Errorf("runner.env lacks %q:\n%s", want, env)
 		}
 	}
-	root, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	script, err := os.ReadFile(filepath.Join(root, "infra/internal/components/runner/runner.sh"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,21 +1,18 @@
 package sizing
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/infra/internal/config"
-	"github.com/sluicehq/sluice/internal/modroot"
 )
 
 // load applies a plan's settings to prod's stack values and runs the stack
 // validator on them: a fragment must be a configuration the program accepts.
 func load(t *testing.T, p *Plan) error {
 	t.Helper()
-	root, err := modroot.FindFile(".", "Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := roottest.Root(t)
 	values, err := config.StackValues(root, "prod")
 	if err != nil {
 		t.Fatal(err)

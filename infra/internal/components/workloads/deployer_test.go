@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
@@ -57,7 +58,7 @@ func TestDeployerHasKubernetesRBAC(t *testing.T) {
 		}
 	}
 	// A configured deployer principal replaces the client's identity.
-	values, err := config.StackValues(root(t), "staging")
+	values, err := config.StackValues(roottest.Root(t), "staging")
 	if err != nil {
 		t.Fatal(err)
 	}

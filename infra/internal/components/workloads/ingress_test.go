@@ -2,6 +2,7 @@ package workloads_test
 
 import (
 	"fmt"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"slices"
 	"strings"
 	"testing"
@@ -52,7 +53,7 @@ func checkAPIIngressPolicy(t *testing.T, r *run, mode string) {
 // runWith runs the program for stack with config overrides.
 func runWith(t *testing.T, stack string, overrides map[string]string) *run {
 	t.Helper()
-	values, err := config.StackValues(root(t), stack)
+	values, err := config.StackValues(roottest.Root(t), stack)
 	if err != nil {
 		t.Fatal(err)
 	}

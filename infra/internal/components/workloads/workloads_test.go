@@ -3,6 +3,7 @@ package workloads_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,18 +50,9 @@ type run struct {
 	cfg   *config.Config
 }
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func load(t *testing.T, stack string) *config.Config {
 	t.Helper()
-	values, err := config.StackValues(root(t), stack)
+	values, err := config.StackValues(roottest.Root(t), stack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +68,7 @@ func load(t *testing.T, stack string) *config.Config {
 func runStack(t *testing.T, stack, imagesFile string) *run {
 	t.Helper()
 	t.Setenv(config.ImagesFileEnv, imagesFile)
-	m, err := plan.Run(root(t), stack)
+	m, err := plan.Run(roottest.Root(t), stack)
 	if err != nil {
 		t.Fatalf("mocked run of %s: %v", stack, err)
 	}
@@ -668,14 +660,14 @@ func TestImagesFileWins(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv(config.ImagesFileEnv, p)
-		if _, err := plan.Run(root(t), "staging"); err == nil {
+		if _, err := plan.Run(roottest.Root(t), "staging"); err == nil {
 			t.Errorf("images file %s (%s) accepted", name, content)
 		}
 	}
 }
 
 func TestMissingImageStopsTheDeployment(t *testing.T) {
-	values, err := config.StackValues(root(t), "dev")
+	values, err := config.StackValues(roottest.Root(t), "dev")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,16 @@
 package stackcheck
 
 import (
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"testing"
 
-	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/plancheck"
 )
 
 // Every stack's plan must pass every check: this is what a first `pulumi
 // up` meets in Azure and on AKS.
 func TestStacksHaveNoViolations(t *testing.T) {
-	r := root(t)
+	r := roottest.Root(t)
 	if _, err := plancheck.LoadCRDs(plancheck.CRDDir(r), plancheck.RepoCRDDir(r)); err != nil {
 		t.Fatalf("the published CRDs must be in ../shared/schemas/crds (or %s): %v", plancheck.SharedEnv, err) // fail, not skip
 	}
@@ -28,13 +28,4 @@ func TestStacksHaveNoViolations(t *testing.T) {
 			}
 		})
 	}
-}
-
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := config.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
