@@ -2,7 +2,8 @@
 # Runs one Pulumi operation on one stack of the sluice project with the project's
 # conventions. Called by `make preview|up|destroy|refresh STACK=<name>`.
 #
-# Usage: delivery.sh preview|up|destroy|refresh
+# Usage: delivery.sh preview|up|destroy|refresh   (delivery.sh host: build the program
+#        binary the operations run through and print its path)
 # Environment:
 #   STACK            stack name (required): dev, staging, prod, review-pr<N>, ...
 #   ARGS             extra arguments for pulumi, split on spaces
@@ -27,9 +28,35 @@ die() {
 	exit 1
 }
 
+# program_host prints the program binary the operations run through: the
+# program's own binary (./infra, built as sluice-infra), which serves the
+# program compiled into it to the CLI (--client, infra/delivery/langhost), so
+# no Go language host is needed and the CLI built from the pinned module
+# (make pulumi-cli) is enough. SLUICE_PROGRAMHOST names one already built
+# (scripts that run several operations build it once: `delivery.sh host`).
+program_host() {
+	local host="${SLUICE_PROGRAMHOST:-}" go_cmd="${GO:-go}"
+	if [[ -n "$host" ]]; then
+		[[ -x "$host" ]] || die "SLUICE_PROGRAMHOST=$host is not an executable"
+		printf '%s\n' "$host"
+		return
+	fi
+	command -v "$go_cmd" >/dev/null 2>&1 ||
+		die "cannot build the program host: '$go_cmd' not found (install Go, see go.mod), or set SLUICE_PROGRAMHOST"
+	host="$root/.sluice/bin/sluice-infra"
+	echo "delivery: building the program (minutes on a cold build cache)" >&2
+	(cd "$root" && "$go_cmd" build -o "$host" ./infra) >&2 ||
+		die "cannot build the program host (go build ./infra failed)"
+	printf '%s\n' "$host"
+}
+
 case "$action" in
+host)
+	program_host
+	exit
+	;;
 preview | up | destroy | refresh) ;;
-*) die "usage: delivery.sh preview|up|destroy|refresh (with STACK=<name>)" ;;
+*) die "usage: delivery.sh preview|up|destroy|refresh (with STACK=<name>), or delivery.sh host" ;;
 esac
 
 stack="${STACK:-}"
@@ -108,22 +135,7 @@ else
 fi
 
 # --- Program host ---------------------------------------------------------
-# The operations run through the program's own binary (./infra, built as sluice-infra),
-# which serves the program compiled into it to the CLI (--client, infra/delivery/langhost):
-# no Go language host is needed, so the CLI built from the pinned module (make pulumi-cli)
-# is enough.
-host="${SLUICE_PROGRAMHOST:-}"
-if [[ -z "$host" ]]; then
-	go_cmd="${GO:-go}"
-	command -v "$go_cmd" >/dev/null 2>&1 ||
-		die "cannot build the program host: '$go_cmd' not found (install Go, see go.mod), or set SLUICE_PROGRAMHOST"
-	host="$root/.sluice/bin/sluice-infra"
-	echo "delivery: building the program (minutes on a cold build cache)" >&2
-	(cd "$root" && "$go_cmd" build -o "$host" ./infra) ||
-		die "cannot build the program host (go build ./infra failed)"
-elif [[ ! -x "$host" ]]; then
-	die "SLUICE_PROGRAMHOST=$host is not an executable"
-fi
+host="$(program_host)" || exit 1
 
 # --- Command line ---------------------------------------------------------
 global=(--cwd "$root")

@@ -253,3 +253,15 @@ func TestDestroyGuards(t *testing.T) {
 		t.Fatalf("review destroy: exit %d, args %q\n%s", r.code, lastArgs(t, log), r.out)
 	}
 }
+
+// `delivery.sh host` prints the program binary to run operations through:
+// the one named (stack-up.sh builds it once for its three operations), or
+// a clear error.
+func TestHostAction(t *testing.T) {
+	bin, _ := fakeBin(t)
+	r := deliver(t, bin, "host", map[string]string{"SLUICE_PROGRAMHOST": filepath.Join(bin, "programhost")})
+	if r.code != 0 || strings.TrimSpace(r.out) != filepath.Join(bin, "programhost") {
+		t.Fatalf("host: exit %d, %q", r.code, r.out)
+	}
+	expectFail(t, deliver(t, bin, "host", map[string]string{"GO": "/nonexistent/go"}), "cannot build the program host")
+}

@@ -28,6 +28,9 @@ if [[ -z "$pulumi_bin" ]]; then
 	if [[ -x "$root/.sluice/bin/pulumi" ]]; then pulumi_bin="$root/.sluice/bin/pulumi"; else pulumi_bin=pulumi; fi
 fi
 export PULUMI="$pulumi_bin"
+# The three operations below run through one build of the program.
+SLUICE_PROGRAMHOST="$("$scripts/delivery.sh" host)" || exit 1
+export SLUICE_PROGRAMHOST
 
 echo "stack-up: $stack: the registry first"
 STACK="$stack" CREATE=1 ARGS="--json" "$scripts/delivery.sh" preview >"$work/preview.json"
