@@ -3,7 +3,10 @@
 // CACHE_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL). Outside API_MODE=local
 // it needs API_KEYS_SHA256. It starts without Redis and answers from
 // Cassandra until Redis is back. A changed CASSANDRA_PASSWORD_FILE (a rotated
-// Cosmos DB key) moves the reads to a new session without a restart.
+// Cosmos DB key) moves the reads to a new session without a restart. With
+// POSTGRES_URL or POSTGRES_HOST it also serves the report page, read as a
+// member of report_reader (through PgBouncer on Azure); it starts, and
+// serves everything else, when PostgreSQL is down.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -59,6 +63,23 @@ func run(ctx context.Context, svc *service.Service) error {
 
 	opts := cfg.Options
 	opts.Logger = log
+	if cfg.Postgres != nil {
+		// No ping: the pool connects on the first report read, so the api
+		// starts and serves events while PostgreSQL is unreachable.
+		pc, err := cfg.Postgres.PoolConfig(nil)
+		if err != nil {
+			return err
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			return fmt.Errorf("postgres pool for %s: %w", cfg.Postgres.Redacted(), err)
+		}
+		defer pool.Close()
+		opts.Reports = &api.PostgresReports{Pool: pool}
+		log.Info("reports on", "postgres", cfg.Postgres.Redacted())
+	} else {
+		log.Info("reports off: neither POSTGRES_URL nor POSTGRES_HOST is set")
+	}
 	cache := rediscache.New(rdb, cfg.Cache)
 	srv, err := api.New(api.NewCassandraStoreFrom(sessions, cfg.Cassandra.Keyspace, opts.LookbackDays), cache, opts, reg)
 	if err != nil {

@@ -22,12 +22,16 @@ import (
 // pgbouncerBinary is where Debian's pgbouncer package installs it.
 const pgbouncerBinary = "/usr/sbin/pgbouncer"
 
+// Login is a role and password PgBouncer accepts besides the local admin.
+type Login struct{ User, Password string }
+
 // Bouncer starts a PgBouncer in transaction pooling mode in front of the
 // local PostgreSQL, the way Azure's built-in PgBouncer (port 6432) pools,
 // with poolSize server connections per database and user, and returns the
-// URL of d's database through it. It stops at cleanup. The test fails when
-// pgbouncer is not installed.
-func (d *Database) Bouncer(t testing.TB, poolSize int) string {
+// URL of d's database through it (as d's user; BouncerURLFor gives the
+// others). PgBouncer accepts the admin and logins. It stops at cleanup. The
+// test fails when pgbouncer is not installed.
+func (d *Database) Bouncer(t testing.TB, poolSize int, logins ...Login) string {
 	t.Helper()
 	bin := pgbouncerBinary
 	if _, err := os.Stat(bin); err != nil {
@@ -70,6 +74,9 @@ pidfile = %s
 `, devservices.Host, devservices.PostgresPort, port, filepath.Join(dir, "users.txt"), poolSize,
 		filepath.Join(dir, "pgbouncer.log"), filepath.Join(dir, "pgbouncer.pid"))
 	users := fmt.Sprintf("%q %q\n", devservices.PostgresUser, devservices.PostgresPassword)
+	for _, l := range logins {
+		users += fmt.Sprintf("%q %q\n", l.User, l.Password)
+	}
 	for name, content := range map[string]string{"pgbouncer.ini": conf, "users.txt": users} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -151,4 +158,15 @@ pidfile = %s
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// BouncerURLFor returns a URL Bouncer returned with another user and
+// password.
+func BouncerURLFor(bouncerURL, user, password string) string {
+	u, err := url.Parse(bouncerURL)
+	if err != nil {
+		panic(fmt.Sprintf("pgtest: bouncer url %q does not parse: %v", bouncerURL, err))
+	}
+	u.User = url.UserPassword(user, password)
+	return u.String()
 }

@@ -257,3 +257,25 @@ func Get(client *http.Client, url string) (int, string, []byte, error) {
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("X-Cache"), b, err
 }
+
+// StartAPI starts the api alone (local mode, its own log folder) against
+// the local Cassandra and Redis, with env added, and stops it at cleanup.
+func StartAPI(t testing.TB, env ...string) *localrun.Proc {
+	t.Helper()
+	ep := itest.Up(t, devservices.Cassandra, devservices.Redis)
+	itest.Cassandra(t, ep)
+	launch := &localrun.Launcher{Bin: Binaries(t), Logs: t.TempDir(), Env: localrun.Env(ep, "LOG_LEVEL=info", "API_MODE=local"), ReadyTimeout: 2 * time.Minute}
+	proc, err := launch.Start(context.Background(), localrun.Spec{Name: "api", Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := launch.StopAll(); err != nil {
+			t.Logf("stop api: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("--- api log (tail) ---\n%s", launch.Tail("api", 30))
+		}
+	})
+	return proc
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig/redisenv"
+	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
@@ -20,10 +21,13 @@ const (
 
 // Config is everything the api binary reads from its environment.
 type Config struct {
-	Cassandra       cqlsession.Config
-	Redis           rediscache.Config
-	Cache           rediscache.Options
-	Options         Options
+	Cassandra cqlsession.Config
+	Redis     rediscache.Config
+	Cache     rediscache.Options
+	Options   Options
+	// Postgres is the report page's connection, nil when neither
+	// POSTGRES_URL nor POSTGRES_HOST is set: the reports are then off.
+	Postgres        *pgstore.Config
 	HTTPAddr        string
 	ShutdownTimeout time.Duration
 }
@@ -76,6 +80,10 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		c.Redis.MaxRetries = -1
 	}
 	c.Cache.GetTimeout = o.CacheTimeout
+	if r.String(deploy.EnvPostgresURL, "") != "" || r.String(deploy.EnvPostgresHost, "") != "" {
+		pg := pgstore.FromEnv(r, deploy.API)
+		c.Postgres = &pg
+	}
 	c.Options = o
 	return c, r.Err()
 }

@@ -10,7 +10,9 @@
 //	GET /v1/devices/{device}/events?from=&to=&limit=&page=
 //	                                         a device's events, newest first, paged (Cassandra)
 //	GET /v1/live?sites=&per_site=            the live page's data
+//	GET /v1/reports?hours=                   the report page's data (PostgreSQL)
 //	GET /                                    the live page; /static/ its script and style
+//	GET /reports                             the report page: charts of the report views
 //	GET /healthz, /readyz, /metrics          operations
 //
 // # Cache-aside
@@ -28,16 +30,31 @@
 // CACHE_SITE_FILLED_TTL) or when it holds at least the requested number of
 // events; otherwise the request is a miss.
 //
+// # Reports
+//
+// With POSTGRES_URL or POSTGRES_HOST set, /v1/reports reads the report
+// views (schema report) for the last ?hours= UTC hours in one read-only
+// transaction: events and critical events per site and hour (the busiest
+// MaxReportSites sites), hourly mean, minimum and maximum per kind, devices
+// by health status and events from sites and devices the reference data
+// does not know. The api signs in as a member of report_reader (locally the
+// BI login, on Azure its own identity through PgBouncer) and needs nothing
+// else. PostgreSQL is optional: without it /v1/reports answers 404
+// reports_off, and when it fails 503; readiness and the event routes never
+// depend on it. The report page draws the charts as SVG with its own
+// script, nothing from another origin.
+//
 // # Authentication
 //
 // Outside local mode (API_MODE=local) every /v1/ route needs an API key in
 // X-API-Key or Authorization: Bearer. Only SHA-256 hashes of the keys are
 // configured (API_KEYS_SHA256, comma-separated hex); a presented key is
 // hashed and compared with each in constant time. Without keys the API
-// refuses to start outside local mode. The live page itself is static and
-// public; its script calls /v1/live and, when that answers 401, asks for a
-// key, keeps it in the tab's sessionStorage and sends it as X-API-Key. The
-// operations endpoints stay open for probes and scraping.
+// refuses to start outside local mode. The live and report pages are static
+// and public; their scripts call /v1/live or /v1/reports and, when that
+// answers 401, ask for a key, keep it in the tab's sessionStorage and send
+// it as X-API-Key. The operations endpoints stay open for probes and
+// scraping.
 //
 // # Limits
 //

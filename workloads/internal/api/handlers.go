@@ -482,13 +482,17 @@ func (s *Server) liveFromCache(ctx context.Context, nSites, perSite int) (liveBo
 const docTime = "2006-01-02T15:04:05.000Z07:00"
 
 // GET /
-func (s *Server) getPage(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) getPage(w http.ResponseWriter, _ *http.Request) { writePage(w, s.page) }
+
+// writePage writes one of the static pages with a strict policy: their
+// script, style and data come from this origin only.
+func writePage(w http.ResponseWriter, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
-	_, _ = w.Write(s.page)
+	_, _ = w.Write(page)
 }
 
 // MaxPageLimit is the largest page of a device's events.

@@ -78,6 +78,9 @@ type Options struct {
 	// SiteMax is the largest ?limit= of a site's critical events, the
 	// length of the cached sorted set.
 	SiteMax int
+	// Reports reads the report views for the report page; nil turns the
+	// reports off (the api runs without PostgreSQL).
+	Reports Reports
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -126,17 +129,18 @@ var webFiles embed.FS
 
 // Server is the API's HTTP handler.
 type Server struct {
-	store     Store
-	cache     Cache
-	opts      Options
-	metrics   *Metrics
-	eventHits prometheus.Counter
-	breaker   breaker
-	flights   singleflight.Group
-	handler   http.Handler
-	page      []byte
-	static    http.Handler
-	closing   atomic.Bool
+	store      Store
+	cache      Cache
+	opts       Options
+	metrics    *Metrics
+	eventHits  prometheus.Counter
+	breaker    breaker
+	flights    singleflight.Group
+	handler    http.Handler
+	page       []byte
+	reportPage []byte
+	static     http.Handler
+	closing    atomic.Bool
 
 	sitesMu    sync.Mutex
 	knownSites []string // the last live:sites seen, for the page when Redis is down
@@ -154,6 +158,9 @@ func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Se
 		return nil, err
 	}
 	s.page = []byte(strings.ReplaceAll(string(page), "{{POLL_MS}}", strconv.FormatInt(opts.LivePoll.Milliseconds(), 10)))
+	if s.reportPage, err = webFiles.ReadFile("web/reports.html"); err != nil {
+		return nil, err
+	}
 	sub, err := fs.Sub(webFiles, "web")
 	if err != nil {
 		return nil, err
@@ -171,7 +178,9 @@ func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler {
 	mux.Handle("/v1/devices/{device}/latest", s.route("device_latest", true, s.getDeviceLatest))
 	mux.Handle("/v1/devices/{device}/events", s.route("device_events", true, s.getDeviceEvents))
 	mux.Handle("/v1/live", s.route("live", true, s.getLive))
+	mux.Handle("/v1/reports", s.route("reports", true, s.getReports))
 	mux.Handle("/{$}", s.route("page", false, s.getPage))
+	mux.Handle("/reports", s.route("report_page", false, s.getReportPage))
 	mux.Handle("/static/", s.route("static", false, func(w http.ResponseWriter, r *http.Request) { s.static.ServeHTTP(w, r) }))
 	opsserver.Register(mux, gatherer, s.Ready)
 	mux.Handle("/", s.route("unknown", false, func(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,16 @@ import (
 // in with it to read the report views the way Power BI would.
 const reportPassword = "powerbi-local"
 
+// reportURL is the local database's URL signed in as the BI login.
+func (d *demo) reportURL() string {
+	u, err := url.Parse(d.ep.PostgresURL)
+	if err != nil {
+		panic(fmt.Sprintf("demo: local postgres url %q does not parse: %v", d.ep.PostgresURL, err))
+	}
+	u.User = url.UserPassword(pgmigrate.PowerBIRole, reportPassword)
+	return u.String()
+}
+
 // modelsPath is where the demo keeps its device-model Parquet file.
 func (d *demo) modelsPath() string {
 	return filepath.Join(filepath.Dir(d.launch.Logs), "reference", "device_models.parquet")
@@ -54,12 +64,7 @@ func (d *demo) batch(ctx context.Context) error {
 	}
 	fmt.Print("  " + out)
 
-	u, err := url.Parse(d.ep.PostgresURL)
-	if err != nil {
-		return fmt.Errorf("parse postgres url: %w", err)
-	}
-	u.User = url.UserPassword(pgmigrate.PowerBIRole, reportPassword)
-	conn, err := pgx.Connect(ctx, u.String())
+	conn, err := pgx.Connect(ctx, d.reportURL())
 	if err != nil {
 		return fmt.Errorf("sign in as %s: %w", pgmigrate.PowerBIRole, err)
 	}

@@ -6,10 +6,11 @@
 // real-time path: the changefeed worker following the outbox into Redis and
 // the api with its live page, whose URL it prints; it measures how long
 // critical events take from produced to visible through the api and the
-// api's cache hit ratio (-serve keeps the page up afterwards). Then the
-// batch path: enrich runs over the stream's window into PostgreSQL (schema
-// and reference data prepared earlier) and the demo prints rows of the
-// report views, read as the BI login. Re-running it needs no clean-up:
+// api's cache hit ratio. Then the batch path: enrich runs over the
+// stream's window into PostgreSQL (schema and reference data prepared
+// earlier) and the demo prints rows of the report views, read as the BI
+// login, and what the api's report page charts from them (-serve keeps both
+// pages up afterwards). Re-running it needs no clean-up:
 // topics and schema are ensured, the consumer group resumes where it was.
 //
 // It expects the workload binaries in -bin (make demo builds them there).
@@ -77,7 +78,7 @@ func run(args []string) error {
 	events := fs.Int64("events", 20000, "events to produce")
 	rate := fs.Float64("rate", 2000, "events per second")
 	invalid := fs.Float64("invalid-share", 0.01, "share of deliberately invalid records")
-	serve := fs.Bool("serve", false, "keep the api and its live page running after the summary, until interrupted")
+	serve := fs.Bool("serve", false, "keep the api with its live and report pages running after the summary, until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +100,7 @@ func run(args []string) error {
 		{"summary", d.summary},
 		{"real-time path: change feed → Redis → api", d.realtimeSummary},
 		{"batch path: enrich the window into PostgreSQL, read the report views", d.batch},
+		{"reports: the report page's charts, through the api", d.reports},
 	}
 	defer func() {
 		d.rt.stopProbe()

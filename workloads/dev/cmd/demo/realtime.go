@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 	"github.com/sluicehq/sluice/workloads/dev/rtprobe"
+	"github.com/sluicehq/sluice/workloads/internal/api"
 	"github.com/sluicehq/sluice/workloads/internal/simulate"
 )
 
@@ -36,7 +38,9 @@ func (d *demo) startRealtime(ctx context.Context) error {
 		return err
 	}
 	d.rt.changefeed = cf
-	api, err := d.launch.Start(ctx, localrun.Spec{Name: "api", Env: []string{"API_MODE=local"}})
+	// The report page reads PostgreSQL as the BI login, a member of
+	// report_reader, as Power BI would.
+	api, err := d.launch.Start(ctx, localrun.Spec{Name: "api", Env: []string{"API_MODE=local", "POSTGRES_URL=" + d.reportURL()}})
 	if err != nil {
 		return err
 	}
@@ -50,6 +54,7 @@ func (d *demo) startRealtime(ctx context.Context) error {
 	d.rt.probe.Start(ctx, ids)
 	fmt.Printf("  changefeed ready (metrics http://%s/metrics)\n", cf.Addr)
 	fmt.Printf("  live page: http://%s/  (open it now to watch critical events arrive)\n", api.Addr)
+	fmt.Printf("  report page: http://%s/reports  (its charts fill once enrich has run, at the end)\n", api.Addr)
 	return nil
 }
 
@@ -128,12 +133,55 @@ func (d *demo) realtimeSummary(ctx context.Context) error {
 		ratio = hits / total
 	}
 	fmt.Printf("\n  %-32s %12s\n", "live page", base+"/")
+	fmt.Printf("  %-32s %12s\n", "report page", base+"/reports")
 	fmt.Printf("  %-32s %12d\n", "critical events visible in api", len(res.Latencies))
 	fmt.Printf("  %-32s %12s\n", "produce→visible in api p50", res.Percentile(0.50).Round(time.Millisecond))
 	fmt.Printf("  %-32s %12s\n", "produce→visible in api p99", res.Percentile(0.99).Round(time.Millisecond))
 	fmt.Printf("  %-32s %11.1f%%  (%.0f hits, %.0f misses, %.0f bypassed)\n", "api cache hit ratio", ratio*100, hits, misses, bypass)
-	if r.serve {
-		fmt.Printf("\n  serving the live page on %s/ until Ctrl-C\n", base)
+	return nil
+}
+
+// reports reads the report page's data through the api, now that enrich
+// has run, and prints what its charts show; with -serve it then keeps the
+// api up until interrupted.
+func (d *demo) reports(ctx context.Context) error {
+	base := "http://" + d.rt.api.Addr
+	hours := int(time.Since(contract.Hour(d.started)).Hours()) + 1
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/reports?hours=%d", base, hours), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("read the reports through the api: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("GET /v1/reports: %s: %s (log: %s)", resp.Status, body, d.launch.LogPath("api"))
+	}
+	var rep api.Report
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		return fmt.Errorf("decode the report: %w", err)
+	}
+	var devices int64
+	for _, h := range rep.Health {
+		devices += h.Devices
+	}
+	fresh := "never"
+	if rep.EnrichedTo != nil {
+		fresh = rep.EnrichedTo.Format(time.RFC3339)
+	}
+	fmt.Printf("  %-32s %s/reports\n", "report page", base)
+	fmt.Printf("  %-32s %12d  (+%d not drawn)\n", "sites charted", len(rep.Sites), rep.SitesOmitted)
+	fmt.Printf("  %-32s %12d\n", "kinds charted", len(rep.Kinds))
+	fmt.Printf("  %-32s %12d\n", "devices by health", devices)
+	fmt.Printf("  %-32s %12s\n", "enriched up to", fresh)
+	if len(rep.Sites) == 0 {
+		return fmt.Errorf("the report page has no site to chart for the %d hours the demo enriched", hours)
+	}
+	if d.rt.serve {
+		fmt.Printf("\n  serving the live page on %s/ and the reports on %s/reports until Ctrl-C\n", base, base)
 		<-ctx.Done()
 	}
 	d.stopRealtime()

@@ -14,11 +14,6 @@
   let first = true;
   let timer = null;
 
-  function headers() {
-    const key = sessionStorage.getItem("sluice-api-key");
-    return key ? { "X-API-Key": key } : {};
-  }
-
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -67,9 +62,9 @@
 
   async function poll() {
     try {
-      const resp = await fetch("/v1/live?per_site=5", { headers: headers(), cache: "no-store" });
+      const resp = await fetch("/v1/live?per_site=5", { headers: window.sluiceKey.headers(), cache: "no-store" });
       if (resp.status === 401) {
-        form.hidden = false;
+        window.sluiceKey.ask(form, keyInput, function () { clearTimeout(timer); poll(); });
         statusEl.textContent = "an API key is needed";
         statusEl.className = "error";
         return;
@@ -85,15 +80,6 @@
     }
     timer = setTimeout(poll, pollMs);
   }
-
-  form.addEventListener("submit", function (e) {
-    e.preventDefault();
-    sessionStorage.setItem("sluice-api-key", keyInput.value);
-    keyInput.value = "";
-    form.hidden = true;
-    clearTimeout(timer);
-    poll();
-  });
 
   poll();
 })();
