@@ -59,6 +59,10 @@ type Network struct {
 	PrivateEndpointsSubnetCIDR string
 	// DeployRunnerSubnetCIDR is the deploy runner's subnet; empty without one.
 	DeployRunnerSubnetCIDR string
+	// PowerBIGatewaySubnetCIDR is the subnet delegated to the Power
+	// Platform VNet data gateway, Power BI's way to a private server;
+	// empty without one.
+	PowerBIGatewaySubnetCIDR string
 	// AKSPodCIDR is the overlay range of pod IPs; it must not overlap the VNet.
 	AKSPodCIDR string
 	// AKSServiceCIDR is the range of Kubernetes service IPs.
@@ -268,6 +272,7 @@ func read(r *reader) *Config {
 			AKSNodesSubnetCIDR:         r.str("aksNodesSubnetCidr"),
 			PrivateEndpointsSubnetCIDR: r.str("privateEndpointsSubnetCidr"),
 			DeployRunnerSubnetCIDR:     r.str("deployRunnerSubnetCidr"),
+			PowerBIGatewaySubnetCIDR:   r.str("powerBIGatewaySubnetCidr"),
 			AKSPodCIDR:                 r.str("aksPodCidr"),
 			AKSServiceCIDR:             r.str("aksServiceCidr"),
 			AKSDNSServiceIP:            r.str("aksDnsServiceIp"),

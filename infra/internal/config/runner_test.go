@@ -104,3 +104,27 @@ func TestReportReaders(t *testing.T) {
 		}
 	}
 }
+
+func TestPowerBIGatewaySubnet(t *testing.T) {
+	for _, tc := range []struct {
+		name, stack string
+		overrides   map[string]string
+		want        string
+	}{
+		{"outside the VNet", "prod", map[string]string{"powerBIGatewaySubnetCidr": "10.99.0.0/27"}, "sluice:powerBIGatewaySubnetCidr 10.99.0.0/27 lies outside sluice:vnetCidr"},
+		{"overlaps the runner", "prod", map[string]string{"powerBIGatewaySubnetCidr": "10.60.9.0/27"}, "CIDR overlap: sluice:deployRunnerSubnetCidr 10.60.9.0/28 overlaps sluice:powerBIGatewaySubnetCidr 10.60.9.0/27"},
+		{"not a CIDR", "prod", map[string]string{"powerBIGatewaySubnetCidr": "10.60.10.0"}, "sluice:powerBIGatewaySubnetCidr \"10.60.10.0\" is not an IPv4 CIDR"},
+		{"public server", "dev", map[string]string{"powerBIGatewaySubnetCidr": "10.40.10.0/27"}, "sluice:privateNetworking is false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(tc.stack, values(t, tc.stack, tc.overrides))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+	c, err := load("prod", values(t, "prod", map[string]string{"powerBIGatewaySubnetCidr": "10.60.10.0/27"}))
+	if err != nil || c.Network.PowerBIGatewaySubnetCIDR != "10.60.10.0/27" {
+		t.Fatalf("a gateway subnet in prod's VNet: %v", err)
+	}
+}

@@ -166,6 +166,12 @@ func (v *validator) network(c *Config) {
 	if n.DeployRunnerSubnetCIDR != "" {
 		planned = append(planned, struct{ key, value string }{"deployRunnerSubnetCidr", n.DeployRunnerSubnetCIDR})
 	}
+	if n.PowerBIGatewaySubnetCIDR != "" {
+		planned = append(planned, struct{ key, value string }{"powerBIGatewaySubnetCidr", n.PowerBIGatewaySubnetCIDR})
+		if !c.PrivateNetworking {
+			v.addf("sluice:powerBIGatewaySubnetCidr is set but sluice:privateNetworking is false: Power BI reaches a public server directly, a data gateway subnet is for a private one")
+		}
+	}
 	for _, s := range planned {
 		p, ok := v.prefix(s.key, s.value)
 		if !ok {

@@ -304,7 +304,7 @@ func createsPrincipal(c *mocks.Resource, user string) bool {
 // principalEnvs are the variables through which the principals step
 // (`migrate -principals`, see workloads/internal/pgmigrate) receives the
 // roles it creates with pgaadauth_create_principal_with_oid.
-var principalEnvs = []string{deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresEnrichPrincipal}
+var principalEnvs = []string{deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresAPIPrincipal}
 
 // runsPrincipalsStep tells whether a Kubernetes Job runs the migrate
 // image's principals step for user: a container with the -principals

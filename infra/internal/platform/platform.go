@@ -92,6 +92,10 @@ type Outputs struct {
 	DataLakeDfsEndpoint pulumi.StringOutput
 	ReferenceContainer  string
 
+	// PowerBIGatewaySubnetID is the subnet to create a Power BI VNet data
+	// gateway on; nil without sluice:powerBIGatewaySubnetCidr.
+	PowerBIGatewaySubnetID pulumi.StringOutput
+
 	// Identities maps a workload name to its identity.
 	Identities map[string]WorkloadIdentity
 }
@@ -145,6 +149,9 @@ func Exports(o *Outputs) map[string]pulumi.Input {
 		"acrLoginServer":         o.ACRLoginServer,
 		"dataLakeDfsEndpoint":    o.DataLakeDfsEndpoint,
 		"referenceContainer":     pulumi.String(o.ReferenceContainer),
+	}
+	if o.PowerBIGatewaySubnetID != (pulumi.StringOutput{}) {
+		ex["powerBIGatewaySubnetId"] = o.PowerBIGatewaySubnetID
 	}
 	for name, id := range o.Identities {
 		ex[name+"ClientId"] = id.ClientID
@@ -298,6 +305,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		ACRLoginServer:                 acr.LoginServer,
 		DataLakeDfsEndpoint:            lake.DfsEndpoint,
 		ReferenceContainer:             datalake.ReferenceContainer,
+		PowerBIGatewaySubnetID:         net.PowerBIGatewaySubnetID,
 		Identities:                     map[string]WorkloadIdentity{},
 	}
 	for name, id := range ids.ByWorkload {

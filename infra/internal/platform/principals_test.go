@@ -11,8 +11,9 @@ import (
 )
 
 const (
-	tJob     = "kubernetes:batch/v1:Job"
-	tCronJob = "kubernetes:batch/v1:CronJob"
+	tJob        = "kubernetes:batch/v1:Job"
+	tCronJob    = "kubernetes:batch/v1:CronJob"
+	tDeployment = "kubernetes:apps/v1:Deployment"
 )
 
 // jobOf returns the Job whose pods carry the workload's name label.
@@ -60,6 +61,7 @@ func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
 		adminName, adminOID := principal(workloads.PostgresAdmin)
 		migrateName, migrateOID := principal(workloads.Migrate)
 		enrichName, enrichOID := principal(workloads.Enrich)
+		apiName, apiOID := principal(workloads.API)
 		if migrateOID == enrichOID {
 			t.Fatalf("%s: migrate and enrich share an identity", stack)
 		}
@@ -90,6 +92,8 @@ func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
 			deploy.EnvPostgresMigratePrincipalOID: migrateOID,
 			deploy.EnvPostgresEnrichPrincipal:     enrichName,
 			deploy.EnvPostgresEnrichPrincipalOID:  enrichOID,
+			deploy.EnvPostgresAPIPrincipal:        apiName,
+			deploy.EnvPostgresAPIPrincipalOID:     apiOID,
 		} {
 			if env[k] != v {
 				t.Errorf("%s: principals Job %s = %q, want %q", stack, k, env[k], v)
@@ -121,6 +125,27 @@ func TestPostgresPrincipalsAreCreatedInTheCluster(t *testing.T) {
 		cron := r.one(tCronJob)
 		if got := podEnv(cron, "spec.jobTemplate.spec.template")["POSTGRES_USER"]; got != enrichName {
 			t.Errorf("%s: enrich logs in as %q, want %q", stack, got, enrichName)
+		}
+		// The api's report page reads as the api identity, after the
+		// principals Job made it a report reader, on enrich's port
+		// (PgBouncer's where the stack has it).
+		var api *mocks.Resource
+		for _, d := range r.all(tDeployment) {
+			if str(d.Inputs, "metadata.name") == workloads.API {
+				api = d
+			}
+		}
+		if api == nil {
+			t.Fatalf("%s: no api Deployment", stack)
+		}
+		apiEnv := podEnv(api, "spec.template")
+		enrichPort := podEnv(cron, "spec.jobTemplate.spec.template")["POSTGRES_PORT"]
+		if apiEnv["POSTGRES_USER"] != apiName || apiEnv["POSTGRES_AUTH"] != "entra" || apiEnv["POSTGRES_PORT"] != enrichPort || enrichPort == "" {
+			t.Errorf("%s: the api signs in to PostgreSQL as %q (%s) on port %s, want %q with entra on port %s",
+				stack, apiEnv["POSTGRES_USER"], apiEnv["POSTGRES_AUTH"], apiEnv["POSTGRES_PORT"], apiName, enrichPort)
+		}
+		if !r.dependsOn(api, job) {
+			t.Errorf("%s: the api does not wait for the principals Job that creates its role", stack)
 		}
 		var subjects []string
 		for _, fic := range r.all(tFederation) {

@@ -156,3 +156,35 @@ func TestDeployRunnerRefusesAMalformedGitHubApp(t *testing.T) {
 		t.Fatalf("up with a malformed app: err %v", err)
 	}
 }
+
+// With sluice:powerBIGatewaySubnetCidr the VNet gets the subnet a Power BI
+// VNet data gateway is created on: delegated to the Power Platform, closed
+// to the internet, written after the other subnets, and exported for the
+// administrator who creates the gateway. Without it there is none.
+func TestPowerBIGatewaySubnet(t *testing.T) {
+	r := runStack(t, "prod", map[string]string{"powerBIGatewaySubnetCidr": "10.60.10.0/27"})
+	subnet := r.named(tSubnet, "network-powerbi-gateway")
+	nsg := r.named("azure-native:network:NetworkSecurityGroup", "network-powerbi-gateway-nsg")
+	r.expect(subnet, map[string]any{
+		"addressPrefix":             "10.60.10.0/27",
+		"subnetName":                "powerbi-gateway",
+		"delegations.0.serviceName": "Microsoft.PowerPlatform/vnetaccesslinks",
+		"networkSecurityGroup.id":   nsg.ID,
+	})
+	r.expect(nsg, map[string]any{"securityRules.0.direction": "Inbound", "securityRules.0.access": "Deny", "securityRules.0.sourceAddressPrefix": "Internet"})
+	if !r.dependsOn(subnet, r.named(tSubnet, "network-deploy-runner")) {
+		t.Error("the gateway subnet does not wait for the subnet written before it (Azure serialises writes to a VNet)")
+	}
+	if got := r.exports["powerBIGatewaySubnetId"]; got != subnet.ID {
+		t.Errorf("powerBIGatewaySubnetId exported as %v, want %s", got, subnet.ID)
+	}
+	plain := runStack(t, "prod", nil)
+	for _, s := range plain.all(tSubnet) {
+		if s.Name == "network-powerbi-gateway" {
+			t.Fatal("a gateway subnet without sluice:powerBIGatewaySubnetCidr")
+		}
+	}
+	if _, ok := plain.exports["powerBIGatewaySubnetId"]; ok {
+		t.Error("powerBIGatewaySubnetId exported without a gateway subnet")
+	}
+}

@@ -51,13 +51,16 @@ const (
 	// The PostgreSQL principals step (`migrate -principals`), which the
 	// Pulumi program sets on its Job: each principal is an Entra ID managed
 	// identity, its PostgreSQL role name (the identity's name) and its
-	// object (principal) id. POSTGRES_REPORT_READERS is a JSON list of
-	// further principals granted the reporting reader role:
+	// object (principal) id; the api's pair is optional and grants it the
+	// reporting reader role (its report page). POSTGRES_REPORT_READERS is a
+	// JSON list of further principals granted the reporting reader role:
 	// [{"name": ..., "objectId": ..., "type": "service"|"group"|"user"}].
 	EnvPostgresMigratePrincipal    = "POSTGRES_MIGRATE_PRINCIPAL"
 	EnvPostgresMigratePrincipalOID = "POSTGRES_MIGRATE_PRINCIPAL_OID"
 	EnvPostgresEnrichPrincipal     = "POSTGRES_ENRICH_PRINCIPAL"
 	EnvPostgresEnrichPrincipalOID  = "POSTGRES_ENRICH_PRINCIPAL_OID"
+	EnvPostgresAPIPrincipal        = "POSTGRES_API_PRINCIPAL"
+	EnvPostgresAPIPrincipalOID     = "POSTGRES_API_PRINCIPAL_OID"
 	EnvPostgresReportReaders       = "POSTGRES_REPORT_READERS"
 
 	// Redis / Azure Managed Redis (package rediscache).

@@ -93,6 +93,14 @@ func principalsFromEnv(r *envconfig.Reader) (Config, error) {
 		Migrate: principal(deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresMigratePrincipalOID),
 		Enrich:  principal(deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresEnrichPrincipalOID),
 	}
+	// The api's role is optional (a stack may deploy it without reports),
+	// but its name and object id come together.
+	if api := principal(deploy.EnvPostgresAPIPrincipal, deploy.EnvPostgresAPIPrincipalOID); api.Name != "" || api.ObjectID != "" {
+		if api.Name == "" || api.ObjectID == "" {
+			r.Problem("set both %s and %s, or neither", deploy.EnvPostgresAPIPrincipal, deploy.EnvPostgresAPIPrincipalOID)
+		}
+		c.Principals.API = api
+	}
 	readers := r.String(deploy.EnvPostgresReportReaders, "")
 	if err := r.Err(); err != nil {
 		return c, err

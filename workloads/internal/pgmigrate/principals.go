@@ -20,8 +20,20 @@ type Principals struct {
 	// Enrich is the batch job's runtime identity: member of WriterRole
 	// (DML on the tables it writes, read on the reference tables).
 	Enrich Principal
+	// API is the api's identity, granted ReaderRole for its report page;
+	// its zero value (no name) means the api reads no reports.
+	API Principal
 	// ReportReaders are granted ReaderRole (the report views only).
 	ReportReaders []Principal
+}
+
+// readers are the principals granted ReaderRole: the api's and the
+// configured report readers.
+func (p Principals) readers() []Principal {
+	if p.API.Name == "" {
+		return p.ReportReaders
+	}
+	return append([]Principal{p.API}, p.ReportReaders...)
 }
 
 // Statement is one SQL statement and its bind arguments.
@@ -54,7 +66,7 @@ var groupRoles = []string{ReaderRole, WriterRole}
 // arguments, so no input can change the statements' meaning. Running the
 // plan again changes nothing.
 func Build(p Principals, database string) (Plan, error) {
-	all := append([]Principal{p.Migrate, p.Enrich}, p.ReportReaders...)
+	all := append([]Principal{p.Migrate, p.Enrich}, p.readers()...)
 	seen := map[string]bool{}
 	for _, pr := range all {
 		if err := pr.Validate(); err != nil {
@@ -65,8 +77,8 @@ func Build(p Principals, database string) (Plan, error) {
 		}
 		seen[pr.Name] = true
 	}
-	if p.Migrate.Type != "service" || p.Enrich.Type != "service" {
-		return Plan{}, fmt.Errorf("the migrate and enrich principals are managed identities (type service)")
+	if p.Migrate.Type != "service" || p.Enrich.Type != "service" || (p.API.Name != "" && p.API.Type != "service") {
+		return Plan{}, fmt.Errorf("the migrate, enrich and api principals are managed identities (type service)")
 	}
 	if database == "" || database == "postgres" {
 		return Plan{}, fmt.Errorf("application database %q: want the workloads' database", database)
@@ -94,7 +106,7 @@ func Build(p Principals, database string) (Plan, error) {
 		return Statement{SQL: "GRANT " + quoteIdent(of) + " TO " + quoteIdent(role)}
 	}
 	plan.Server = append(plan.Server, member(PowerBIRole, ReaderRole), member(p.Enrich.Name, WriterRole))
-	for _, r := range p.ReportReaders {
+	for _, r := range p.readers() {
 		plan.Server = append(plan.Server, member(r.Name, ReaderRole))
 	}
 	db := quoteIdent(database)
@@ -105,7 +117,7 @@ func Build(p Principals, database string) (Plan, error) {
 		Statement{SQL: "GRANT USAGE, CREATE ON SCHEMA public TO " + migrate},
 		Statement{SQL: "GRANT CONNECT ON DATABASE " + db + " TO " + quoteIdent(p.Enrich.Name)},
 	)
-	for _, r := range p.ReportReaders {
+	for _, r := range p.readers() {
 		plan.Database = append(plan.Database, Statement{SQL: "GRANT CONNECT ON DATABASE " + db + " TO " + quoteIdent(r.Name)})
 	}
 	return plan, nil

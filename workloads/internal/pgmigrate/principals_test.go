@@ -110,3 +110,44 @@ func TestParseReportReaders(t *testing.T) {
 		t.Error("not JSON accepted")
 	}
 }
+
+func TestBuildMakesTheAPIAReportReader(t *testing.T) {
+	p := principals()
+	p.API = Principal{Name: "workload-identities-api", ObjectID: "0a1b2c3d-0000-4000-8000-000000000004", Type: "service"}
+	plan, err := Build(p, "sluice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var server, database []string
+	created := false
+	for _, s := range plan.Server {
+		server = append(server, s.SQL)
+		if strings.Contains(s.SQL, "pgaadauth_create_principal_with_oid") && s.Args[0] == p.API.Name && s.Args[2] == "service" {
+			created = true
+		}
+	}
+	for _, s := range plan.Database {
+		database = append(database, s.SQL)
+	}
+	if !created || !slices.Contains(server, `GRANT "report_reader" TO "workload-identities-api"`) ||
+		!slices.Contains(database, `GRANT CONNECT ON DATABASE "sluice" TO "workload-identities-api"`) {
+		t.Fatalf("the api is not made a report reader:\n%s\n%s", strings.Join(server, "\n"), strings.Join(database, "\n"))
+	}
+	if strings.Contains(strings.Join(server, "\n"), `GRANT "batch_writer" TO "workload-identities-api"`) {
+		t.Fatal("the api may write")
+	}
+	// Without an api principal nothing names it.
+	plan, err = Build(principals(), "sluice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(plan.Server, plan.Database...) {
+		if strings.Contains(s.SQL, "-api") || (len(s.Args) > 0 && s.Args[0] == "") {
+			t.Fatalf("an absent api principal appears: %s %v", s.SQL, s.Args)
+		}
+	}
+	p.API.Type = "group"
+	if _, err := Build(p, "sluice"); err == nil {
+		t.Fatal("an api principal that is not a managed identity was accepted")
+	}
+}

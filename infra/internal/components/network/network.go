@@ -24,7 +24,15 @@ type Network struct {
 	DeployRunnerSubnetID pulumi.StringOutput
 	// DeployRunnerSubnet is that subnet's resource, for ordering; nil without.
 	DeployRunnerSubnet pulumi.Resource
+	// PowerBIGatewaySubnetID is the subnet delegated to the Power Platform
+	// VNet data gateway (config sluice:powerBIGatewaySubnetCidr); nil
+	// without one.
+	PowerBIGatewaySubnetID pulumi.StringOutput
 }
+
+// PowerBIGatewayDelegation is the service a Power BI VNet data gateway's
+// subnet is delegated to.
+const PowerBIGatewayDelegation = "Microsoft.PowerPlatform/vnetaccesslinks"
 
 // New declares the virtual network and its subnets. Subnets are separate
 // resources, created one after another (Azure serialises writes to a VNet).
@@ -64,6 +72,7 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	if err != nil {
 		return nil, fmt.Errorf("private endpoints subnet: %w", err)
 	}
+	last := pulumi.Resource(endpoints)
 	if env.Config.DeployRunner.Enabled {
 		subnet, err := runnerSubnet(ctx, name, env, vnet, endpoints, parent)
 		if err != nil {
@@ -71,6 +80,14 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 		}
 		c.DeployRunnerSubnet = subnet
 		c.DeployRunnerSubnetID = subnet.ID().ToStringOutput()
+		last = subnet
+	}
+	if n.PowerBIGatewaySubnetCIDR != "" {
+		subnet, err := powerBIGatewaySubnet(ctx, name, env, vnet, last, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.PowerBIGatewaySubnetID = subnet.ID().ToStringOutput()
 	}
 	if err := env.Diagnose(ctx, name+"-vnet-diagnostics", vnet.ID().ToStringOutput(), base.AllLogsAndMetrics, parent); err != nil {
 		return nil, err
@@ -85,6 +102,9 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 	}
 	if c.DeployRunnerSubnet != nil {
 		outputs["deployRunnerSubnetId"] = c.DeployRunnerSubnetID
+	}
+	if n.PowerBIGatewaySubnetCIDR != "" {
+		outputs["powerBIGatewaySubnetId"] = c.PowerBIGatewaySubnetID
 	}
 	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, fmt.Errorf("register network outputs: %w", err)
@@ -150,6 +170,51 @@ func runnerSubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network
 	}, parent, pulumi.DependsOn([]pulumi.Resource{after}))
 	if err != nil {
 		return nil, fmt.Errorf("runner subnet: %w", err)
+	}
+	return subnet, nil
+}
+
+// powerBIGatewaySubnet is the subnet a Power BI VNet data gateway runs in:
+// delegated to the Power Platform, which injects the gateway's containers
+// there when an administrator creates the gateway on this subnet (Power
+// Platform admin center; the subscription needs the Microsoft.PowerPlatform
+// provider registered). The gateway only dials out, to the private
+// endpoints, so the subnet accepts no inbound connection from outside the
+// VNet.
+func powerBIGatewaySubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network.VirtualNetwork, after pulumi.Resource, parent pulumi.ResourceOption) (*network.Subnet, error) {
+	nsg, err := network.NewNetworkSecurityGroup(ctx, name+"-powerbi-gateway-nsg", &network.NetworkSecurityGroupArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		Location:          env.Location(),
+		SecurityRules: network.SecurityRuleTypeArray{network.SecurityRuleTypeArgs{
+			Name:                     pulumi.String("deny-internet-inbound"),
+			Priority:                 pulumi.Int(4000),
+			Direction:                pulumi.String("Inbound"),
+			Access:                   pulumi.String("Deny"),
+			Protocol:                 pulumi.String("*"),
+			SourceAddressPrefix:      pulumi.String("Internet"),
+			SourcePortRange:          pulumi.String("*"),
+			DestinationAddressPrefix: pulumi.String("*"),
+			DestinationPortRange:     pulumi.String("*"),
+			Description:              pulumi.String("The Power BI data gateway accepts no connection from the internet; it dials out to the private endpoints."),
+		}},
+		Tags: env.Tags(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("power bi gateway network security group: %w", err)
+	}
+	subnet, err := network.NewSubnet(ctx, name+"-powerbi-gateway", &network.SubnetArgs{
+		ResourceGroupName:    env.ResourceGroupName,
+		VirtualNetworkName:   vnet.Name,
+		SubnetName:           pulumi.String("powerbi-gateway"),
+		AddressPrefix:        pulumi.String(env.Config.Network.PowerBIGatewaySubnetCIDR),
+		NetworkSecurityGroup: network.NetworkSecurityGroupTypeArgs{Id: nsg.ID()},
+		Delegations: network.DelegationArray{network.DelegationArgs{
+			Name:        pulumi.String("power-platform"),
+			ServiceName: pulumi.String(PowerBIGatewayDelegation),
+		}},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{after}))
+	if err != nil {
+		return nil, fmt.Errorf("power bi gateway subnet: %w", err)
 	}
 	return subnet, nil
 }

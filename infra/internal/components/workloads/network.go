@@ -27,7 +27,7 @@ func (d *deployer) flows() map[string][]port {
 	return map[string][]port{
 		Ingest:     {kafka, cassandra},
 		Changefeed: {cassandra, redis},
-		API:        {cassandra, redis},
+		API:        {cassandra, redis, postgres},
 		Enrich:     {cassandra, postgres, {"storage", pulumi.Int(443)}},
 		Migrate:    {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
 		Principals: {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},

@@ -12,8 +12,9 @@ import (
 // deployer cannot reach a private server, a Job in the cluster can: it runs
 // as the postgres-admin identity, which the platform registers as a second
 // Entra administrator of the server, and creates the roles of the migrate
-// identity (owner of the schema: DDL) and of enrich (DML through the
-// batch_writer role). The schema migration then runs as migrate.
+// identity (owner of the schema: DDL), of enrich (DML through the
+// batch_writer role) and of the api (its report page reads through the
+// report_reader role). The schema migration then runs as migrate.
 const (
 	// PostgresAdmin is the service account (and identity) of the
 	// principals Job.
@@ -45,6 +46,8 @@ func (d *deployer) principals() (pulumi.Resource, error) {
 				ev(deploy.EnvPostgresMigratePrincipalOID, ids[Migrate].PrincipalID),
 				ev(deploy.EnvPostgresEnrichPrincipal, ids[Enrich].PrincipalName),
 				ev(deploy.EnvPostgresEnrichPrincipalOID, ids[Enrich].PrincipalID),
+				ev(deploy.EnvPostgresAPIPrincipal, ids[API].PrincipalName),
+				ev(deploy.EnvPostgresAPIPrincipalOID, ids[API].PrincipalID),
 				ev(deploy.EnvPostgresReportReaders, pulumi.String(readers)),
 			},
 			d.postgresEnv(ids[PostgresAdmin].PrincipalName, pulumi.Int(PostgresDirectPort), "POSTGRES_MIGRATE_PORT"),

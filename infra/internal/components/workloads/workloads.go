@@ -587,10 +587,12 @@ func (d *deployer) changefeed() error {
 }
 
 func (d *deployer) api() error {
+	// The report page reads PostgreSQL through PgBouncer as the api's own
+	// identity, which the principals Job makes a report reader.
 	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
 		ev(deploy.EnvAPIMode, pulumi.String("production")),
 		ev(deploy.EnvAPIKeysSHA256, pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
-	})
+	}, d.postgresEnv(d.args.Identities[API].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort))
 	if err := d.deployment(API, nil, envs); err != nil {
 		return err
 	}

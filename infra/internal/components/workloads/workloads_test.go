@@ -569,7 +569,7 @@ func checkNetworkPolicies(t *testing.T, r *run, dataCIDR string) {
 	want := map[string][]string{
 		workloads.Ingest:     {"TCP/9093", "TCP/10350"},
 		workloads.Changefeed: {"TCP/10350", "TCP/10000"},
-		workloads.API:        {"TCP/10350", "TCP/10000"},
+		workloads.API:        {"TCP/10350", "TCP/10000", "TCP/6432"},
 		workloads.Enrich:     {"TCP/10350", "TCP/6432", "TCP/443"},
 		workloads.Migrate:    {"TCP/5432"},
 		workloads.Principals: {"TCP/5432"},
