@@ -24,7 +24,11 @@
 //
 // CosmosFeed reads Cosmos DB for Apache Cassandra's change feed: a query
 // with the COSMOS_CHANGEFEED_START_TIME() predicate whose paging state is
-// carried from page to page; the state is the checkpoint. The feed is one
+// carried from page to page; the state is the checkpoint. A page without a
+// new state (a query that ran out) is read again from the same state, and
+// the rows already delivered from it are recognised by a digest of each
+// row, never by their count or place: a re-read may return a new row before
+// them or move an updated one to the end. The feed is one
 // range per table (Cosmos' FeedRange split is a preview feature), owned by
 // one replica at a time through its lease.
 //
