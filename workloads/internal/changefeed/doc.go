@@ -75,10 +75,19 @@
 // UPDATE … IF epoch = ?; renewals and checkpoint saves are UPDATE … IF
 // owner = ? AND epoch = ?, so a replica that lost its lease can neither
 // renew nor move the checkpoint. The Runner stops processing a range as
-// soon as a renewal fails or the lease is about to expire without one.
+// soon as a renewal is refused or the lease is about to expire without one.
 // Lightweight transactions work on Apache Cassandra and on Cosmos DB
 // accounts with a single write region only (multi-region writes disable
-// them); the infrastructure keeps EnableMultipleWriteLocations off. Lease
-// expiry uses the replicas' clocks, which must agree to well within the
-// lease time (15 s by default).
+// them); the infrastructure keeps EnableMultipleWriteLocations off.
+//
+// Lease expiry uses the replicas' clocks: another replica takes a range
+// over once its clock passes the stored expiry, which by the holder's
+// clock may be up to the allowed skew early (CHANGEFEED_LEASE_MAX_SKEW,
+// default 2 s, shorter than the lease, CHANGEFEED_LEASE_TTL, 15 s). The
+// holder's work on a range — each handler call, renewal and checkpoint
+// save — therefore carries a context deadline that safety margin before
+// its lease expires, and unless a renewal (or save) extended the lease by
+// then, all of it is cancelled with ErrLeaseLost at that deadline: a
+// renewal that hangs stops the holder instead of letting it write while a
+// second holder starts. A handler must honour its context's deadline.
 package changefeed
