@@ -94,6 +94,7 @@ const (
 	EnvChangefeedCosmosTable    = "CHANGEFEED_COSMOS_TABLE"
 	EnvChangefeedIdleMax        = "CHANGEFEED_IDLE_MAX"
 	EnvChangefeedIdleMin        = "CHANGEFEED_IDLE_MIN"
+	EnvChangefeedLeaseMaxSkew   = "CHANGEFEED_LEASE_MAX_SKEW"
 	EnvChangefeedLeaseTTL       = "CHANGEFEED_LEASE_TTL"
 	EnvChangefeedName           = "CHANGEFEED_NAME"
 	EnvChangefeedOutboxGrace    = "CHANGEFEED_OUTBOX_GRACE"

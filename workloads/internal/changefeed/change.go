@@ -54,7 +54,10 @@ type Feed interface {
 }
 
 // Handler processes one batch of changes. It must be idempotent: a batch
-// is delivered again after a crash between Handler and Commit.
+// is delivered again after a crash between Handler and Commit. It must
+// also stop writing once ctx ends: the Runner's ctx has a deadline a
+// safety margin before the range's lease expires, after which another
+// replica may hold the lease.
 type Handler func(ctx context.Context, changes []Change) error
 
 // ErrBadPosition is wrapped when a saved position cannot be used.

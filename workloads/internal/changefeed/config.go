@@ -26,6 +26,11 @@ const (
 	DefaultOutboxMaxSkew = 2 * time.Second
 )
 
+// DefaultLeaseMaxSkew is the clock skew allowed between changefeed
+// replicas by default (CHANGEFEED_LEASE_MAX_SKEW): a lease holder stops
+// work that long before its lease expires (RunnerOptions.MaxSkew).
+const DefaultLeaseMaxSkew = 2 * time.Second
+
 // Config is everything the changefeed binary reads from its environment.
 type Config struct {
 	Cassandra cqlsession.Config
@@ -41,7 +46,9 @@ type Config struct {
 	// timeout (CASSANDRA_TIMEOUT) plus MaxSkew, or an acknowledged write
 	// may land behind the settled cursor.
 	Grace time.Duration
-	// MaxSkew is the clock skew allowed between ingest and changefeed hosts.
+	// MaxSkew is the clock skew allowed between ingest and changefeed
+	// hosts, for the outbox; the one between changefeed replicas, for the
+	// leases, is Runner.MaxSkew.
 	MaxSkew     time.Duration
 	CosmosTable string
 	Runner      RunnerOptions
@@ -52,8 +59,9 @@ type Config struct {
 
 // ConfigFromEnv reads CASSANDRA_*, REDIS_*, CACHE_*, HTTP_ADDR,
 // SHUTDOWN_TIMEOUT and CHANGEFEED_* (SOURCE, NAME, OWNER, START, PAGE_SIZE,
-// LEASE_TTL, IDLE_MIN, IDLE_MAX, COMMIT_INTERVAL, OUTBOX_GRACE,
-// OUTBOX_MAX_SKEW, COSMOS_TABLE), reporting every problem at once.
+// LEASE_TTL, LEASE_MAX_SKEW, IDLE_MIN, IDLE_MAX, COMMIT_INTERVAL,
+// OUTBOX_GRACE, OUTBOX_MAX_SKEW, COSMOS_TABLE), reporting every problem at
+// once.
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Cassandra:       cqlsession.FromEnv(r),
@@ -94,9 +102,17 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Name:        r.String(deploy.EnvChangefeedName, "redis-cache"),
 		Owner:       r.String(deploy.EnvChangefeedOwner, DefaultOwner()),
 		LeaseTTL:    r.Duration(deploy.EnvChangefeedLeaseTTL, 15*time.Second, time.Second, 10*time.Minute),
+		MaxSkew:     r.Duration(deploy.EnvChangefeedLeaseMaxSkew, DefaultLeaseMaxSkew, 0, 5*time.Minute),
 		IdleMin:     r.Duration(deploy.EnvChangefeedIdleMin, 25*time.Millisecond, time.Millisecond, time.Minute),
 		IdleMax:     r.Duration(deploy.EnvChangefeedIdleMax, 250*time.Millisecond, time.Millisecond, 5*time.Minute),
 		CommitEvery: r.Duration(deploy.EnvChangefeedCommitInterval, time.Second, 0, 5*time.Minute),
+	}
+	// The holder of a lease stops work the allowed skew before the lease
+	// expires (another replica's clock may be that far ahead); a skew of
+	// the lease's length or more would leave it no time to work.
+	if c.Runner.MaxSkew >= c.Runner.LeaseTTL {
+		r.Problem("%s=%s must be shorter than %s=%s: a lease holder stops work that long before its lease expires",
+			deploy.EnvChangefeedLeaseMaxSkew, c.Runner.MaxSkew, deploy.EnvChangefeedLeaseTTL, c.Runner.LeaseTTL)
 	}
 	if c.Runner.IdleMax < c.Runner.IdleMin {
 		r.Problem("CHANGEFEED_IDLE_MAX must not be below CHANGEFEED_IDLE_MIN")

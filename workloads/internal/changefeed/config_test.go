@@ -52,3 +52,33 @@ func TestConfigRefusesGraceWithinWriteTimeoutPlusSkew(t *testing.T) {
 		t.Fatalf("cosmos source: %v", err)
 	}
 }
+
+// A lease holder stops work the allowed skew before its lease expires, so
+// the skew must be shorter than the lease.
+func TestConfigLeaseMaxSkewShorterThanLease(t *testing.T) {
+	c, err := load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Runner.MaxSkew != DefaultLeaseMaxSkew || c.Runner.MaxSkew >= c.Runner.LeaseTTL {
+		t.Fatalf("default lease skew %s with a %s lease", c.Runner.MaxSkew, c.Runner.LeaseTTL)
+	}
+	for _, env := range []map[string]string{
+		{"CHANGEFEED_LEASE_TTL": "2s"},
+		{"CHANGEFEED_LEASE_TTL": "5s", "CHANGEFEED_LEASE_MAX_SKEW": "6s"},
+	} {
+		_, err := load(env)
+		if err == nil {
+			t.Fatalf("%v: a lease skew not shorter than the lease was accepted", env)
+		}
+		for _, want := range []string{"CHANGEFEED_LEASE_MAX_SKEW=", "must be shorter than CHANGEFEED_LEASE_TTL="} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: error %q does not say %s", env, err, want)
+			}
+		}
+	}
+	c, err = load(map[string]string{"CHANGEFEED_LEASE_TTL": "3s", "CHANGEFEED_LEASE_MAX_SKEW": "500ms"})
+	if err != nil || c.Runner.MaxSkew != 500*time.Millisecond {
+		t.Fatalf("a lease skew under the lease: %s, %v", c.Runner.MaxSkew, err)
+	}
+}

@@ -1,9 +1,14 @@
 package changefeed
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
+	"sort"
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/contract"
@@ -106,16 +111,89 @@ func (f *CosmosFeed) Query(start time.Time) string {
 }
 
 // cosmosPosition is a place in the change feed. The paging state belongs
-// to the query of Start, so both are kept together. Skip counts the rows
-// already delivered from State when a page came back without a next state
-// (the query ran out); the same state is then queried again and those rows
-// skipped.
+// to the query of Start, so both are kept together.
+//
+// A page that comes back without a new paging state (the query ran out, as
+// paging through a table without a change feed does at its end) leaves the
+// position on State: the next read starts where this one did, and returns
+// this page's rows again together with every row written since, wherever
+// those fall. A re-read is not positionally stable: a new row may sort
+// before rows already delivered (a table pages in token order), and an
+// updated row leaves its place for the end of the feed (the change feed
+// returns only a row's latest version). Skipping as many rows as were
+// delivered would skip new ones. Seen therefore marks each row delivered
+// from State by a digest of the row as read (rowMarker), and a re-read
+// delivers exactly the rows whose marker is not in Seen. A new event, or a
+// new version of one, reads differently (ingest stamps every write with
+// its ingestion time) and is delivered; a row that reads back identical is
+// the row already delivered. Seen is cut to the markers of the latest
+// re-read, so it never holds more than a page. It empties when a page
+// brings a new state: a delivered row that sorts after that page is then
+// delivered again (at least once), never skipped; on the change feed,
+// whose rows come in modification order, delivered rows are ahead of new
+// ones and none is. An empty page (throttled) keeps Seen: it tells
+// nothing about the rows.
+//
+// A checkpoint written before Seen existed carries a count ("skip"), which
+// is ignored: its page is delivered again, at least once, not skipped.
 type cosmosPosition struct {
 	V     int       `json:"v"`
 	Kind  string    `json:"kind"`
 	Start time.Time `json:"start"`
 	State []byte    `json:"state,omitempty"`
-	Skip  int       `json:"skip,omitempty"`
+	// Seen is the concatenated markers (markerSize bytes each) of the
+	// rows delivered from State.
+	Seen []byte `json:"seen,omitempty"`
+}
+
+// markerSize is the length of a row marker: 128 bits of SHA-256, so two
+// different rows of a page share a marker with a chance of about 2^-110.
+const markerSize = 16
+
+type marker [markerSize]byte
+
+// rowMarker digests every column of a change as read, each field length
+// prefixed so that no two different rows encode alike.
+func rowMarker(c Change) marker {
+	h := sha256.New()
+	var n [8]byte
+	num := func(v uint64) {
+		binary.BigEndian.PutUint64(n[:], v)
+		h.Write(n[:])
+	}
+	str := func(s string) {
+		num(uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	num(uint64(c.Event.V))
+	for _, s := range []string{c.Event.ID, c.Event.Site, c.Event.Device, c.Event.Kind, c.Event.Unit, c.Event.Severity} {
+		str(s)
+	}
+	num(math.Float64bits(c.Event.Value))
+	num(uint64(c.Event.At.UnixNano()))
+	num(uint64(c.IngestedAt.UnixNano()))
+	keys := make([]string, 0, len(c.Event.Attrs))
+	for k := range c.Event.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	num(uint64(len(keys)))
+	for _, k := range keys {
+		str(k)
+		str(c.Event.Attrs[k])
+	}
+	var m marker
+	copy(m[:], h.Sum(nil))
+	return m
+}
+
+// seen returns the markers of Seen as a set.
+func (p cosmosPosition) seen() map[marker]bool {
+	set := make(map[marker]bool, len(p.Seen)/markerSize)
+	for i := 0; i+markerSize <= len(p.Seen); i += markerSize {
+		set[marker(p.Seen[i:i+markerSize])] = true
+	}
+	return set
 }
 
 // Open implements Feed.
@@ -141,6 +219,9 @@ func (f *CosmosFeed) Open(ctx context.Context, feedRange string, cp Checkpoints)
 		if s.pos.Kind != "cosmos" {
 			return nil, fmt.Errorf("change-feed checkpoint is a %q position: %w", s.pos.Kind, ErrBadPosition)
 		}
+		if len(s.pos.Seen)%markerSize != 0 {
+			return nil, fmt.Errorf("change-feed checkpoint has %d bytes of row markers, not a multiple of %d: %w", len(s.pos.Seen), markerSize, ErrBadPosition)
+		}
 	}
 	s.query = f.Query(s.pos.Start)
 	return s, nil
@@ -153,29 +234,38 @@ type cosmosSource struct {
 	query string
 }
 
-// Next implements Source: one page of the change-feed query.
+// Next implements Source: one page of the change-feed query, without the
+// rows already delivered from the same paging state (see cosmosPosition).
 func (s *cosmosSource) Next(ctx context.Context) (Batch, error) {
 	page, err := s.feed.pager.Page(ctx, s.query, s.pos.State, s.feed.opts.PageSize)
 	if err != nil {
 		return Batch{}, err
 	}
-	changes := page.Changes
-	if len(page.Next) > 0 {
-		if s.pos.Skip > 0 {
-			// The rows skipped last time are on this page again.
-			changes = changes[min(s.pos.Skip, len(changes)):]
+	seen := s.pos.seen()
+	changes := make([]Change, 0, len(page.Changes))
+	marks := make([]byte, 0, len(page.Changes)*markerSize)
+	for _, c := range page.Changes {
+		m := rowMarker(c)
+		marks = append(marks, m[:]...)
+		if !seen[m] {
+			changes = append(changes, c)
 		}
-		s.pos.State, s.pos.Skip = page.Next, 0
-	} else {
-		// No next state: the query ran out. Stay on this state and
-		// remember how many of its rows were delivered.
-		changes = changes[min(s.pos.Skip, len(changes)):]
-		s.pos.Skip += len(changes)
 	}
-	pos, err := json.Marshal(s.pos)
+	next := s.pos
+	switch {
+	case len(page.Next) > 0 && !bytes.Equal(page.Next, s.pos.State):
+		// A new state: its reads start after this page.
+		next.State, next.Seen = page.Next, nil
+	case len(page.Changes) > 0:
+		// No new state: the next read returns this page again (and
+		// what was written since), so every row on it is marked.
+		next.Seen = marks
+	}
+	pos, err := json.Marshal(next)
 	if err != nil {
 		return Batch{}, fmt.Errorf("encode change-feed position: %w", err)
 	}
+	s.pos = next
 	return Batch{Changes: latest(changes), Position: pos, More: len(page.Changes) >= s.feed.opts.PageSize}, nil
 }
 

@@ -2,8 +2,10 @@ package changefeed_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,7 +186,7 @@ func TestCosmosThrottledAndFailedPages(t *testing.T) {
 
 func TestCosmosBadCheckpoint(t *testing.T) {
 	_, feed := newCosmos(5)
-	for _, saved := range []string{"not json", `{"v":1,"kind":"outbox","shard":0}`} {
+	for _, saved := range []string{"not json", `{"v":1,"kind":"outbox","shard":0}`, `{"v":1,"kind":"cosmos","seen":"AAAA"}`} {
 		cp := &changefeedtest.MemoryCheckpoints{}
 		if err := cp.Save(context.Background(), []byte(saved)); err != nil {
 			t.Fatal(err)
@@ -254,5 +256,155 @@ func TestCQLPagerScansEventColumns(t *testing.T) {
 	q := feed.Query(time.Unix(0, 0))
 	if !strings.HasPrefix(q, "SELECT id, site, device, kind, value, unit, severity, at, attrs, ingested_at FROM") {
 		t.Fatalf("query selects %s", q)
+	}
+}
+
+// keyedPager pages through rows in key order and, like a query that runs
+// out, returns no state after the last page. The state is the last key
+// read, so a read resumes after it whatever was written since: like a
+// table paged in token order, where a new row may sort before rows already
+// read, or like the change feed, where an update moves a row to the end.
+type keyedPager struct {
+	keys []uint64 // ascending
+	rows map[uint64]changefeed.Change
+}
+
+func (p *keyedPager) put(key uint64, c changefeed.Change) {
+	if p.rows == nil {
+		p.rows = map[uint64]changefeed.Change{}
+	}
+	p.rows[key] = c
+	p.keys = append(p.keys, key)
+	slices.Sort(p.keys)
+}
+
+func (p *keyedPager) remove(key uint64) {
+	delete(p.rows, key)
+	p.keys = slices.DeleteFunc(p.keys, func(k uint64) bool { return k == key })
+}
+
+func (p *keyedPager) Page(_ context.Context, _ string, state []byte, size int) (changefeed.Page, error) {
+	resume := len(state) > 0 // nil: from the first key
+	var after uint64
+	if resume {
+		after = binary.BigEndian.Uint64(state)
+	}
+	var page changefeed.Page
+	rest := 0
+	for _, k := range p.keys {
+		if resume && k <= after {
+			continue
+		}
+		if len(page.Changes) == size {
+			rest++
+			continue
+		}
+		page.Changes = append(page.Changes, p.rows[k])
+		after, resume = k, true
+	}
+	if rest > 0 {
+		page.Next = binary.BigEndian.AppendUint64(nil, after)
+	}
+	return page, nil
+}
+
+// A query that ran out is read again from the same state. What the re-read
+// returns is not what the last read returned plus rows at the end, so a
+// count of rows already delivered must not be skipped by position: every
+// new row is delivered, and only the rows delivered before are left out,
+// also by a source reopened on the checkpoint.
+func TestCosmosRereadWithoutPagingStateDeliversEveryNewRow(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// change alters the feed after rows 10 and 20 (values 0 and 1)
+		// were delivered and returns the values that are new.
+		change func(p *keyedPager) []float64
+	}{
+		{"a new row sorts before the delivered ones", func(p *keyedPager) []float64 {
+			p.put(5, change(2))
+			return []float64{2}
+		}},
+		{"a delivered row is updated to the end", func(p *keyedPager) []float64 {
+			updated := p.rows[10]
+			updated.Event.Value = 3
+			updated.IngestedAt = updated.IngestedAt.Add(time.Millisecond)
+			p.remove(10)
+			p.put(30, updated)
+			return []float64{3}
+		}},
+		{"the re-read fills a page and brings a state", func(p *keyedPager) []float64 {
+			for i, k := range []uint64{1, 2, 3, 30, 31} {
+				p.put(k, change(6+i))
+			}
+			return []float64{6, 7, 8, 9, 10}
+		}},
+		{"an update and a new row", func(p *keyedPager) []float64 {
+			updated := p.rows[20]
+			updated.Event.Value = 4
+			updated.IngestedAt = updated.IngestedAt.Add(time.Millisecond)
+			p.remove(20)
+			p.put(40, updated)
+			p.put(15, change(5))
+			return []float64{4, 5}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &keyedPager{}
+			p.put(10, change(0))
+			p.put(20, change(1))
+			feed := changefeed.NewCosmosFeed(p, changefeed.CosmosOptions{Keyspace: "ks", PageSize: 5})
+			cp := &changefeedtest.MemoryCheckpoints{}
+			src, err := feed.Open(context.Background(), "all", cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			values := func(src changefeed.Source) []float64 {
+				t.Helper()
+				b := next(t, src)
+				if err := src.Commit(context.Background(), b); err != nil {
+					t.Fatal(err)
+				}
+				var vs []float64
+				for _, c := range b.Changes {
+					vs = append(vs, c.Event.Value)
+				}
+				slices.Sort(vs)
+				return vs
+			}
+			if got := values(src); fmt.Sprint(got) != "[0 1]" {
+				t.Fatalf("first read delivered %v, want [0 1]", got)
+			}
+			if got := values(src); len(got) != 0 {
+				t.Fatalf("a re-read with nothing new delivered %v again", got)
+			}
+			want := tc.change(p)
+			var got []float64
+			for i := 0; ; i++ {
+				vs := values(src)
+				if len(vs) == 0 {
+					break
+				}
+				if i == 10 {
+					t.Fatalf("still reading after %d pages: %v", i, got)
+				}
+				got = append(got, vs...)
+			}
+			slices.Sort(got)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("after the change delivered %v, want each new row once: %v", got, want)
+			}
+			// Reopened on the checkpoint: nothing again, then a new row.
+			src, err = feed.Open(context.Background(), "all", cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := values(src); len(got) != 0 {
+				t.Fatalf("a reopened source delivered %v again", got)
+			}
+			p.put(100, change(99))
+			if got := values(src); fmt.Sprint(got) != "[99]" {
+				t.Fatalf("a reopened source delivered %v, want the new [99]", got)
+			}
+		})
 	}
 }

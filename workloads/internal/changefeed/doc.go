@@ -24,7 +24,11 @@
 //
 // CosmosFeed reads Cosmos DB for Apache Cassandra's change feed: a query
 // with the COSMOS_CHANGEFEED_START_TIME() predicate whose paging state is
-// carried from page to page; the state is the checkpoint. The feed is one
+// carried from page to page; the state is the checkpoint. A page without a
+// new state (a query that ran out) is read again from the same state, and
+// the rows already delivered from it are recognised by a digest of each
+// row, never by their count or place: a re-read may return a new row before
+// them or move an updated one to the end. The feed is one
 // range per table (Cosmos' FeedRange split is a preview feature), owned by
 // one replica at a time through its lease.
 //
@@ -71,10 +75,19 @@
 // UPDATE … IF epoch = ?; renewals and checkpoint saves are UPDATE … IF
 // owner = ? AND epoch = ?, so a replica that lost its lease can neither
 // renew nor move the checkpoint. The Runner stops processing a range as
-// soon as a renewal fails or the lease is about to expire without one.
+// soon as a renewal is refused or the lease is about to expire without one.
 // Lightweight transactions work on Apache Cassandra and on Cosmos DB
 // accounts with a single write region only (multi-region writes disable
-// them); the infrastructure keeps EnableMultipleWriteLocations off. Lease
-// expiry uses the replicas' clocks, which must agree to well within the
-// lease time (15 s by default).
+// them); the infrastructure keeps EnableMultipleWriteLocations off.
+//
+// Lease expiry uses the replicas' clocks: another replica takes a range
+// over once its clock passes the stored expiry, which by the holder's
+// clock may be up to the allowed skew early (CHANGEFEED_LEASE_MAX_SKEW,
+// default 2 s, shorter than the lease, CHANGEFEED_LEASE_TTL, 15 s). The
+// holder's work on a range — each handler call, renewal and checkpoint
+// save — therefore carries a context deadline that safety margin before
+// its lease expires, and unless a renewal (or save) extended the lease by
+// then, all of it is cancelled with ErrLeaseLost at that deadline: a
+// renewal that hangs stops the holder instead of letting it write while a
+// second holder starts. A handler must honour its context's deadline.
 package changefeed

@@ -38,7 +38,11 @@ type Lease interface {
 	Renew(ctx context.Context) error
 	// Release gives the lease up so another owner can take it at once.
 	Release(ctx context.Context) error
-	// Until is when the lease expires unless renewed (the local clock).
+	// Until is when the lease expires unless renewed, by the local clock:
+	// the expiry the last successful update stored (to the store's
+	// precision), computed from the clock read before it was sent. It
+	// answers at once, also while a renewal or save is under way: the
+	// runner's deadline is built on it.
 	Until() time.Time
 	// Epoch counts the owners the lease has had.
 	Epoch() int64
@@ -142,16 +146,25 @@ type cqlLease struct {
 
 	// mu serialises this owner's conditional updates, which would
 	// otherwise contend with each other in Paxos.
-	mu    sync.Mutex
-	until time.Time
+	mu sync.Mutex
+	// untilMu guards until alone, so that Until does not wait for an
+	// update that hangs while holding mu.
+	untilMu sync.Mutex
+	until   time.Time
 }
 
 func (c *cqlLease) Epoch() int64 { return c.epoch }
 
 func (c *cqlLease) Until() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.untilMu.Lock()
+	defer c.untilMu.Unlock()
 	return c.until
+}
+
+func (c *cqlLease) setUntil(t time.Time) {
+	c.untilMu.Lock()
+	defer c.untilMu.Unlock()
+	c.until = t
 }
 
 // Load implements Checkpoints with the checkpoint read when the lease was
@@ -180,7 +193,7 @@ func (c *cqlLease) Save(ctx context.Context, position []byte) error {
 		return fmt.Errorf("save checkpoint %s/%s: %w", c.feed, c.feedRange, ErrLeaseLost)
 	}
 	c.checkpoint = string(position)
-	c.until = until
+	c.setUntil(until)
 	return nil
 }
 
@@ -198,7 +211,7 @@ func (c *cqlLease) Renew(ctx context.Context) error {
 	if !applied {
 		return fmt.Errorf("renew lease %s/%s: %w", c.feed, c.feedRange, ErrLeaseLost)
 	}
-	c.until = until
+	c.setUntil(until)
 	return nil
 }
 
@@ -214,6 +227,6 @@ func (c *cqlLease) Release(ctx context.Context) error {
 	if !applied {
 		return fmt.Errorf("release lease %s/%s: %w", c.feed, c.feedRange, ErrLeaseLost)
 	}
-	c.until = time.Time{}
+	c.setUntil(time.Time{})
 	return nil
 }

@@ -27,7 +27,18 @@ type RunnerOptions struct {
 	Owner string
 	// LeaseTTL is how long a lease lasts without renewal (default 15 s).
 	LeaseTTL time.Duration
-	// RenewEvery is the renewal period (default LeaseTTL/3).
+	// MaxSkew is the clock skew allowed between the replicas sharing the
+	// leases, and the holder's safety margin: another replica takes a
+	// lease over once its own clock passes the stored expiry, which by the
+	// holder's clock can be up to MaxSkew early. The holder therefore
+	// stops all work on a range MaxSkew before its lease expires unless a
+	// renewal succeeded by then: the contexts of the handler and of each
+	// renewal end at that deadline. It must be shorter than LeaseTTL; 0
+	// means the clocks agree exactly (the binary's default is
+	// DefaultLeaseMaxSkew).
+	MaxSkew time.Duration
+	// RenewEvery is the renewal period (default a third of LeaseTTL
+	// minus MaxSkew, the time a lease is worth to its holder).
 	RenewEvery time.Duration
 	// IdleMin and IdleMax bound the wait after an empty batch; it doubles
 	// from IdleMin while the feed stays empty (defaults 25 ms, 250 ms).
@@ -56,8 +67,8 @@ func (o *RunnerOptions) defaults() {
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 15 * time.Second
 	}
-	if o.RenewEvery <= 0 || o.RenewEvery >= o.LeaseTTL {
-		o.RenewEvery = o.LeaseTTL / 3
+	if usable := o.LeaseTTL - o.MaxSkew; usable > 0 && (o.RenewEvery <= 0 || o.RenewEvery >= usable) {
+		o.RenewEvery = usable / 3
 	}
 	if o.IdleMin <= 0 {
 		o.IdleMin = 25 * time.Millisecond
@@ -83,6 +94,14 @@ func (o *RunnerOptions) defaults() {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
+}
+
+// check reports options no runner can work with.
+func (o *RunnerOptions) check() error {
+	if o.MaxSkew < 0 || o.MaxSkew >= o.LeaseTTL {
+		return fmt.Errorf("lease safety margin (allowed clock skew) %s must be in [0, %s), the lease time to live", o.MaxSkew, o.LeaseTTL)
+	}
+	return nil
 }
 
 // Runner reads every range of a feed it can lease and hands the changes to
@@ -116,8 +135,11 @@ func (r *Runner) Ready() error {
 }
 
 // Run works until ctx ends, then commits what it processed, releases its
-// leases and returns nil.
+// leases and returns nil. It fails at once on unusable options.
 func (r *Runner) Run(ctx context.Context) error {
+	if err := r.opts.check(); err != nil {
+		return fmt.Errorf("change feed runner: %w", err)
+	}
 	r.running.Store(true)
 	defer r.running.Store(false)
 	var wg sync.WaitGroup
@@ -179,14 +201,22 @@ func (r *Runner) runRange(ctx context.Context, rng string) {
 
 // work processes one leased range until the lease is lost (an error
 // wrapping ErrLeaseLost), ctx ends (nil), or the source fails for good.
+//
+// Everything it does runs under lctx, which the lease's guard ends with
+// ErrLeaseLost a safety margin (MaxSkew) before the lease expires, unless a
+// renewal or a checkpoint save extended the lease in time: a renewal that
+// hangs cannot keep the holder working while another replica, by its
+// clock, may already have taken the range over.
 func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Logger) error {
 	lctx, cancel := context.WithCancelCause(ctx)
+	guard := newLeaseGuard(lease, r.opts.MaxSkew, cancel)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		r.renew(lctx, lease, cancel, log)
+		r.renew(lctx, lease, guard, cancel, log)
 	}()
 	defer func() {
+		guard.stop()
 		cancel(nil)
 		<-renewed
 	}()
@@ -203,9 +233,15 @@ func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Lo
 		if pending == nil || bytes.Equal(pending, saved) {
 			return nil
 		}
-		if err := src.Commit(ctx, Batch{Position: pending}); err != nil {
+		// A save is bounded by the lease's deadline like all work.
+		cctx, ccancel := context.WithDeadlineCause(ctx, guard.Deadline(), guard.lost())
+		err := src.Commit(cctx, Batch{Position: pending})
+		ccancel()
+		if err != nil {
 			return err
 		}
+		// A checkpoint save extends the lease too.
+		guard.extended()
 		m.Commits.Inc()
 		saved, pending = pending, nil
 		lastCommit = time.Now()
@@ -274,12 +310,15 @@ func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Lo
 			continue
 		}
 		idle = 0
-		// Fencing: a batch is only started with a lease that will
-		// outlive a renewal period.
-		if time.Until(lease.Until()) < r.opts.RenewEvery {
+		// Fencing: a batch is only started with a lease whose
+		// deadline is more than a renewal period away.
+		if time.Until(guard.Deadline()) < r.opts.RenewEvery {
 			return fmt.Errorf("lease of range %s about to run out without renewal: %w", rng, ErrLeaseLost)
 		}
-		if err := r.apply(lctx, b.Changes, log); err != nil {
+		if err := r.apply(lctx, guard, b.Changes, log); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				return err
+			}
 			continue // lctx ended: the loop head decides what that means
 		}
 		pending = b.Position
@@ -297,12 +336,22 @@ func (r *Runner) work(ctx context.Context, rng string, lease Lease, log *slog.Lo
 	}
 }
 
-// apply runs the handler until it succeeds or ctx ends.
-func (r *Runner) apply(ctx context.Context, changes []Change, log *slog.Logger) error {
+// apply runs the handler until it succeeds or ctx ends. Each attempt's
+// context has the lease's deadline as it stands when the attempt starts
+// (the guard's); an attempt is never started at or after it. An attempt
+// cut by that deadline while a renewal moved it on is retried with the new
+// one.
+func (r *Runner) apply(ctx context.Context, guard *leaseGuard, changes []Change, log *slog.Logger) error {
 	m := r.opts.Metrics
 	for attempt := 1; ; attempt++ {
+		deadline := guard.Deadline()
+		if !time.Now().Before(deadline) {
+			return guard.lost()
+		}
 		start := time.Now()
-		err := r.handle(ctx, changes)
+		hctx, hcancel := context.WithDeadlineCause(ctx, deadline, guard.lost())
+		err := r.handle(hctx, changes)
+		hcancel()
 		if err == nil {
 			now := time.Now()
 			m.HandleSeconds.Observe(now.Sub(start).Seconds())
@@ -325,10 +374,13 @@ func (r *Runner) apply(ctx context.Context, changes []Change, log *slog.Logger) 
 	}
 }
 
-// renew extends the lease every RenewEvery; when a renewal is refused, or
-// renewals keep failing until the lease is about to run out, it cancels
-// ctx with ErrLeaseLost.
-func (r *Runner) renew(ctx context.Context, lease Lease, cancel context.CancelCauseFunc, log *slog.Logger) {
+// renew extends the lease every RenewEvery. A renewal gets a renewal
+// period, and never beyond the guard's deadline: a hanging one is given up
+// and tried again while there is time, and the guard ends the work at the
+// deadline if none succeeded. When a renewal is refused, or one fails with
+// less than a renewal period left before the deadline, it cancels ctx with
+// ErrLeaseLost.
+func (r *Runner) renew(ctx context.Context, lease Lease, guard *leaseGuard, cancel context.CancelCauseFunc, log *slog.Logger) {
 	t := time.NewTicker(r.opts.RenewEvery)
 	defer t.Stop()
 	for {
@@ -337,22 +389,99 @@ func (r *Runner) renew(ctx context.Context, lease Lease, cancel context.CancelCa
 			return
 		case <-t.C:
 		}
-		rctx, rcancel := context.WithTimeout(ctx, r.opts.RenewEvery)
+		deadline := guard.Deadline()
+		if next := time.Now().Add(r.opts.RenewEvery); next.Before(deadline) {
+			deadline = next
+		}
+		rctx, rcancel := context.WithDeadline(ctx, deadline)
 		err := lease.Renew(rctx)
 		rcancel()
-		if err == nil || ctx.Err() != nil {
+		if err == nil {
+			guard.extended()
+			continue
+		}
+		if ctx.Err() != nil {
 			continue
 		}
 		if errors.Is(err, ErrLeaseLost) {
 			cancel(err)
 			return
 		}
-		if time.Until(lease.Until()) < r.opts.RenewEvery {
+		if time.Until(guard.Deadline()) < r.opts.RenewEvery {
 			cancel(fmt.Errorf("%w: renewals failing: %w", ErrLeaseLost, err))
 			return
 		}
 		log.Warn("lease renewal failed; retrying", "err", err)
 	}
+}
+
+// leaseGuard ends the work on a lease at its deadline: the lease's expiry
+// by the local clock minus the safety margin (RunnerOptions.MaxSkew). The
+// deadline moves only when a renewal or a checkpoint save has extended the
+// lease (extended); it is read from the guard, not the lease, so a hanging
+// lease update cannot hold it up.
+type leaseGuard struct {
+	lease  Lease
+	margin time.Duration
+	cancel context.CancelCauseFunc
+
+	mu       sync.Mutex
+	deadline time.Time
+	timer    *time.Timer
+	stopped  bool
+}
+
+func newLeaseGuard(lease Lease, margin time.Duration, cancel context.CancelCauseFunc) *leaseGuard {
+	g := &leaseGuard{lease: lease, margin: margin, cancel: cancel, deadline: lease.Until().Add(-margin)}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.timer = time.AfterFunc(time.Until(g.deadline), g.fire)
+	return g
+}
+
+// Deadline is when work on the lease must have stopped.
+func (g *leaseGuard) Deadline() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.deadline
+}
+
+// extended moves the deadline after the lease was extended. The timer is
+// left as it is: when it fires early, it waits for the new deadline.
+func (g *leaseGuard) extended() {
+	d := g.lease.Until().Add(-g.margin)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if d.After(g.deadline) {
+		g.deadline = d
+	}
+}
+
+// lost is the error of work stopped by the deadline.
+func (g *leaseGuard) lost() error {
+	return fmt.Errorf("lease not renewed %s (the allowed clock skew) before it expires: %w", g.margin, ErrLeaseLost)
+}
+
+func (g *leaseGuard) fire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped {
+		return
+	}
+	if wait := time.Until(g.deadline); wait > 0 {
+		g.timer.Reset(wait)
+		return
+	}
+	g.stopped = true
+	g.cancel(g.lost())
+}
+
+// stop ends the guard without cancelling anything.
+func (g *leaseGuard) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stopped = true
+	g.timer.Stop()
 }
 
 // leaseCause prefers the lease loss that ended ctx over err.

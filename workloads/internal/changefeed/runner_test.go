@@ -3,8 +3,10 @@ package changefeed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -276,5 +278,197 @@ func TestRunnerCommitsOnlyProcessedBatches(t *testing.T) {
 	}
 	if string(leases.Checkpoint("test/cosmos", "all")) == string(first) {
 		t.Fatal("checkpoint did not move after the batch succeeded")
+	}
+}
+
+// hangingLeases hands out MemoryLeases' leases and, once hang is set, makes
+// every acquisition, renewal and checkpoint save hang until its context
+// ends: a lease table that stopped answering without refusing anything.
+type hangingLeases struct {
+	*changefeedtest.MemoryLeases
+	hang atomic.Bool
+
+	mu     sync.Mutex
+	leases []changefeed.Lease
+	hung   []hungCall
+}
+
+// hungCall is a lease update that hung: what it was and its deadline.
+type hungCall struct {
+	what        string
+	deadline    time.Time
+	hasDeadline bool
+}
+
+func (h *hangingLeases) wait(ctx context.Context, what string) error {
+	d, ok := ctx.Deadline()
+	h.mu.Lock()
+	h.hung = append(h.hung, hungCall{what: what, deadline: d, hasDeadline: ok})
+	h.mu.Unlock()
+	<-ctx.Done()
+	return fmt.Errorf("%s: %w", what, ctx.Err())
+}
+
+func (h *hangingLeases) Acquire(ctx context.Context, feed, feedRange, owner string, ttl time.Duration) (changefeed.Lease, error) {
+	if h.hang.Load() {
+		return nil, h.wait(ctx, "acquire")
+	}
+	l, err := h.MemoryLeases.Acquire(ctx, feed, feedRange, owner, ttl)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.leases = append(h.leases, l)
+	return &hangingLease{Lease: l, h: h}, nil
+}
+
+type hangingLease struct {
+	changefeed.Lease
+	h *hangingLeases
+}
+
+func (l *hangingLease) Renew(ctx context.Context) error {
+	if l.h.hang.Load() {
+		return l.h.wait(ctx, "renew")
+	}
+	return l.Lease.Renew(ctx)
+}
+
+func (l *hangingLease) Save(ctx context.Context, p []byte) error {
+	if l.h.hang.Load() {
+		return l.h.wait(ctx, "save")
+	}
+	return l.Lease.Save(ctx, p)
+}
+
+// A renewal that hangs must not keep the holder working up to its lease's
+// expiry, where a replica whose clock runs ahead by the allowed skew has
+// already taken the range: the handler's context carries the deadline a
+// safety margin (MaxSkew) before the expiry, and it is cancelled then, with
+// the lease lost, not when the renewals finally time out.
+func TestRunnerHangingRenewalCancelsHandlerBeforeExpiryMinusMargin(t *testing.T) {
+	fake, feed := newCosmos(5)
+	leases := &hangingLeases{MemoryLeases: &changefeedtest.MemoryLeases{}}
+	const margin = 600 * time.Millisecond
+	opts := quietOpts("a", prometheus.NewRegistry())
+	// Renewals every 100 ms, each given up after a period: without the
+	// margin the runner only stops once a failed renewal leaves less
+	// than a period before the expiry, well after expiry minus margin.
+	opts.LeaseTTL, opts.MaxSkew, opts.RenewEvery = 1500*time.Millisecond, margin, 100*time.Millisecond
+
+	type call struct {
+		started, done time.Time
+		deadline      time.Time
+		hasDeadline   bool
+		cause         error
+	}
+	var (
+		mu       sync.Mutex
+		calls    []call
+		block    atomic.Bool
+		handled  atomic.Int32
+		returned = make(chan struct{})
+	)
+	handler := func(ctx context.Context, cs []changefeed.Change) error {
+		c := call{started: time.Now()}
+		c.deadline, c.hasDeadline = ctx.Deadline()
+		if block.Load() {
+			// The lease table stops answering while a batch is
+			// being worked on.
+			leases.hang.Store(true)
+			<-ctx.Done()
+			c.done, c.cause = time.Now(), context.Cause(ctx)
+			mu.Lock()
+			calls = append(calls, c)
+			mu.Unlock()
+			select {
+			case <-returned:
+			default:
+				close(returned)
+			}
+			return ctx.Err()
+		}
+		mu.Lock()
+		calls = append(calls, c)
+		mu.Unlock()
+		handled.Add(int32(len(cs)))
+		return nil
+	}
+	r := start(changefeed.NewRunner(feed, leases, handler, opts))
+	defer r.stop(t)
+	writeN(fake, 5)
+	waitFor(t, "5 changes", func() bool { return handled.Load() >= 5 })
+
+	block.Store(true)
+	writeN(fake, 5)
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler's context was never cancelled while renewals hung")
+	}
+	waitFor(t, "lease loss counted", func() bool { return testutil.ToFloat64(opts.Metrics.LeasesLost) >= 1 })
+
+	// No update of the first lease succeeded after the hang began, so
+	// its expiry is final; deadline is when work on it had to stop.
+	leases.mu.Lock()
+	expiry := leases.leases[0].Until()
+	hung := append([]hungCall(nil), leases.hung...)
+	leases.mu.Unlock()
+	deadline := expiry.Add(-margin)
+
+	mu.Lock()
+	defer mu.Unlock()
+	last := calls[len(calls)-1]
+	if last.done.IsZero() {
+		t.Fatal("the blocked handler call was not the last one")
+	}
+	// Timers fire a little late; half the margin is plenty of slack and
+	// far before the expiry.
+	if late := last.done.Sub(deadline); late > margin/2 {
+		t.Errorf("the handler's context ended %s after expiry minus margin, %s before the expiry", late, expiry.Sub(last.done))
+	}
+	if !errors.Is(last.cause, changefeed.ErrLeaseLost) {
+		t.Errorf("the handler's context ended with %v, want the lease lost", last.cause)
+	}
+	for i, c := range calls {
+		switch {
+		case !c.hasDeadline:
+			t.Errorf("handler call %d had no deadline", i+1)
+		case c.deadline.After(deadline):
+			t.Errorf("handler call %d had the deadline %s, after expiry minus margin %s", i+1, c.deadline.Format(time.StampMilli), deadline.Format(time.StampMilli))
+		}
+		if !c.started.Before(deadline) {
+			t.Errorf("handler call %d started at %s, not before expiry minus margin %s", i+1, c.started.Format(time.StampMilli), deadline.Format(time.StampMilli))
+		}
+	}
+	var renewals int
+	for _, h := range hung {
+		if h.what == "acquire" {
+			continue
+		}
+		if !h.hasDeadline || h.deadline.After(deadline) {
+			t.Errorf("a hanging %s had the deadline %s (%v), want one by expiry minus margin %s", h.what, h.deadline.Format(time.StampMilli), h.hasDeadline, deadline.Format(time.StampMilli))
+		}
+		if h.what == "renew" {
+			renewals++
+		}
+	}
+	if renewals == 0 {
+		t.Fatal("no renewal hung: the test did not exercise one")
+	}
+}
+
+// A margin of the lease's length or more leaves no time to work.
+func TestRunnerRefusesMarginNotShorterThanLease(t *testing.T) {
+	_, feed := newCosmos(5)
+	opts := quietOpts("a", prometheus.NewRegistry())
+	opts.MaxSkew = opts.LeaseTTL
+	// The timeout only bounds a runner that does not refuse.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := changefeed.NewRunner(feed, &changefeedtest.MemoryLeases{}, func(context.Context, []changefeed.Change) error { return nil }, opts).Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "allowed clock skew") {
+		t.Fatalf("a margin equal to the lease: %v", err)
 	}
 }
