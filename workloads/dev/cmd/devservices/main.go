@@ -7,6 +7,7 @@
 //	devservices status                  show what runs and answers
 //	devservices logs engine [-n N]      print the last N lines of an engine's log
 //	devservices env                     print export lines for the endpoints
+//	devservices spark                   fetch the Spark jar set (once) and print its folder
 //
 // Engines: kafka, cassandra, postgres, redis. The home folder is .sluice at
 // the repository root, or $SLUICE_HOME.
@@ -37,6 +38,7 @@ commands:
   status                      show which engines run and answer
   logs engine [-n N]          print the last N lines (default 50) of an engine's log
   env                         print export lines for the local endpoints
+  spark                       fetch the Spark jar set of the stream job (once) and print its folder
 
 engines: kafka, cassandra, postgres, redis
 home: .sluice at the repository root, or $SLUICE_HOME
@@ -136,6 +138,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "logs":
 		return logs(m, rest, stdout, stderr)
+	case "spark":
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: spark takes no arguments", errUsage)
+		}
+		dir, err := m.SparkJars(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, dir)
+		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }
