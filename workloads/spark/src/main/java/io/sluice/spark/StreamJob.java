@@ -22,6 +22,7 @@ import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,7 @@ public final class StreamJob {
       return;
     }
     SparkSession spark = session(s);
+    spark.streams().addListener(new Progress());
     List<StreamingQuery> queries = start(spark, contract, s);
     LOG.info("stream job started: {} from {} to {}.{} and {}.{}", queries.size(), s.kafkaTopic,
         s.keyspace, "site_minutes", s.keyspace, "silent_devices");
@@ -69,6 +71,35 @@ public final class StreamJob {
     spark.stop();
   }
 
+  /** Logs each finished micro-batch: its query, rows, duration and watermark. */
+  static final class Progress extends StreamingQueryListener {
+    private final Map<java.util.UUID, String> names = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent e) {
+      names.put(e.id(), e.name());
+    }
+
+    @Override
+    public void onQueryProgress(QueryProgressEvent e) {
+      var p = e.progress();
+      LOG.info("query {} batch {} done: {} rows in {} ms, watermark {}", p.name(), p.batchId(), p.numInputRows(),
+          p.batchDuration(), p.eventTime().getOrDefault("watermark", "none"));
+    }
+
+    @Override
+    public void onQueryIdle(QueryIdleEvent e) {
+      LOG.info("query {} idle: no new data", names.getOrDefault(e.id(), e.id().toString()));
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent e) {
+      if (e.exception().isDefined()) {
+        LOG.error("query {} failed: {}", e.id(), e.exception().get());
+      }
+    }
+  }
+
   static SparkSession session(Settings s) {
     SparkSession.Builder b = SparkSession.builder().appName("sluice-stream");
     if (s.master != null) {
@@ -76,7 +107,11 @@ public final class StreamJob {
     }
     Map<String, String> conf = new HashMap<>();
     conf.put("spark.sql.session.timeZone", "UTC");
-    conf.put("spark.sql.shuffle.partitions", "4");
+    // One shuffle partition per core of a local run; a cluster's
+    // spark-submit configuration sets its own.
+    if (s.master != null && s.master.startsWith("local")) {
+      conf.put("spark.sql.shuffle.partitions", String.valueOf(Math.max(1, Runtime.getRuntime().availableProcessors())));
+    }
     conf.put("spark.ui.enabled", "false");
     conf.put("spark.cassandra.connection.host", s.cassandraHosts);
     conf.put("spark.cassandra.connection.port", String.valueOf(s.cassandraPort));
