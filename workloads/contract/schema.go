@@ -23,7 +23,15 @@ const (
 	// per stored event when configured to. Plain Apache Cassandra only;
 	// see OutboxTables.
 	TableEventsOutbox = "events_outbox"
+	// TableSiteMinutes holds the stream job's (Spark) one-minute aggregates
+	// per site and kind; TableSilentDevices the devices it found silent.
+	TableSiteMinutes   = "site_minutes"
+	TableSilentDevices = "silent_devices"
 )
+
+// MinuteTTLSeconds keeps site_minutes rows for 35 days, like events_by_hour:
+// the table serves charts of recent minutes, reports read PostgreSQL.
+const MinuteTTLSeconds = 35 * 24 * 3600
 
 // Outbox layout. Ingest and the change-feed worker must agree on these;
 // changing OutboxShards or OutboxBucket needs both stopped and the outbox
@@ -48,7 +56,8 @@ const HourShards = 8
 const HourTTLSeconds = 35 * 24 * 3600
 
 // Column is one CQL column. Type is a CQL type as Cosmos DB's table schema
-// accepts it (text, uuid, date, timestamp, double, int, bigint, map<text, text>).
+// accepts it (text, uuid, date, timestamp, double, int, bigint, boolean,
+// map<text, text>).
 type Column struct {
 	Name string
 	Type string
@@ -125,6 +134,43 @@ func Tables() []Table {
 			ClusteringKey: []ClusteringColumn{{Name: "at", Order: "DESC"}, {Name: "id", Order: "ASC"}},
 		},
 		changefeedLeasesTable(),
+		{
+			Name: TableSiteMinutes,
+			Comment: "the stream job's one-minute aggregates per site, kind and unit by event time, " +
+				"one partition per site and UTC day; rows are overwritten as a minute fills",
+			Columns: []Column{
+				{Name: "site", Type: "text"},
+				{Name: "kind", Type: "text"},
+				{Name: "day", Type: "date"},
+				{Name: "minute", Type: "timestamp"},
+				{Name: "unit", Type: "text"},
+				{Name: "events", Type: "bigint"},
+				{Name: "min_value", Type: "double"},
+				{Name: "max_value", Type: "double"},
+				{Name: "sum_value", Type: "double"},
+				{Name: "mean_value", Type: "double"},
+				{Name: "updated_at", Type: "timestamp"},
+			},
+			PartitionKey:      []string{"site", "day"},
+			ClusteringKey:     []ClusteringColumn{{Name: "kind", Order: "ASC"}, {Name: "minute", Order: "ASC"}, {Name: "unit", Order: "ASC"}},
+			DefaultTTLSeconds: MinuteTTLSeconds,
+		},
+		{
+			Name: TableSilentDevices,
+			Comment: "devices of a site the stream job found silent (no event for the silence threshold, by event time), " +
+				"and those that reported again",
+			Columns: []Column{
+				{Name: "site", Type: "text"},
+				{Name: "device", Type: "text"},
+				{Name: "kind", Type: "text"},
+				{Name: "silent", Type: "boolean"},
+				{Name: "last_seen", Type: "timestamp"},
+				{Name: "changed_at", Type: "timestamp"},
+				{Name: "updated_at", Type: "timestamp"},
+			},
+			PartitionKey:  []string{"site"},
+			ClusteringKey: []ClusteringColumn{{Name: "device", Order: "ASC"}},
+		},
 	}
 }
 

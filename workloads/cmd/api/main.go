@@ -81,7 +81,9 @@ func run(ctx context.Context, svc *service.Service) error {
 		log.Info("reports off: neither POSTGRES_URL nor POSTGRES_HOST is set")
 	}
 	cache := rediscache.New(rdb, cfg.Cache)
-	srv, err := api.New(api.NewCassandraStoreFrom(sessions, cfg.Cassandra.Keyspace, opts.LookbackDays), cache, opts, reg)
+	store := api.NewCassandraStoreFrom(sessions, cfg.Cassandra.Keyspace, opts.LookbackDays)
+	opts.Aggregates = store
+	srv, err := api.New(store, cache, opts, reg)
 	if err != nil {
 		return err
 	}

@@ -157,7 +157,7 @@ func (s *system) findRedis() (string, bool) {
 
 func needsJVM(engines []Engine) bool {
 	for _, e := range engines {
-		if e == Kafka || e == Cassandra {
+		if e == Kafka || e == Cassandra || e == Spark {
 			return true
 		}
 	}

@@ -222,6 +222,59 @@ func TestLivePageInChromium(t *testing.T) {
 	if seen.Site != e.Site || !strings.Contains(seen.Text, "co2") || !strings.Contains(seen.Text, "1999") || !seen.New {
 		t.Fatalf("event rendered as %+v", seen)
 	}
+	// The stream job's minutes of site -a and its silent device (written
+	// here as the job writes them) are drawn on the card within a refresh.
+	cs := cassandra(t, p)
+	site := p.Site + "-a"
+	minute := time.Now().UTC().Truncate(time.Minute).Add(-5 * time.Minute)
+	for i, n := range []int64{7, 19, 4} {
+		m := minute.Add(time.Duration(i) * time.Minute)
+		for kind, events := range map[string]int64{"co2": n, "humidity": n + 1} {
+			if err := cs.Query(`INSERT INTO site_minutes (site, day, kind, minute, unit, events, min_value, max_value, sum_value, mean_value, updated_at)
+				VALUES (?, ?, ?, ?, 'u', ?, 1, 2, 3, 1.5, ?)`, site, contract.Day(m), kind, m, events, time.Now()).Exec(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := cs.Query(`INSERT INTO silent_devices (site, device, kind, silent, last_seen, changed_at, updated_at) VALUES (?, 'quiet-1', 'co2', true, ?, ?, ?)`,
+		site, minute, minute.Add(5*time.Minute), time.Now()).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	// The page fetches the minutes once per 30 s per site: reload to
+	// skip the wait.
+	if err := b.Navigate(ctx, p.URL()+"/"); err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		Values map[string]float64 `json:"values"`
+		Silent string             `json:"silent"`
+	}
+	chartExpr := fmt.Sprintf(`(() => { const c = document.querySelector('.site[data-site=%q]'); if (!c) return {values: {}, silent: ""};
+		const v = {}; c.querySelectorAll("svg.minutes rect").forEach(r => v[r.dataset.minute] = Number(r.dataset.value));
+		const s = c.querySelector(".silent"); return {values: v, silent: s ? s.dataset.silent : ""}; })()`, site)
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if err := b.Eval(ctx, chartExpr, &chart); err != nil {
+			t.Fatal(err)
+		}
+		if len(chart.Values) == 3 && chart.Silent != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the minutes chart of %s shows %+v within 60 s, want 3 minutes and a silent device", site, chart)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i, n := range []float64{7, 19, 4} {
+		m := minute.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		if chart.Values[m] != 2*n+1 { // co2 plus humidity
+			t.Errorf("minute %s drawn as %v events, Cassandra holds %v", m, chart.Values[m], 2*n+1)
+		}
+	}
+	if chart.Silent != "quiet-1" {
+		t.Errorf("silent devices on the page %q, want quiet-1", chart.Silent)
+	}
+
 	shot := filepath.Join(pipelinetest.ArtifactsDir(t), "live-page.png")
 	if err := b.Screenshot(ctx, shot); err != nil {
 		t.Fatal(err)

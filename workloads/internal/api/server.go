@@ -78,6 +78,9 @@ type Options struct {
 	// SiteMax is the largest ?limit= of a site's critical events, the
 	// length of the cached sorted set.
 	SiteMax int
+	// Aggregates reads the stream job's minutes and silent devices; nil
+	// turns those routes off.
+	Aggregates Aggregates
 	// Reports reads the report views for the report page; nil turns the
 	// reports off (the api runs without PostgreSQL).
 	Reports Reports
@@ -175,6 +178,8 @@ func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/events/{id}", s.route("event", true, s.getEvent))
 	mux.Handle("/v1/sites/{site}/critical", s.route("site_critical", true, s.getSiteCritical))
+	mux.Handle("/v1/sites/{site}/minutes", s.route("site_minutes", true, s.getSiteMinutes))
+	mux.Handle("/v1/sites/{site}/silent", s.route("silent_devices", true, s.getSilentDevices))
 	mux.Handle("/v1/devices/{device}/latest", s.route("device_latest", true, s.getDeviceLatest))
 	mux.Handle("/v1/devices/{device}/events", s.route("device_events", true, s.getDeviceEvents))
 	mux.Handle("/v1/live", s.route("live", true, s.getLive))

@@ -62,8 +62,10 @@ type demo struct {
 	rate    float64
 	invalid float64
 
+	local  *localrun.Local
 	ingest *localrun.Proc
 	rt     *realtime
+	spark  *sparkStream
 
 	mu       sync.Mutex
 	acked    []simulate.Acked // valid records the broker acknowledged
@@ -95,14 +97,17 @@ func run(args []string) error {
 		{"prepare PostgreSQL: schema and reference data", d.preparePostgres},
 		{"start ingest", d.startIngest},
 		{"start the change feed and the api", d.startRealtime},
+		{"start the Spark stream job", d.startSpark},
 		{"stream events", d.stream},
 		{"stop ingest", d.stopIngest},
 		{"summary", d.summary},
 		{"real-time path: change feed → Redis → api", d.realtimeSummary},
+		{"stream analytics: the Spark job's one-minute aggregates", d.sparkSummary},
 		{"batch path: enrich the window into PostgreSQL, read the report views", d.batch},
 		{"reports: the report page's charts, through the api", d.reports},
 	}
 	defer func() {
+		d.stopSpark()
 		d.rt.stopProbe()
 		if d.launch != nil {
 			_ = d.launch.StopAll()
@@ -128,6 +133,7 @@ func (d *demo) engines(ctx context.Context) error {
 		return err
 	}
 	d.ep = lc.Endpoints
+	d.local = lc
 	d.launch = &localrun.Launcher{Bin: d.bin, Logs: logs, Env: localrun.Env(d.ep, "LOG_LEVEL=info")}
 	return nil
 }

@@ -7,6 +7,7 @@
 //	devservices status                  show what runs and answers
 //	devservices logs engine [-n N]      print the last N lines of an engine's log
 //	devservices env                     print export lines for the endpoints
+//	devservices spark                   fetch the Spark jar set (once), build the Spark jobs' jar, print both
 //
 // Engines: kafka, cassandra, postgres, redis. The home folder is .sluice at
 // the repository root, or $SLUICE_HOME.
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/sparkrun"
 )
 
 const usage = `usage: devservices <command> [arguments]
@@ -37,6 +39,7 @@ commands:
   status                      show which engines run and answer
   logs engine [-n N]          print the last N lines (default 50) of an engine's log
   env                         print export lines for the local endpoints
+  spark                       fetch the Spark jar set (once) and build the Spark jobs' jar; print both paths
 
 engines: kafka, cassandra, postgres, redis
 home: .sluice at the repository root, or $SLUICE_HOME
@@ -136,6 +139,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "logs":
 		return logs(m, rest, stdout, stderr)
+	case "spark":
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: spark takes no arguments", errUsage)
+		}
+		dir, err := m.SparkJars(ctx)
+		if err != nil {
+			return err
+		}
+		jar, err := sparkrun.Build(ctx, m)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "spark jars: %s\njob jar: %s\n", dir, jar)
+		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }

@@ -1,0 +1,69 @@
+package devservices
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// The Spark the stream job runs on locally: Spark 3.5 (the Cassandra
+// connector has no Spark 4 release) for Scala 2.12, its Kafka source and the
+// Cassandra connector. workloads/spark/pom.xml compiles against the same
+// versions; a test compares them.
+const (
+	SparkVersion                   = "3.5.7"
+	SparkScala                     = "2.12"
+	SparkCassandraConnectorVersion = "3.5.1"
+)
+
+// Spark is not a service: it names the jar set Spark jobs run from in local
+// mode (one JVM per job, started by the job's launcher).
+const Spark Engine = "spark"
+
+func sparkArtifacts() []artifact {
+	return []artifact{
+		{"org.apache.spark", "spark-sql_" + SparkScala, SparkVersion},
+		{"org.apache.spark", "spark-sql-kafka-0-10_" + SparkScala, SparkVersion},
+		{"com.datastax.spark", "spark-cassandra-connector_" + SparkScala, SparkCassandraConnectorVersion},
+	}
+}
+
+// SparkJars fetches the Spark jar set from Maven Central once (about 250
+// MB) and returns its folder; later calls return at once.
+func (m *Manager) SparkJars(ctx context.Context) (string, error) {
+	t, err := m.checkPrereqs(ctx, []Engine{Spark})
+	if err != nil {
+		return "", err
+	}
+	return m.fetchJars(ctx, t, Spark, SparkVersion, sparkArtifacts())
+}
+
+// SparkJavaOptions are the JVM options Spark needs on Java 17: the module
+// openings of Spark's launcher (JavaModuleOptions), which a JVM started
+// without spark-submit must be given by hand.
+func SparkJavaOptions() []string {
+	opens := []string{
+		"java.base/java.lang", "java.base/java.lang.invoke", "java.base/java.lang.reflect", "java.base/java.io",
+		"java.base/java.net", "java.base/java.nio", "java.base/java.util", "java.base/java.util.concurrent",
+		"java.base/java.util.concurrent.atomic", "java.base/jdk.internal.ref", "java.base/sun.nio.ch",
+		"java.base/sun.nio.cs", "java.base/sun.security.action", "java.base/sun.util.calendar",
+	}
+	out := []string{"-XX:+IgnoreUnrecognizedVMOptions", "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true"}
+	for _, o := range opens {
+		out = append(out, "--add-opens="+o+"=ALL-UNNAMED")
+	}
+	return out
+}
+
+// SparkClasspath is the classpath of a job: its jar first, then every jar of
+// the set, in a stable order.
+func SparkClasspath(jobJar, jarsDir string) (string, error) {
+	jars, err := filepath.Glob(filepath.Join(jarsDir, "*.jar"))
+	if err != nil || len(jars) == 0 {
+		return "", fmt.Errorf("no jars in %s: fetch the Spark jar set first (devservices spark)", jarsDir)
+	}
+	sort.Strings(jars)
+	return strings.Join(append([]string{jobJar}, jars...), string(filepath.ListSeparator)), nil
+}

@@ -1,0 +1,189 @@
+package sparkrun
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/modroot"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
+)
+
+// StreamJob is the stream job's main class.
+const StreamJob = "io.sluice.spark.StreamJob"
+
+// JarName is the job jar Maven builds.
+const JarName = "sluice-spark.jar"
+
+var buildMu sync.Mutex
+
+// Build compiles the job jar with Maven into <home>/build/spark (Maven
+// rebuilds only what changed) and returns its path.
+func Build(ctx context.Context, m *devservices.Manager) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	root, err := modroot.Find(".")
+	if err != nil {
+		return "", err
+	}
+	mvn, err := exec.LookPath("mvn")
+	if err != nil {
+		return "", errors.New("mvn not found on PATH: the Spark job is built with Maven 3.8+ (Debian: apt-get install -y maven)")
+	}
+	out := filepath.Join(m.Layout().Home, "build", "spark")
+	cmd := exec.CommandContext(ctx, mvn, "-q", "-B", "-f", filepath.Join(root, "workloads", "spark", "pom.xml"),
+		"-Dmaven.repo.local="+m.Layout().MavenRepo(), "-Dsluice.build.dir="+out, "package")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build the spark job (mvn package): %w\n%s", err, log.String())
+	}
+	jar := filepath.Join(out, JarName)
+	if _, err := os.Stat(jar); err != nil {
+		return "", fmt.Errorf("mvn package left no %s: %w", jar, err)
+	}
+	return jar, nil
+}
+
+// java is JAVA_HOME's java, else the one on PATH.
+func java() (string, error) {
+	if h := os.Getenv("JAVA_HOME"); h != "" {
+		p := filepath.Join(h, "bin", "java")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("java")
+	if err != nil {
+		return "", errors.New("java not found (JAVA_HOME or PATH): the Spark job needs a Java 17 runtime")
+	}
+	return p, nil
+}
+
+// Options are one run of a job.
+type Options struct {
+	// Jar is the job jar (Build) and Jars the Spark jar set
+	// (devservices' SparkJars).
+	Jar, Jars string
+	// Class is the main class; StreamJob when empty.
+	Class string
+	// Env is added to the process environment (KEY=value), after it.
+	Env []string
+	// Heap is the JVM's -Xmx; 1g when empty.
+	Heap string
+	// Log receives the job's output.
+	Log string
+}
+
+// Proc is a running job.
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	log  string
+	logf *os.File
+}
+
+// Start starts the job in local mode (local[2] unless the environment sets
+// SPARK_MASTER) on the loopback address.
+func Start(o Options) (*Proc, error) {
+	javaBin, err := java()
+	if err != nil {
+		return nil, err
+	}
+	cp, err := devservices.SparkClasspath(o.Jar, o.Jars)
+	if err != nil {
+		return nil, err
+	}
+	class, heap := o.Class, o.Heap
+	if class == "" {
+		class = StreamJob
+	}
+	if heap == "" {
+		heap = "1g"
+	}
+	args := append(devservices.SparkJavaOptions(), "-Xmx"+heap, "-cp", cp, class)
+	cmd := exec.Command(javaBin, args...)
+	cmd.Env = append(append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1", "SPARK_MASTER=local[2]"), o.Env...)
+	logf, err := os.OpenFile(o.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open spark job log: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start spark job: %w", err)
+	}
+	p := &Proc{cmd: cmd, done: make(chan struct{}), log: o.Log, logf: logf}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Wait waits for the job to exit (an available-now run ends by itself) and
+// returns its error with the log's tail.
+func (p *Proc) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		p.Kill()
+		return fmt.Errorf("spark job did not finish: %w\n%s", ctx.Err(), Tail(p.log, 40))
+	}
+	if p.err != nil {
+		return fmt.Errorf("spark job failed: %w\n%s", p.err, Tail(p.log, 40))
+	}
+	return nil
+}
+
+// Kill ends the JVM at once (SIGKILL: no shutdown hook, nothing committed
+// that was not already) and waits for it.
+func (p *Proc) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// Stop asks the JVM to stop (SIGTERM: Spark's shutdown hook stops the
+// queries) and waits up to timeout before killing it.
+func (p *Proc) Stop(timeout time.Duration) {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		p.Kill()
+	}
+}
+
+// Exited reports whether the job has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Tail returns the last n lines of a log file.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
