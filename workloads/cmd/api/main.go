@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -82,6 +83,13 @@ func run(ctx context.Context, svc *service.Service) error {
 	}
 	cache := rediscache.New(rdb, cfg.Cache)
 	store := api.NewCassandraStoreFrom(sessions, cfg.Cassandra.Keyspace, opts.LookbackDays)
+	if key, err := pageKey(cfg); err != nil {
+		return err
+	} else if key != nil {
+		store.SetPageKey(key)
+	} else {
+		log.Warn("page tokens are signed with a key of this process only: a device's next page may fail on another replica; set API_PAGE_TOKEN_KEY or a Cassandra password")
+	}
 	opts.Aggregates = store
 	srv, err := api.New(store, cache, opts, reg)
 	if err != nil {
@@ -111,9 +119,13 @@ func run(ctx context.Context, svc *service.Service) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// Readiness fails first so load balancers stop sending, then the
-	// requests in flight finish.
+	// Readiness fails first; the api serves on for the drain delay while
+	// the endpoints forget the pod, then the requests in flight finish.
 	srv.Close()
+	if cfg.DrainDelay > 0 {
+		log.Info("draining", "for", cfg.DrainDelay.String())
+		time.Sleep(cfg.DrainDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -124,4 +136,25 @@ func run(ctx context.Context, svc *service.Service) error {
 	}
 	log.Info("api stopped")
 	return nil
+}
+
+// pageKey is the page tokens' key: API_PAGE_TOKEN_KEY, else one derived
+// from the Cassandra secret (the mounted Cosmos DB key on Azure, which every
+// replica shares), else nil.
+func pageKey(cfg api.Config) ([]byte, error) {
+	if cfg.PageKey != nil {
+		return cfg.PageKey, nil
+	}
+	secret := cfg.Cassandra.Password
+	if f := cfg.Cassandra.PasswordFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s for the page-token key: %w", f, err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret == "" {
+		return nil, nil
+	}
+	return api.DerivePageKey([]byte(secret)), nil
 }

@@ -107,12 +107,16 @@ const (
 	// api.
 	EnvAPICacheCooldown  = "API_CACHE_COOLDOWN"
 	EnvAPICacheTimeout   = "API_CACHE_TIMEOUT"
+	EnvAPIDrainDelay     = "API_DRAIN_DELAY"
 	EnvAPIKeysSHA256     = "API_KEYS_SHA256"
 	EnvAPILivePoll       = "API_LIVE_POLL"
 	EnvAPILookbackDays   = "API_LOOKBACK_DAYS"
 	EnvAPIMaxBodyBytes   = "API_MAX_BODY_BYTES"
 	EnvAPIMaxRange       = "API_MAX_RANGE"
 	EnvAPIMode           = "API_MODE"
+	EnvAPIPageTokenKey   = "API_PAGE_TOKEN_KEY"
+	EnvAPIRateBurst      = "API_RATE_BURST"
+	EnvAPIRateLimit      = "API_RATE_LIMIT"
 	EnvAPIRequestTimeout = "API_REQUEST_TIMEOUT"
 
 	// The Spark stream job (workloads/spark), besides KAFKA_* and CASSANDRA_*.

@@ -30,13 +30,23 @@ type Config struct {
 	Postgres        *pgstore.Config
 	HTTPAddr        string
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long the api keeps serving after readiness failed
+	// on SIGTERM, before it stops accepting: the time Kubernetes takes to
+	// take the pod out of the Service's endpoints, so a rollout drops no
+	// request.
+	DrainDelay time.Duration
+	// PageKey signs the page tokens (API_PAGE_TOKEN_KEY); nil means one
+	// derived from the Cassandra secret every replica mounts.
+	PageKey []byte
 }
 
 // ConfigFromEnv reads the configuration and reports every problem at once:
 // CASSANDRA_*, REDIS_*, CACHE_*, HTTP_ADDR, SHUTDOWN_TIMEOUT and API_*
 // (API_MODE, API_KEYS_SHA256, API_CACHE_TIMEOUT, API_CACHE_COOLDOWN,
 // API_REQUEST_TIMEOUT, API_MAX_BODY_BYTES, API_LOOKBACK_DAYS,
-// API_MAX_RANGE, API_LIVE_POLL, CACHE_SITE_FILLED_TTL, CACHE_TTL_JITTER).
+// API_MAX_RANGE, API_LIVE_POLL, API_RATE_LIMIT, API_RATE_BURST,
+// API_PAGE_TOKEN_KEY, API_DRAIN_DELAY, CACHE_SITE_FILLED_TTL,
+// CACHE_TTL_JITTER).
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Cassandra:       cqlsession.FromEnv(r),
@@ -44,6 +54,7 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Cache:           redisenv.Options(r),
 		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
 		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 20*time.Second, time.Second, 10*time.Minute),
+		DrainDelay:      r.Duration(deploy.EnvAPIDrainDelay, 0, 0, time.Minute),
 	}
 	o := Options{
 		Local:          r.OneOf(deploy.EnvAPIMode, ModeProduction, ModeLocal, ModeProduction) == ModeLocal,
@@ -59,6 +70,15 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		EventTTL:       c.Cache.EventTTL,
 		DeviceTTL:      c.Cache.DeviceTTL,
 		SiteMax:        c.Cache.SiteMax,
+		RateLimit:      r.Float(deploy.EnvAPIRateLimit, 200, 0, 1e6),
+		RateBurst:      r.Int(deploy.EnvAPIRateBurst, 400, 1, 1_000_000),
+	}
+	if k := r.String(deploy.EnvAPIPageTokenKey, ""); k != "" {
+		b, err := hex.DecodeString(k)
+		if err != nil || len(b) < 32 {
+			r.Problem("API_PAGE_TOKEN_KEY must be at least 32 bytes in hex (64 hex digits)")
+		}
+		c.PageKey = b
 	}
 	for _, h := range r.List(deploy.EnvAPIKeysSHA256, nil) {
 		b, err := hex.DecodeString(strings.ToLower(h))

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/contract"
@@ -169,20 +171,66 @@ func (s *Server) docs(ctx context.Context, ids []string) ([]json.RawMessage, err
 	if err != nil {
 		return nil, err
 	}
-	out := make([]json.RawMessage, 0, len(ids))
+	// The ones Redis lost are read liveReads at a time.
+	var missing []int
 	for i, b := range got {
 		if b == nil {
-			b, err = s.eventDoc(ctx, ids[i])
-			if errors.Is(err, eventstore.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+			missing = append(missing, i)
 		}
-		out = append(out, b)
+	}
+	err = forEach(ctx, len(missing), func(ctx context.Context, j int) error {
+		i := missing[j]
+		b, err := s.eventDoc(ctx, ids[i])
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return nil
+		}
+		got[i] = b
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, 0, len(ids))
+	for _, b := range got {
+		if b != nil {
+			out = append(out, b)
+		}
 	}
 	return out, nil
+}
+
+// forEach runs fn for 0..n-1, liveReads at a time; the first error cancels
+// the others and is returned.
+func forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, liveReads)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(ctx, i); err != nil {
+				cancel(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil
 }
 
 type siteBody struct {
@@ -395,6 +443,10 @@ func (s *Server) getLive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_sites", err.Error())
 		return
 	}
+	if nSites*perSite > MaxLiveEvents {
+		writeError(w, http.StatusBadRequest, "too_many_events", fmt.Sprintf("sites × per_site is %d, over the limit of %d events a request", nSites*perSite, MaxLiveEvents))
+		return
+	}
 	if s.cacheOn() {
 		body, err := s.liveFromCache(r.Context(), nSites, perSite)
 		if err == nil {
@@ -413,22 +465,27 @@ func (s *Server) getLive(w http.ResponseWriter, r *http.Request) {
 	if len(sites) > nSites {
 		sites = sites[:nSites]
 	}
-	body := liveBody{Cache: CacheBypass, GeneratedAt: time.Now().UTC().Format(docTime), Sites: []siteBody{}}
+	body := liveBody{Cache: CacheBypass, GeneratedAt: time.Now().UTC().Format(docTime), Sites: make([]siteBody, len(sites))}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
-	for _, site := range sites {
+	// The sites are read liveReads at a time, all within the request's
+	// deadline: a cold page costs sites/liveReads round trips, not sites.
+	err = forEach(ctx, len(sites), func(ctx context.Context, i int) error {
 		s.metrics.StoreReads.WithLabelValues("site_critical").Inc()
-		evs, err := s.store.SiteCritical(ctx, site, perSite)
+		evs, err := s.store.SiteCritical(ctx, sites[i], perSite)
 		if err != nil {
-			s.storeFailed(w, r, err)
-			return
+			return err
 		}
 		docs, err := encodeAll(evs)
 		if err != nil {
-			s.storeFailed(w, r, err)
-			return
+			return err
 		}
-		body.Sites = append(body.Sites, siteBody{Site: site, Events: docs})
+		body.Sites[i] = siteBody{Site: sites[i], Events: docs}
+		return nil
+	})
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
 	}
 	s.outcome(w, "live", CacheBypass)
 	writeJSON(w, http.StatusOK, body)

@@ -13,6 +13,7 @@ type Metrics struct {
 	CacheErrors prometheus.Counter
 	StoreReads  *prometheus.CounterVec
 	Shared      prometheus.Counter
+	RateLimited prometheus.Counter
 }
 
 // NewMetrics registers the metrics on reg.
@@ -27,7 +28,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		CacheErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_api_cache_errors_total", Help: "Redis calls that failed or timed out."}),
 		StoreReads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_api_store_reads_total", Help: "Cassandra reads by kind."}, []string{"kind"}),
 		Shared:      prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_api_singleflight_shared_total", Help: "Requests answered by a Cassandra read that several concurrent requests shared."}),
+		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_api_rate_limited_total", Help: "Requests refused with 429 because their API key was over its rate."}),
 	}
-	reg.MustRegister(m.Requests, m.Seconds, m.CacheHits, m.CacheMisses, m.CacheBypass, m.CacheErrors, m.StoreReads, m.Shared)
+	reg.MustRegister(m.Requests, m.Seconds, m.CacheHits, m.CacheMisses, m.CacheBypass, m.CacheErrors, m.StoreReads, m.Shared, m.RateLimited)
 	return m
 }

@@ -84,6 +84,11 @@ type Options struct {
 	// Reports reads the report views for the report page; nil turns the
 	// reports off (the api runs without PostgreSQL).
 	Reports Reports
+	// RateLimit is the requests a second each API key may make on average
+	// (per replica), RateBurst how many at once; 0 turns the limit off.
+	// Local mode, which has no keys, has no limit.
+	RateLimit float64
+	RateBurst int
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -138,6 +143,7 @@ type Server struct {
 	metrics    *Metrics
 	eventHits  prometheus.Counter
 	breaker    breaker
+	limiter    *rateLimiter
 	flights    singleflight.Group
 	handler    http.Handler
 	page       []byte
@@ -156,6 +162,9 @@ func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Se
 	s := &Server{store: store, cache: cache, opts: opts, metrics: NewMetrics(reg)}
 	s.eventHits = s.metrics.CacheHits.WithLabelValues("event")
 	s.breaker.cooldown = opts.CacheCooldown
+	if !opts.Local {
+		s.limiter = newRateLimiter(opts.RateLimit, opts.RateBurst)
+	}
 	page, err := webFiles.ReadFile("web/index.html")
 	if err != nil {
 		return nil, err
@@ -246,10 +255,18 @@ func (s *Server) route(name string, auth bool, h http.HandlerFunc) http.Handler 
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			sw.Header().Set("Allow", "GET, HEAD")
 			writeError(sw, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
-		case auth && !s.authorized(r):
-			sw.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
-			writeError(sw, http.StatusUnauthorized, "unauthorized", "a valid API key is required in X-API-Key or Authorization: Bearer")
 		default:
+			if auth {
+				key, ok := s.authorized(r)
+				if !ok {
+					sw.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
+					writeError(sw, http.StatusUnauthorized, "unauthorized", "a valid API key is required in X-API-Key or Authorization: Bearer")
+					break
+				}
+				if !s.opts.Local && s.limited(sw, key) {
+					break
+				}
+			}
 			h(sw, r)
 		}
 		dur.Observe(time.Since(start).Seconds())
@@ -262,10 +279,10 @@ func (s *Server) route(name string, auth bool, h http.HandlerFunc) http.Handler 
 }
 
 // authorized checks the request's API key against every configured hash
-// in constant time.
-func (s *Server) authorized(r *http.Request) bool {
+// in constant time and returns the key's hash.
+func (s *Server) authorized(r *http.Request) ([32]byte, bool) {
 	if s.opts.Local {
-		return true
+		return [32]byte{}, true
 	}
 	key := r.Header.Get("X-API-Key")
 	if key == "" {
@@ -274,14 +291,14 @@ func (s *Server) authorized(r *http.Request) bool {
 		}
 	}
 	if key == "" {
-		return false
+		return [32]byte{}, false
 	}
 	sum := sha256.Sum256([]byte(key))
 	ok := 0
 	for _, h := range s.opts.KeyHashes {
 		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
 	}
-	return ok == 1
+	return sum, ok == 1
 }
 
 var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}

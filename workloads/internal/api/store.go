@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -43,7 +45,14 @@ type CassandraStore struct {
 	keyspace string
 	lookback int
 	now      func() time.Time
+	// pageKey signs the page tokens (SetPageKey); every replica behind one
+	// address needs the same.
+	pageKey []byte
 }
+
+// SetPageKey sets the key page tokens are signed with. Without one the
+// store signs with a random key of its own, valid in this process only.
+func (c *CassandraStore) SetPageKey(key []byte) { c.pageKey = append([]byte(nil), key...) }
 
 // NewCassandraStore returns the store; lookbackDays bounds how many UTC
 // days the "latest" reads search back.
@@ -58,7 +67,10 @@ func NewCassandraStoreFrom(sessions cqlsession.Source, keyspace string, lookback
 	if lookbackDays <= 0 {
 		lookbackDays = 7
 	}
-	return &CassandraStore{sessions: sessions, events: eventstore.NewWithSource(sessions, keyspace), keyspace: keyspace, lookback: lookbackDays, now: time.Now}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	return &CassandraStore{sessions: sessions, events: eventstore.NewWithSource(sessions, keyspace), keyspace: keyspace, lookback: lookbackDays,
+		now: time.Now, pageKey: key}
 }
 
 // Event implements Store.
@@ -125,19 +137,35 @@ func queryHash(q DeviceQuery) string {
 	return base64.RawURLEncoding.EncodeToString(h[:9])
 }
 
-func encodePage(t pageToken) (string, error) {
+// pageMACBytes is how much of the token's HMAC-SHA256 it carries.
+const pageMACBytes = 16
+
+// encodePage writes a token: the JSON, then its MAC under key, so a client
+// cannot hand Cassandra a paging state the API did not give it.
+func encodePage(t pageToken, key []byte) (string, error) {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return "", fmt.Errorf("encode page token: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return base64.RawURLEncoding.EncodeToString(append(b, pageMAC(b, key)...)), nil
 }
 
-func decodePage(s string, q DeviceQuery) (pageToken, time.Time, error) {
+func pageMAC(payload, key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(payload)
+	return m.Sum(nil)[:pageMACBytes]
+}
+
+// decodePage checks the token's MAC before it reads anything of it.
+func decodePage(s string, q DeviceQuery, key []byte) (pageToken, time.Time, error) {
 	var t pageToken
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 4096 {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(raw) > 4096 || len(raw) <= pageMACBytes {
 		return t, time.Time{}, fmt.Errorf("%w: not a page token of this API", ErrBadPage)
+	}
+	b, mac := raw[:len(raw)-pageMACBytes], raw[len(raw)-pageMACBytes:]
+	if !hmac.Equal(mac, pageMAC(b, key)) {
+		return t, time.Time{}, fmt.Errorf("%w: not signed by this API (or its key changed since)", ErrBadPage)
 	}
 	if err := json.Unmarshal(b, &t); err != nil {
 		return t, time.Time{}, fmt.Errorf("%w: not a page token of this API", ErrBadPage)
@@ -161,7 +189,7 @@ func (c *CassandraStore) DeviceEvents(ctx context.Context, q DeviceQuery) (Devic
 	day := contract.Day(last)
 	var state []byte
 	if q.Page != "" {
-		t, d, err := decodePage(q.Page, q)
+		t, d, err := decodePage(q.Page, q, c.pageKey)
 		if err != nil {
 			return DevicePage{}, err
 		}
@@ -191,7 +219,7 @@ func (c *CassandraStore) DeviceEvents(ctx context.Context, q DeviceQuery) (Devic
 		}
 	}
 	if !day.Before(first) {
-		tok, err := encodePage(pageToken{Day: day.Format(time.DateOnly), State: state, Query: queryHash(q)})
+		tok, err := encodePage(pageToken{Day: day.Format(time.DateOnly), State: state, Query: queryHash(q)}, c.pageKey)
 		if err != nil {
 			return DevicePage{}, err
 		}
