@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"debug/elf"
 	"errors"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"io"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // The build tests compile the real workloads (linux/amd64, cgo off) and

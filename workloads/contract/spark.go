@@ -74,7 +74,7 @@ func Spark() SparkContract {
 		deploy.EnvCassandraHosts, deploy.EnvCassandraPort, deploy.EnvCassandraUsername, deploy.EnvCassandraPassword,
 		deploy.EnvCassandraPasswordFile, deploy.EnvCassandraKeyspace, deploy.EnvCassandraTLS,
 		deploy.EnvSparkCheckpoint, deploy.EnvSparkGroupPrefix, deploy.EnvSparkMaster, deploy.EnvSparkSilenceAfter,
-		deploy.EnvSparkStartingOffset, deploy.EnvSparkTrigger, deploy.EnvSparkWatermark,
+		deploy.EnvSparkStartingOffsets, deploy.EnvSparkTrigger, deploy.EnvSparkWatermark,
 	} {
 		env[k] = k
 	}

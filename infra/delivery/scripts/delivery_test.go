@@ -1,12 +1,13 @@
 package scripts
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // fakeClient is what the stand-in program host adds, as the real one adds

@@ -1,12 +1,13 @@
 package scripts
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // TestStackUpRegistryFirst: a deploy creates the registry first (a targeted

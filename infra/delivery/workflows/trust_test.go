@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"flag"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluicehq/sluice/infra/bootstrap/trust"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 var update = flag.Bool("update", false, "rewrite the delivery table in infra/DELIVERY.md")

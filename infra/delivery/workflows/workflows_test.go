@@ -3,7 +3,6 @@ package workflows
 import (
 	"bytes"
 	"fmt"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // expected are the workflows the delivery issue asks for; the tests fail if one

@@ -2,12 +2,13 @@ package config
 
 import (
 	"errors"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // values returns a stack's config map with overrides applied.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 var update = flag.Bool("update", false, "rewrite infra/testdata/plan-<stack>.golden from the current program")

@@ -1,13 +1,13 @@
 package plancheck
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // res builds a synthetic registered resource.

@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // run is one mocked run of the program for a stack.

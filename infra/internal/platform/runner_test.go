@@ -2,7 +2,6 @@ package platform
 
 import (
 	"encoding/base64"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/components/runner"
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // prod's private API server is reached from the runner the program declares

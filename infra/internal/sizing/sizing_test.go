@@ -1,11 +1,11 @@
 package sizing
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/infra/internal/config"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // load applies a plan's settings to prod's stack values and runs the stack

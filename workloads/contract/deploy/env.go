@@ -120,13 +120,13 @@ const (
 	EnvAPIRequestTimeout = "API_REQUEST_TIMEOUT"
 
 	// The Spark stream job (workloads/spark), besides KAFKA_* and CASSANDRA_*.
-	EnvSparkCheckpoint     = "SPARK_CHECKPOINT"
-	EnvSparkGroupPrefix    = "SPARK_GROUP_PREFIX"
-	EnvSparkMaster         = "SPARK_MASTER"
-	EnvSparkSilenceAfter   = "SPARK_SILENCE_AFTER"
-	EnvSparkStartingOffset = "SPARK_STARTING_OFFSETS"
-	EnvSparkTrigger        = "SPARK_TRIGGER"
-	EnvSparkWatermark      = "SPARK_WATERMARK"
+	EnvSparkCheckpoint      = "SPARK_CHECKPOINT"
+	EnvSparkGroupPrefix     = "SPARK_GROUP_PREFIX"
+	EnvSparkMaster          = "SPARK_MASTER"
+	EnvSparkSilenceAfter    = "SPARK_SILENCE_AFTER"
+	EnvSparkStartingOffsets = "SPARK_STARTING_OFFSETS"
+	EnvSparkTrigger         = "SPARK_TRIGGER"
+	EnvSparkWatermark       = "SPARK_WATERMARK"
 
 	// enrich.
 	EnvEnrichCatchup         = "ENRICH_CATCHUP"

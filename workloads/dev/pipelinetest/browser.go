@@ -1,6 +1,7 @@
 package pipelinetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -270,4 +271,22 @@ func (b *Browser) Screenshot(ctx context.Context, path string) error {
 		return fmt.Errorf("write screenshot: %w", err)
 	}
 	return nil
+}
+
+// SaveScreenshot saves a PNG of the page as name in ArtifactsDir, checks it
+// is a plausible PNG (not a blank few hundred bytes) and logs where it is.
+func (b *Browser) SaveScreenshot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	shot := filepath.Join(ArtifactsDir(t), name)
+	if err := b.Screenshot(ctx, shot); err != nil {
+		t.Fatal(err)
+	}
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 5000 || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot %s is not a plausible PNG (%d bytes)", shot, len(png))
+	}
+	t.Logf("screenshot saved to %s", shot)
 }

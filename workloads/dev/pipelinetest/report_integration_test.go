@@ -3,12 +3,9 @@
 package pipelinetest_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -118,16 +115,5 @@ func TestReportPageInChromium(t *testing.T) {
 	}
 	t.Logf("%d drawn values match PostgreSQL; status: %s", checked, shape.Status)
 
-	shot := filepath.Join(pipelinetest.ArtifactsDir(t), "report-page.png")
-	if err := b.Screenshot(ctx, shot); err != nil {
-		t.Fatal(err)
-	}
-	png, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(png) < 5000 || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Fatalf("screenshot %s is not a plausible PNG (%d bytes)", shot, len(png))
-	}
-	t.Logf("screenshot saved to %s", shot)
+	b.SaveScreenshot(t, ctx, "report-page.png")
 }

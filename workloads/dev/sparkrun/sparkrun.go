@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/modroot"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/localrun"
 )
 
 // StreamJob is the stream job's main class.
@@ -139,10 +139,10 @@ func (p *Proc) Wait(ctx context.Context) error {
 	case <-p.done:
 	case <-ctx.Done():
 		p.Kill()
-		return fmt.Errorf("spark job did not finish: %w\n%s", ctx.Err(), Tail(p.log, 40))
+		return fmt.Errorf("spark job did not finish: %w\n%s", ctx.Err(), localrun.Tail(p.log, 40))
 	}
 	if p.err != nil {
-		return fmt.Errorf("spark job failed: %w\n%s", p.err, Tail(p.log, 40))
+		return fmt.Errorf("spark job failed: %w\n%s", p.err, localrun.Tail(p.log, 40))
 	}
 	return nil
 }
@@ -173,17 +173,4 @@ func (p *Proc) Exited() bool {
 	default:
 		return false
 	}
-}
-
-// Tail returns the last n lines of a log file.
-func Tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -242,7 +242,7 @@ type siteBody struct {
 func (s *Server) getSiteCritical(w http.ResponseWriter, r *http.Request) {
 	site, ok := parseName(r.PathValue("site"))
 	if !ok {
-		writeError(w, http.StatusBadRequest, "invalid_site", "site must be 1-64 characters of A-Z a-z 0-9 . _ -")
+		writeError(w, http.StatusBadRequest, "invalid_site", badSite)
 		return
 	}
 	limit, err := parseInt(r, "limit", 20, 1, s.opts.SiteMax)
@@ -551,6 +551,9 @@ func writePage(w http.ResponseWriter, page []byte) {
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
 	_, _ = w.Write(page)
 }
+
+// badSite is the answer to a site name the contract would not accept.
+const badSite = "site must be 1-64 characters of A-Z a-z 0-9 . _ -"
 
 // MaxPageLimit is the largest page of a device's events.
 const MaxPageLimit = 500

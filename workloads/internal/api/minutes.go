@@ -51,13 +51,8 @@ const MaxMinutesRange = 24 * time.Hour
 
 // GET /v1/sites/{site}/minutes?kind=&from=&to=
 func (s *Server) getSiteMinutes(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Aggregates == nil {
-		writeError(w, http.StatusNotFound, "aggregates_off", "the api has no stream aggregates")
-		return
-	}
-	site, ok := parseName(r.PathValue("site"))
+	site, ok := s.aggregatesSite(w, r)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "invalid_site", "site must be 1-64 characters of A-Z a-z 0-9 . _ -")
 		return
 	}
 	q := r.URL.Query()
@@ -103,13 +98,8 @@ func (s *Server) getSiteMinutes(w http.ResponseWriter, r *http.Request) {
 
 // GET /v1/sites/{site}/silent
 func (s *Server) getSilentDevices(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Aggregates == nil {
-		writeError(w, http.StatusNotFound, "aggregates_off", "the api has no stream aggregates")
-		return
-	}
-	site, ok := parseName(r.PathValue("site"))
+	site, ok := s.aggregatesSite(w, r)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "invalid_site", "site must be 1-64 characters of A-Z a-z 0-9 . _ -")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
@@ -123,6 +113,20 @@ func (s *Server) getSilentDevices(w http.ResponseWriter, r *http.Request) {
 		Site    string         `json:"site"`
 		Devices []SilentDevice `json:"devices"`
 	}{site, devices})
+}
+
+// aggregatesSite answers 404 when the stream aggregates are off and 400 for
+// a bad site; otherwise it returns the request's site.
+func (s *Server) aggregatesSite(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if s.opts.Aggregates == nil {
+		writeError(w, http.StatusNotFound, "aggregates_off", "the api has no stream aggregates")
+		return "", false
+	}
+	site, ok := parseName(r.PathValue("site"))
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_site", badSite)
+	}
+	return site, ok
 }
 
 func kindPattern(s string) bool {

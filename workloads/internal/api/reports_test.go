@@ -104,7 +104,7 @@ func TestReportsNeedAKeyOutsideLocalMode(t *testing.T) {
 	if p.code != http.StatusOK || !strings.Contains(p.hdr.Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Fatalf("page: %d %q", p.code, p.hdr.Get("Content-Security-Policy"))
 	}
-	for _, static := range []string{"/static/reports.js", "/static/reports.css", "/static/key.js"} {
+	for _, static := range []string{"/static/reports.js", "/static/reports.css", "/static/common.js"} {
 		if r := ts.get(t, static); r.code != http.StatusOK {
 			t.Fatalf("%s: %d", static, r.code)
 		}
@@ -113,7 +113,7 @@ func TestReportsNeedAKeyOutsideLocalMode(t *testing.T) {
 
 func TestReportPageNeedsNothingFromAnotherOrigin(t *testing.T) {
 	ts := newServer(t, newFakeStore(), nil, Options{Local: true})
-	for _, path := range []string{"/reports", "/static/reports.js", "/static/reports.css", "/", "/static/live.js", "/static/key.js"} {
+	for _, path := range []string{"/reports", "/static/reports.js", "/static/reports.css", "/", "/static/live.js", "/static/common.js"} {
 		r := ts.get(t, path)
 		body := strings.ReplaceAll(r.body, "http://www.w3.org/2000/svg", "") // a namespace name, not a fetch
 		if r.code != http.StatusOK || strings.Contains(body, "http://") || strings.Contains(body, "https://") || strings.Contains(body, "//cdn") {

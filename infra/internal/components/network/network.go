@@ -117,23 +117,8 @@ func New(ctx *pulumi.Context, name string, env *base.Env, opts ...pulumi.Resourc
 // outbound to the internet through a NAT gateway with its own static address,
 // because new subnets get no default outbound access.
 func runnerSubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network.VirtualNetwork, after pulumi.Resource, parent pulumi.ResourceOption) (*network.Subnet, error) {
-	nsg, err := network.NewNetworkSecurityGroup(ctx, name+"-runner-nsg", &network.NetworkSecurityGroupArgs{
-		ResourceGroupName: env.ResourceGroupName,
-		Location:          env.Location(),
-		SecurityRules: network.SecurityRuleTypeArray{network.SecurityRuleTypeArgs{
-			Name:                     pulumi.String("deny-all-inbound"),
-			Priority:                 pulumi.Int(4000),
-			Direction:                pulumi.String("Inbound"),
-			Access:                   pulumi.String("Deny"),
-			Protocol:                 pulumi.String("*"),
-			SourceAddressPrefix:      pulumi.String("*"),
-			SourcePortRange:          pulumi.String("*"),
-			DestinationAddressPrefix: pulumi.String("*"),
-			DestinationPortRange:     pulumi.String("*"),
-			Description:              pulumi.String("The deploy runner accepts no connection; it only dials out."),
-		}},
-		Tags: env.Tags(),
-	}, parent)
+	nsg, err := denyInbound(ctx, name+"-runner-nsg", env, "deny-all-inbound", "*",
+		"The deploy runner accepts no connection; it only dials out.", parent)
 	if err != nil {
 		return nil, fmt.Errorf("runner network security group: %w", err)
 	}
@@ -182,23 +167,8 @@ func runnerSubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network
 // endpoints, so the subnet accepts no inbound connection from outside the
 // VNet.
 func powerBIGatewaySubnet(ctx *pulumi.Context, name string, env *base.Env, vnet *network.VirtualNetwork, after pulumi.Resource, parent pulumi.ResourceOption) (*network.Subnet, error) {
-	nsg, err := network.NewNetworkSecurityGroup(ctx, name+"-powerbi-gateway-nsg", &network.NetworkSecurityGroupArgs{
-		ResourceGroupName: env.ResourceGroupName,
-		Location:          env.Location(),
-		SecurityRules: network.SecurityRuleTypeArray{network.SecurityRuleTypeArgs{
-			Name:                     pulumi.String("deny-internet-inbound"),
-			Priority:                 pulumi.Int(4000),
-			Direction:                pulumi.String("Inbound"),
-			Access:                   pulumi.String("Deny"),
-			Protocol:                 pulumi.String("*"),
-			SourceAddressPrefix:      pulumi.String("Internet"),
-			SourcePortRange:          pulumi.String("*"),
-			DestinationAddressPrefix: pulumi.String("*"),
-			DestinationPortRange:     pulumi.String("*"),
-			Description:              pulumi.String("The Power BI data gateway accepts no connection from the internet; it dials out to the private endpoints."),
-		}},
-		Tags: env.Tags(),
-	}, parent)
+	nsg, err := denyInbound(ctx, name+"-powerbi-gateway-nsg", env, "deny-internet-inbound", "Internet",
+		"The Power BI data gateway accepts no connection from the internet; it dials out to the private endpoints.", parent)
 	if err != nil {
 		return nil, fmt.Errorf("power bi gateway network security group: %w", err)
 	}
@@ -217,4 +187,27 @@ func powerBIGatewaySubnet(ctx *pulumi.Context, name string, env *base.Env, vnet 
 		return nil, fmt.Errorf("power bi gateway subnet: %w", err)
 	}
 	return subnet, nil
+}
+
+// denyInbound is a network security group with one rule: deny every
+// inbound connection from source (an address prefix or service tag, "*"
+// for all).
+func denyInbound(ctx *pulumi.Context, name string, env *base.Env, rule, source, why string, parent pulumi.ResourceOption) (*network.NetworkSecurityGroup, error) {
+	return network.NewNetworkSecurityGroup(ctx, name, &network.NetworkSecurityGroupArgs{
+		ResourceGroupName: env.ResourceGroupName,
+		Location:          env.Location(),
+		SecurityRules: network.SecurityRuleTypeArray{network.SecurityRuleTypeArgs{
+			Name:                     pulumi.String(rule),
+			Priority:                 pulumi.Int(4000),
+			Direction:                pulumi.String("Inbound"),
+			Access:                   pulumi.String("Deny"),
+			Protocol:                 pulumi.String("*"),
+			SourceAddressPrefix:      pulumi.String(source),
+			SourcePortRange:          pulumi.String("*"),
+			DestinationAddressPrefix: pulumi.String("*"),
+			DestinationPortRange:     pulumi.String("*"),
+			Description:              pulumi.String(why),
+		}},
+		Tags: env.Tags(),
+	}, parent)
 }

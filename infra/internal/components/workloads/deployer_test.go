@@ -1,13 +1,13 @@
 package workloads_test
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 	"github.com/sluicehq/sluice/infra/internal/platform"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 const tRole = "azure-native:authorization:RoleAssignment"

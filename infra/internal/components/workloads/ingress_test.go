@@ -2,7 +2,6 @@ package workloads_test
 
 import (
 	"fmt"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/config"
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 	"github.com/sluicehq/sluice/infra/internal/platform"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // Type tokens of the ingress objects.

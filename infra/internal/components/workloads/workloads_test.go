@@ -3,7 +3,6 @@ package workloads_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/mocks"
 	"github.com/sluicehq/sluice/infra/internal/plan"
 	"github.com/sluicehq/sluice/infra/internal/platform"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // Type tokens of the objects under test.

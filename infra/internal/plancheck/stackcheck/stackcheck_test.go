@@ -1,10 +1,10 @@
 package stackcheck
 
 import (
-	"github.com/sluicehq/sluice/internal/modroot/roottest"
 	"testing"
 
 	"github.com/sluicehq/sluice/infra/internal/plancheck"
+	"github.com/sluicehq/sluice/internal/modroot/roottest"
 )
 
 // Every stack's plan must pass every check: this is what a first `pulumi

@@ -77,7 +77,7 @@ func (d *demo) startSpark(ctx context.Context) error {
 			break
 		}
 		if p.Exited() {
-			return fmt.Errorf("the spark stream job exited before it started (log %s):\n%s", log, sparkrun.Tail(log, 20))
+			return fmt.Errorf("the spark stream job exited before it started (log %s):\n%s", log, localrun.Tail(log, 20))
 		}
 		if time.Since(begin) > 3*time.Minute {
 			return fmt.Errorf("the spark stream job did not start within 3 minutes (log %s)", log)

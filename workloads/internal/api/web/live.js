@@ -17,7 +17,6 @@
   // kind) and its silent devices, fetched every STREAM_MS per site shown.
   const STREAM_MS = 30000;
   const stream = new Map();
-  const SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -66,16 +65,7 @@
     first = false;
   }
 
-  function svg(tag, attrs, title) {
-    const e = document.createElementNS(SVG, tag);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (title) {
-      const t = document.createElementNS(SVG, "title");
-      t.textContent = title;
-      e.appendChild(t);
-    }
-    return e;
-  }
+  const svg = window.sluiceSVG;
 
   // drawStream adds the site's last hour (bars of events per minute) and
   // its silent devices to its card, from what fetchStream last read.

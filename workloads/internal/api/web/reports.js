@@ -4,7 +4,6 @@
 // the chart shows can be checked against PostgreSQL.
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
   const REFRESH_MS = 60000;
   const statusEl = document.getElementById("status");
   const form = document.getElementById("key-form");
@@ -20,16 +19,7 @@
     return e;
   }
 
-  function svg(tag, attrs, title) {
-    const e = document.createElementNS(SVG, tag);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (title) {
-      const t = document.createElementNS(SVG, "title");
-      t.textContent = title;
-      e.appendChild(t);
-    }
-    return e;
-  }
+  const svg = window.sluiceSVG;
 
   function hourLabel(iso) {
     return iso.slice(11, 16);
