@@ -61,6 +61,11 @@
 // Server read, write and idle timeouts, a 16 KiB header limit and a request
 // body limit (API_MAX_BODY_BYTES; the API reads no bodies, so larger ones
 // are refused with 413), a per-request deadline for Cassandra reads, and
-// graceful shutdown: readiness fails first, then in-flight requests finish
-// within SHUTDOWN_TIMEOUT.
+// graceful shutdown: readiness fails first, the api serves on for
+// API_DRAIN_DELAY while the endpoints forget it, then in-flight requests
+// finish within SHUTDOWN_TIMEOUT. Each API key has a token-bucket rate
+// (API_RATE_LIMIT, API_RATE_BURST; 429 with Retry-After beyond it); a
+// /v1/live request asks for at most MaxLiveEvents; page tokens carry an
+// HMAC under the page key, so a client cannot hand Cassandra a paging
+// state of its own.
 package api

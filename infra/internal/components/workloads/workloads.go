@@ -406,11 +406,22 @@ func (d *deployer) postgresEnv(user pulumi.StringInput, port pulumi.IntInput, po
 	}
 }
 
-func common() []envVar {
+// Shutdown of a pod: Kubernetes kills it TerminationGracePeriod after
+// SIGTERM. The api first serves on for APIDrainDelay while the endpoints
+// forget it, so its shutdown deadline is that much shorter.
+const (
+	ShutdownTimeout    = 25 * time.Second
+	APIDrainDelay      = 5 * time.Second
+	APIShutdownTimeout = ShutdownTimeout - APIDrainDelay
+)
+
+func common() []envVar { return commonWith(ShutdownTimeout) }
+
+func commonWith(shutdown time.Duration) []envVar {
 	return []envVar{
 		ev(deploy.EnvHTTPAddr, pulumi.String(":"+strconv.Itoa(HTTPPort))),
 		ev(deploy.EnvLogLevel, pulumi.String("info")),
-		ev(deploy.EnvShutdownTimeout, pulumi.String("25s")),
+		ev(deploy.EnvShutdownTimeout, pulumi.String(shutdown.String())),
 	}
 }
 
@@ -589,8 +600,9 @@ func (d *deployer) changefeed() error {
 func (d *deployer) api() error {
 	// The report page reads PostgreSQL through PgBouncer as the api's own
 	// identity, which the principals Job makes a report reader.
-	envs := join(common(), d.cassandraEnv(), d.redisEnv(), []envVar{
+	envs := join(commonWith(APIShutdownTimeout), d.cassandraEnv(), d.redisEnv(), []envVar{
 		ev(deploy.EnvAPIMode, pulumi.String("production")),
+		ev(deploy.EnvAPIDrainDelay, pulumi.String(APIDrainDelay.String())),
 		ev(deploy.EnvAPIKeysSHA256, pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
 	}, d.postgresEnv(d.args.Identities[API].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort))
 	if err := d.deployment(API, nil, envs); err != nil {

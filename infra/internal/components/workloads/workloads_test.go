@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/infra/internal/plan"
 	"github.com/sluicehq/sluice/infra/internal/platform"
 	"github.com/sluicehq/sluice/internal/modroot/roottest"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Type tokens of the objects under test.
@@ -676,5 +678,29 @@ func TestMissingImageStopsTheDeployment(t *testing.T) {
 	_, err = mocks.Run(platform.Program, "dev", values)
 	if err == nil || !strings.Contains(err.Error(), "no image for api") {
 		t.Errorf("a stack without an api image deployed: %v", err)
+	}
+}
+
+// The api drains before it shuts down, and both fit in the pod's grace
+// period: Kubernetes would SIGKILL requests still in flight otherwise.
+func TestAPIDrainsWithinItsGracePeriod(t *testing.T) {
+	r := runStack(t, "prod", "")
+	d := r.named(tDeployment, workloads.API)
+	env := map[string]string{}
+	for i := 0; ; i++ {
+		name := str(d, fmt.Sprintf("spec.template.spec.containers.0.env.%d.name", i))
+		if name == "" {
+			break
+		}
+		env[name] = str(d, fmt.Sprintf("spec.template.spec.containers.0.env.%d.value", i))
+	}
+	drain, err1 := time.ParseDuration(env[deploy.EnvAPIDrainDelay])
+	shutdown, err2 := time.ParseDuration(env[deploy.EnvShutdownTimeout])
+	grace, _ := mocks.Lookup(d.Inputs, "spec.template.spec.terminationGracePeriodSeconds").(float64)
+	if err1 != nil || err2 != nil || drain < 3*time.Second {
+		t.Fatalf("api drain %q and shutdown %q: want a drain of a few seconds (endpoints take that long to update)", env[deploy.EnvAPIDrainDelay], env[deploy.EnvShutdownTimeout])
+	}
+	if drain+shutdown >= time.Duration(grace)*time.Second {
+		t.Fatalf("drain %s + shutdown %s do not fit the %vs grace period", drain, shutdown, grace)
 	}
 }
