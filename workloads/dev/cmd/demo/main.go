@@ -6,12 +6,15 @@
 // real-time path: the changefeed worker following the outbox into Redis and
 // the api with its live page, whose URL it prints; it measures how long
 // critical events take from produced to visible through the api and the
-// api's cache hit ratio. Then the batch path: enrich runs over the
-// stream's window into PostgreSQL (schema and reference data prepared
-// earlier) and the demo prints rows of the report views, read as the BI
-// login, and what the api's report page charts from them (-serve keeps both
-// pages up afterwards). Re-running it needs no clean-up:
-// topics and schema are ensured, the consumer group resumes where it was.
+// api's cache hit ratio. Beside them the Spark stream job runs in local
+// mode; the demo checks that its one-minute aggregates count every event
+// of the stream and prints how far behind event time they were. Then the
+// batch path: enrich runs over the stream's window into PostgreSQL (schema
+// and reference data prepared earlier) and the demo prints rows of the
+// report views, read as the BI login, and what the api's report page
+// charts from them (-serve keeps both pages up afterwards). Re-running it
+// needs no clean-up: topics and schema are ensured, the consumer group and
+// the stream job's checkpoint resume where they were.
 //
 // It expects the workload binaries in -bin (make demo builds them there).
 package main

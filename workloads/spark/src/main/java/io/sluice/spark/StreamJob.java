@@ -122,6 +122,18 @@ public final class StreamJob {
     if (s.cassandraPassword != null) {
       conf.put("spark.cassandra.auth.password", s.cassandraPassword);
     }
+    if (s.cassandraHosts.contains(".cassandra.cosmos.azure.com")) {
+      // Cosmos DB for Apache Cassandra: TLS always, and writes in small,
+      // ungrouped batches at a bounded concurrency, so an executor stays
+      // under the account's throughput instead of meeting throttling
+      // (each row is an upsert; a retried one changes nothing).
+      conf.put("spark.cassandra.connection.ssl.enabled", "true");
+      conf.put("spark.cassandra.output.batch.size.rows", "1");
+      conf.put("spark.cassandra.output.batch.grouping.key", "none");
+      conf.put("spark.cassandra.output.concurrent.writes", "4");
+      conf.put("spark.cassandra.output.consistency.level", "LOCAL_QUORUM");
+      conf.put("spark.cassandra.query.retry.count", "10");
+    }
     for (Map.Entry<String, String> e : conf.entrySet()) {
       b = b.config(e.getKey(), e.getValue());
     }
@@ -136,6 +148,7 @@ public final class StreamJob {
         .option("startingOffsets", s.startingOffsets)
         .option("groupIdPrefix", s.groupPrefix)
         .option("failOnDataLoss", "true")
+        .options(kafkaSecurity(s))
         .load();
     Dataset<Row> parsed = raw
         .select(col("value").cast("string").as("raw"), col("value").as("bytes_in"))
@@ -149,6 +162,24 @@ public final class StreamJob {
             col("e.kind").as("kind"), col("e.unit").as("unit"), col("e.value").as("value"), col("at"))
         .as(Encoders.bean(Reading.class))
         .withWatermark("at", s.watermark.toMillis() + " milliseconds");
+  }
+
+  /**
+   * The Kafka client's security options: none locally; on Event Hubs SASL
+   * OAUTHBEARER over TLS, signed in by {@link EntraLoginCallbackHandler} as
+   * the pod's workload identity.
+   */
+  static Map<String, String> kafkaSecurity(Settings s) {
+    Map<String, String> o = new HashMap<>();
+    if (s.kafkaAuth.equals("oauth")) {
+      o.put("kafka.security.protocol", "SASL_SSL");
+      o.put("kafka.sasl.mechanism", "OAUTHBEARER");
+      o.put("kafka.sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;");
+      o.put("kafka.sasl.login.callback.handler.class", EntraLoginCallbackHandler.class.getName());
+    } else if (s.kafkaTLS) {
+      o.put("kafka.security.protocol", "SSL");
+    }
+    return o;
   }
 
   static List<StreamingQuery> start(SparkSession spark, Contract c, Settings s) throws TimeoutException {
