@@ -10,6 +10,9 @@
 //	GET /v1/devices/{device}/events?from=&to=&limit=&page=
 //	                                         a device's events, newest first, paged (Cassandra)
 //	GET /v1/live?sites=&per_site=            the live page's data
+//	GET /v1/sites/{site}/minutes?kind=&from=&to=
+//	                                         the Spark stream job's one-minute aggregates (Cassandra)
+//	GET /v1/sites/{site}/silent              the devices the stream job found silent
 //	GET /v1/reports?hours=                   the report page's data (PostgreSQL)
 //	GET /                                    the live page; /static/ its script and style
 //	GET /reports                             the report page: charts of the report views
