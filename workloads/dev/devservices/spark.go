@@ -30,14 +30,25 @@ func sparkArtifacts() []artifact {
 	}
 }
 
-// SparkJars fetches the Spark jar set from Maven Central once (about 250
-// MB) and returns its folder; later calls return at once.
-func (m *Manager) SparkJars(ctx context.Context) (string, error) {
+// SparkRuntime is what a Spark job runs with locally: the jar set's folder
+// and the java and mvn the prerequisite check resolved.
+type SparkRuntime struct {
+	Jars, Java, Mvn string
+}
+
+// SparkJars checks Java 17 and Maven, fetches the Spark jar set from Maven
+// Central once (about 250 MB; later calls return at once) and returns the
+// runtime.
+func (m *Manager) SparkJars(ctx context.Context) (SparkRuntime, error) {
 	t, err := m.checkPrereqs(ctx, []Engine{Spark})
 	if err != nil {
-		return "", err
+		return SparkRuntime{}, err
 	}
-	return m.fetchJars(ctx, t, Spark, SparkVersion, sparkArtifacts())
+	dir, err := m.fetchJars(ctx, t, Spark, SparkVersion, sparkArtifacts())
+	if err != nil {
+		return SparkRuntime{}, err
+	}
+	return SparkRuntime{Jars: dir, Java: t.java, Mvn: t.mvn}, nil
 }
 
 // SparkJavaOptions are the JVM options Spark needs on Java 17: the module

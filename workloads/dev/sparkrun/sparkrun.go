@@ -3,7 +3,6 @@ package sparkrun
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,54 +24,44 @@ const JarName = "sluice-spark.jar"
 
 var buildMu sync.Mutex
 
-// Build compiles the job jar with Maven into <home>/build/spark (Maven
-// rebuilds only what changed) and returns its path.
-func Build(ctx context.Context, m *devservices.Manager) (string, error) {
+// Job is a built job jar with the runtime it runs on.
+type Job struct {
+	Jar     string
+	Runtime devservices.SparkRuntime
+}
+
+// Prepare fetches the Spark jar set (devservices) and compiles the job jar
+// with Maven into <home>/build/spark; Maven rebuilds only what changed and
+// runs the job's JUnit tests.
+func Prepare(ctx context.Context, m *devservices.Manager) (Job, error) {
+	rt, err := m.SparkJars(ctx)
+	if err != nil {
+		return Job{}, err
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	root, err := modroot.Find(".")
 	if err != nil {
-		return "", err
-	}
-	mvn, err := exec.LookPath("mvn")
-	if err != nil {
-		return "", errors.New("mvn not found on PATH: the Spark job is built with Maven 3.8+ (Debian: apt-get install -y maven)")
+		return Job{}, err
 	}
 	out := filepath.Join(m.Layout().Home, "build", "spark")
-	cmd := exec.CommandContext(ctx, mvn, "-q", "-B", "-f", filepath.Join(root, "workloads", "spark", "pom.xml"),
+	cmd := exec.CommandContext(ctx, rt.Mvn, "-q", "-B", "-f", filepath.Join(root, "workloads", "spark", "pom.xml"),
 		"-Dmaven.repo.local="+m.Layout().MavenRepo(), "-Dsluice.build.dir="+out, "package")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build the spark job (mvn package): %w\n%s", err, log.String())
+		return Job{}, fmt.Errorf("build the spark job (mvn package): %w\n%s", err, log.String())
 	}
 	jar := filepath.Join(out, JarName)
 	if _, err := os.Stat(jar); err != nil {
-		return "", fmt.Errorf("mvn package left no %s: %w", jar, err)
+		return Job{}, fmt.Errorf("mvn package left no %s: %w", jar, err)
 	}
-	return jar, nil
-}
-
-// java is JAVA_HOME's java, else the one on PATH.
-func java() (string, error) {
-	if h := os.Getenv("JAVA_HOME"); h != "" {
-		p := filepath.Join(h, "bin", "java")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("java")
-	if err != nil {
-		return "", errors.New("java not found (JAVA_HOME or PATH): the Spark job needs a Java 17 runtime")
-	}
-	return p, nil
+	return Job{Jar: jar, Runtime: rt}, nil
 }
 
 // Options are one run of a job.
 type Options struct {
-	// Jar is the job jar (Build) and Jars the Spark jar set
-	// (devservices' SparkJars).
-	Jar, Jars string
+	Job Job
 	// Class is the main class; StreamJob when empty.
 	Class string
 	// Env is added to the process environment (KEY=value), after it.
@@ -95,11 +84,7 @@ type Proc struct {
 // Start starts the job in local mode (local[2] unless the environment sets
 // SPARK_MASTER) on the loopback address.
 func Start(o Options) (*Proc, error) {
-	javaBin, err := java()
-	if err != nil {
-		return nil, err
-	}
-	cp, err := devservices.SparkClasspath(o.Jar, o.Jars)
+	cp, err := devservices.SparkClasspath(o.Job.Jar, o.Job.Runtime.Jars)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +96,7 @@ func Start(o Options) (*Proc, error) {
 		heap = "1g"
 	}
 	args := append(devservices.SparkJavaOptions(), "-Xmx"+heap, "-cp", cp, class)
-	cmd := exec.Command(javaBin, args...)
+	cmd := exec.Command(o.Job.Runtime.Java, args...)
 	cmd.Env = append(append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1", "SPARK_MASTER=local[2]"), o.Env...)
 	logf, err := os.OpenFile(o.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -36,8 +36,7 @@ type stream struct {
 	session *gocql.Session
 	topic   string
 	prod    sarama.SyncProducer
-	jar     string
-	jars    string
+	job     sparkrun.Job
 	ckpt    string
 	logs    string
 	runs    int
@@ -50,15 +49,11 @@ func newStream(t *testing.T) *stream {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	m := itest.Manager(t)
-	jars, err := m.SparkJars(ctx)
+	job, err := sparkrun.Prepare(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jar, err := sparkrun.Build(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stream{t: t, ep: ep, session: session, topic: itest.Name("spark-events"), jar: jar, jars: jars,
+	s := &stream{t: t, ep: ep, session: session, topic: itest.Name("spark-events"), job: job,
 		ckpt: t.TempDir(), logs: t.TempDir(), now: time.Now().UTC()}
 	itest.Topics(t, ep, map[string]int32{s.topic: 4})
 	_, sc := itest.Kafka(t, ep, s.topic, s.topic+".dlq")
@@ -70,7 +65,7 @@ func newStream(t *testing.T) *stream {
 	return s
 }
 
-// send produces raw records keyed by device.
+// send produces raw records, spread over the partitions by index.
 func (s *stream) send(records ...[]byte) {
 	s.t.Helper()
 	msgs := make([]*sarama.ProducerMessage, len(records))
@@ -93,7 +88,7 @@ func (s *stream) run() {
 	for _, kv := range s.ep.Env() {
 		env = append(env, kv[0]+"="+kv[1])
 	}
-	p, err := sparkrun.Start(sparkrun.Options{Jar: s.jar, Jars: s.jars, Env: env, Log: log})
+	p, err := sparkrun.Start(sparkrun.Options{Job: s.job, Env: env, Log: log})
 	if err != nil {
 		s.t.Fatal(err)
 	}

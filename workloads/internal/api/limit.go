@@ -11,45 +11,49 @@ import (
 )
 
 // rateLimiter is a token bucket per API key: rate requests a second on
-// average, burst at once. Buckets exist only for the configured keys (a
-// request is limited after it authenticated), so memory is bounded by the
-// key list. The limit is per replica: N replicas let a key through at up to
-// N × rate.
+// average, burst at once. The buckets are made once, for the configured
+// keys (a request is limited after it authenticated), so the map is only
+// read and each request locks its own key's bucket, nothing shared. The
+// limit is per replica: N replicas let a key through at up to N × rate.
 type rateLimiter struct {
 	rate, burst float64
 	now         func() time.Time
-
-	mu      sync.Mutex
-	buckets map[[32]byte]*bucket
+	buckets     map[[32]byte]*bucket
 }
 
 type bucket struct {
+	mu     sync.Mutex
 	tokens float64
 	last   time.Time
 }
 
-func newRateLimiter(rate float64, burst int) *rateLimiter {
+func newRateLimiter(rate float64, burst int, keys [][32]byte) *rateLimiter {
 	if rate <= 0 {
 		return nil
 	}
 	if burst < 1 {
 		burst = int(math.Ceil(rate))
 	}
-	return &rateLimiter{rate: rate, burst: float64(burst), now: time.Now, buckets: map[[32]byte]*bucket{}}
+	l := &rateLimiter{rate: rate, burst: float64(burst), now: time.Now, buckets: make(map[[32]byte]*bucket, len(keys))}
+	for _, k := range keys {
+		l.buckets[k] = &bucket{tokens: l.burst}
+	}
+	return l
 }
 
 // allow takes a token from key's bucket; when there is none it returns how
-// long until there is.
+// long until there is. A key without a bucket (none is configured) passes.
 func (l *rateLimiter) allow(key [32]byte) (bool, time.Duration) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	b := l.buckets[key]
 	if b == nil {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+		return true, 0
 	}
-	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	now := l.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.last.IsZero() {
+		b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	}
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--

@@ -163,7 +163,7 @@ func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Se
 	s.eventHits = s.metrics.CacheHits.WithLabelValues("event")
 	s.breaker.cooldown = opts.CacheCooldown
 	if !opts.Local {
-		s.limiter = newRateLimiter(opts.RateLimit, opts.RateBurst)
+		s.limiter = newRateLimiter(opts.RateLimit, opts.RateBurst, opts.KeyHashes)
 	}
 	page, err := webFiles.ReadFile("web/index.html")
 	if err != nil {

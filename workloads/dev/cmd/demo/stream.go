@@ -49,11 +49,7 @@ type streamSample struct {
 // engines' data, so a re-run resumes it and a purge forgets it.
 func (d *demo) startSpark(ctx context.Context) error {
 	m := d.local.Manager
-	jars, err := m.SparkJars(ctx)
-	if err != nil {
-		return err
-	}
-	jar, err := sparkrun.Build(ctx, m)
+	job, err := sparkrun.Prepare(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -65,7 +61,7 @@ func (d *demo) startSpark(ctx context.Context) error {
 	_ = os.Remove(log)
 	env := localrun.Env(d.ep, "SPARK_CHECKPOINT="+ckpt, "SPARK_TRIGGER=5s", "SPARK_GROUP_PREFIX=sluice-demo-spark",
 		"SPARK_STARTING_OFFSETS=latest")
-	p, err := sparkrun.Start(sparkrun.Options{Jar: jar, Jars: jars, Env: env, Log: log})
+	p, err := sparkrun.Start(sparkrun.Options{Job: job, Env: env, Log: log})
 	if err != nil {
 		return err
 	}

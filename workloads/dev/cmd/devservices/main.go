@@ -143,15 +143,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(rest) > 0 {
 			return fmt.Errorf("%w: spark takes no arguments", errUsage)
 		}
-		dir, err := m.SparkJars(ctx)
+		job, err := sparkrun.Prepare(ctx, m)
 		if err != nil {
 			return err
 		}
-		jar, err := sparkrun.Build(ctx, m)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "spark jars: %s\njob jar: %s\n", dir, jar)
+		fmt.Fprintf(stdout, "spark jars: %s\njob jar: %s\n", job.Runtime.Jars, job.Jar)
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
