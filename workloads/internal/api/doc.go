@@ -13,7 +13,7 @@
 //	GET /v1/sites/{site}/minutes?kind=&from=&to=
 //	                                         the Spark stream job's one-minute aggregates (Cassandra)
 //	GET /v1/sites/{site}/silent              the devices the stream job found silent
-//	GET /v1/reports?hours=                   the report page's data (PostgreSQL)
+//	GET /v1/reports?hours=&to=               the report page's data (PostgreSQL)
 //	GET /                                    the live page; /static/ its script and style
 //	GET /reports                             the report page: charts of the report views
 //	GET /healthz, /readyz, /metrics          operations
@@ -36,7 +36,8 @@
 // # Reports
 //
 // With POSTGRES_URL or POSTGRES_HOST set, /v1/reports reads the report
-// views (schema report) for the last ?hours= UTC hours in one read-only
+// views (schema report) for the last ?hours= UTC hours (ending at ?to=,
+// a whole hour, or with the current hour) in one read-only
 // transaction: events and critical events per site and hour (the busiest
 // MaxReportSites sites), hourly mean, minimum and maximum per kind, devices
 // by health status and events from sites and devices the reference data

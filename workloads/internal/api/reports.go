@@ -98,14 +98,25 @@ const (
 	MaxReportHours     = 7 * 24
 )
 
-// reportRange is the range of a report of the last hours whole and
-// current UTC hours ending at now's hour.
-func reportRange(now time.Time, hours int) (time.Time, time.Time) {
-	to := now.UTC().Truncate(time.Hour).Add(time.Hour)
-	return to.Add(-time.Duration(hours) * time.Hour), to
+// reportRange is the range of a report of the last hours whole UTC
+// hours ending at to (exclusive): by default the end of now's hour, so
+// the current hour is included. An explicit to must be a whole UTC hour
+// no later than that, so a report of a past window reads the same rows
+// however long after it is asked for.
+func reportRange(r *http.Request, now time.Time, hours int) (time.Time, time.Time, error) {
+	end := now.UTC().Truncate(time.Hour).Add(time.Hour)
+	to := end
+	if v := r.URL.Query().Get("to"); v != "" {
+		t, err := parseTime(v)
+		if err != nil || !t.Truncate(time.Hour).Equal(t) || t.After(end) {
+			return time.Time{}, time.Time{}, paramError{"to must be a whole UTC hour in RFC 3339 (like " + end.Format(time.RFC3339) + "), no later than the end of the current hour"}
+		}
+		to = t
+	}
+	return to.Add(-time.Duration(hours) * time.Hour), to, nil
 }
 
-// GET /v1/reports?hours=
+// GET /v1/reports?hours=&to=
 func (s *Server) getReports(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Reports == nil {
 		writeError(w, http.StatusNotFound, "reports_off", "reports are off: the api has no PostgreSQL connection (set POSTGRES_URL or POSTGRES_HOST)")
@@ -116,7 +127,11 @@ func (s *Server) getReports(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	from, to := reportRange(time.Now(), hours)
+	from, to, err := reportRange(r, time.Now(), hours)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	rep, err := s.opts.Reports.Report(ctx, from, to)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,24 @@ func TestReportsRangeIsWholeHoursEndingWithTheCurrentOne(t *testing.T) {
 	for _, bad := range []string{"0", "-1", fmt.Sprint(MaxReportHours + 1), "x"} {
 		if r := ts.get(t, "/v1/reports?hours="+bad); r.code != http.StatusBadRequest || errCode(t, r) != "bad_request" {
 			t.Fatalf("hours=%s: %d %s", bad, r.code, r.body)
+		}
+	}
+}
+
+func TestReportsRangeCanEndAtAPastHour(t *testing.T) {
+	f := &fakeReports{}
+	ts := newServer(t, newFakeStore(), nil, Options{Local: true, Reports: f})
+	to := time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Hour)
+	if r := ts.get(t, "/v1/reports?hours=4&to="+to.Format(time.RFC3339)); r.code != http.StatusOK {
+		t.Fatalf("reports: %d %s", r.code, r.body)
+	}
+	if !f.to.Equal(to) || !f.from.Equal(to.Add(-4*time.Hour)) {
+		t.Fatalf("range %s – %s, want 4 hours ending %s", f.from, f.to, to)
+	}
+	future := time.Now().UTC().Truncate(time.Hour).Add(3 * time.Hour)
+	for _, bad := range []string{"yesterday", to.Add(time.Minute).Format(time.RFC3339), future.Format(time.RFC3339)} {
+		if r := ts.get(t, "/v1/reports?to="+url.QueryEscape(bad)); r.code != http.StatusBadRequest || errCode(t, r) != "bad_request" {
+			t.Fatalf("to=%s: %d %s", bad, r.code, r.body)
 		}
 	}
 }

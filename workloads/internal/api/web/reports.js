@@ -10,6 +10,9 @@
   const keyInput = document.getElementById("key");
   const params = new URLSearchParams(location.search);
   const hours = params.get("hours") || "24";
+  // to (a whole UTC hour) pins the window's end; without it the window
+  // ends with the current hour and moves on.
+  const to = params.get("to");
   let timer = null;
 
   function el(tag, cls, text) {
@@ -191,7 +194,7 @@
   async function load() {
     clearTimeout(timer);
     try {
-      const resp = await fetch("/v1/reports?hours=" + encodeURIComponent(hours), { headers: window.sluiceKey.headers(), cache: "no-store" });
+      const resp = await fetch("/v1/reports?hours=" + encodeURIComponent(hours) + (to ? "&to=" + encodeURIComponent(to) : ""), { headers: window.sluiceKey.headers(), cache: "no-store" });
       if (resp.status === 401) {
         window.sluiceKey.ask(form, keyInput, load);
         statusEl.textContent = "an API key is needed";
