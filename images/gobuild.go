@@ -24,7 +24,7 @@ const versionPackage = Module + "/workloads/internal/version"
 // the services, the batch job and the schema migration Job. Local tools
 // (simulator, demo, bench, devservices) are not images. The list is the
 // deployment contract's (package deploy).
-var Workloads = deploy.Images()
+var Workloads = deploy.GoImages()
 
 // stampPattern bounds what goes into -ldflags -X and into image labels.
 var stampPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$`)

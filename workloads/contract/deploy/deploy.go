@@ -13,16 +13,49 @@ const (
 	// Migrate creates topics and schemas; on Azure it is the PostgreSQL
 	// schema Job.
 	Migrate = "migrate"
+	// Stream is the Spark stream job (JVM, workloads/spark): its image,
+	// service account and SparkApplication.
+	Stream = "stream"
 )
 
-// Images are the workloads that ship as images, in build order: the
-// services, the batch job and the schema migration Job. The simulator is
-// a local tool. A new slice on every call, so callers may change it.
-func Images() []string { return []string{Ingest, Changefeed, API, Enrich, Migrate} }
+// GoImages are the workloads built from this Go module into images, in
+// build order: the services, the batch job and the schema migration Job.
+// The simulator is a local tool. A new slice on every call, so callers
+// may change it.
+func GoImages() []string { return []string{Ingest, Changefeed, API, Enrich, Migrate} }
+
+// Images are all the workloads that ship as images: the Go ones, then the
+// Spark stream job's (the job jar and its connector jars on a pinned Spark
+// base). A new slice on every call.
+func Images() []string { return append(GoImages(), Stream) }
+
+// The Spark the stream job is built for and runs on, locally (devservices'
+// jar set) and on AKS (the SparkApplication's sparkVersion and the base of
+// the stream image): Spark 3.5 for Scala 2.12, because the Cassandra
+// connector has no Spark 4 release. workloads/spark/pom.xml compiles
+// against the same versions; a test compares them.
+const (
+	SparkVersion                   = "3.5.7"
+	SparkScala                     = "2.12"
+	SparkCassandraConnectorVersion = "3.5.1"
+)
+
+// The stream image's layout: what the images tool writes and the
+// SparkApplication names. The base is Apache Spark's image, which runs as
+// SparkUID and keeps Spark's own jars in /opt/spark/jars; the job jar and
+// the jars Spark does not ship (its Kafka source, the Cassandra connector
+// and their dependencies) go to SparkJarDir, on the driver's and the
+// executors' class path.
+const (
+	SparkJarDir          = "/opt/sluice/jars"
+	SparkJobJar          = SparkJarDir + "/sluice-spark.jar"
+	SparkStreamMainClass = "io.sluice.spark.StreamJob"
+	SparkUID             = 185
+)
 
 // ServiceAccounts are the workloads with their own workload identity. A new
 // slice on every call.
-func ServiceAccounts() []string { return []string{Ingest, Changefeed, API, Enrich} }
+func ServiceAccounts() []string { return []string{Ingest, Changefeed, API, Enrich, Stream} }
 
 // CassandraReadOnly reports whether a workload only reads Cassandra: on
 // Azure it gets the account's read-only key, so a compromised api or enrich
@@ -35,7 +68,7 @@ func CassandraReadOnly(workload string) bool { return workload == API || workloa
 // PostgreSQL schema. It is empty for a workload that does not deploy.
 func ServiceAccount(workload string) string {
 	switch workload {
-	case Ingest, Changefeed, API, Enrich:
+	case Ingest, Changefeed, API, Enrich, Stream:
 		return workload
 	case Migrate:
 		return Enrich

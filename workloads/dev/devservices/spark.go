@@ -6,16 +6,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
-// The Spark the stream job runs on locally: Spark 3.5 (the Cassandra
-// connector has no Spark 4 release) for Scala 2.12, its Kafka source and the
-// Cassandra connector. workloads/spark/pom.xml compiles against the same
-// versions; a test compares them.
+// The Spark the stream job runs on locally (the same as on AKS): Spark 3.5
+// for Scala 2.12, its Kafka source and the Cassandra connector.
 const (
-	SparkVersion                   = "3.5.7"
-	SparkScala                     = "2.12"
-	SparkCassandraConnectorVersion = "3.5.1"
+	SparkVersion                   = deploy.SparkVersion
+	SparkScala                     = deploy.SparkScala
+	SparkCassandraConnectorVersion = deploy.SparkCassandraConnectorVersion
 )
 
 // Spark is not a service: it names the jar set Spark jobs run from in local
