@@ -25,7 +25,10 @@
 // $SLUICE_HOME; see Layout. Jars are resolved by mvn from a generated pom
 // (dependency:copy-dependencies) into cache/, with cache/m2 as the Maven local
 // repository; nothing else is downloaded. $SLUICE_CACHE_DIR moves that cache
-// elsewhere (for example to share it between fresh clones in CI). Missing PostgreSQL or Redis binaries
+// elsewhere (for example to share it between fresh clones in CI).
+// WriteSparkImageJars derives the stream image's extra jars from the same
+// resolution: the Spark jar set minus spark-sql's runtime closure (what
+// Apache Spark's image ships), matched by group:artifact. Missing PostgreSQL or Redis binaries
 // are installed with apt-get when running as root (with Debian's policy-rc.d
 // hook forbidding the packages from starting their own services); otherwise
 // Up fails with one message naming every missing prerequisite and its fix.

@@ -3,11 +3,14 @@ package sparkrun_test
 import (
 	"encoding/xml"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/modroot/roottest"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
+	"github.com/sluicehq/sluice/workloads/dev/sparkrun"
 )
 
 // The job compiles against the Spark it runs on: pom.xml's versions are
@@ -35,5 +38,13 @@ func TestPomVersionsAreDevservices(t *testing.T) {
 	}
 	if p.Release != "17" {
 		t.Fatalf("the job targets Java %s; the images and the machines run 17", p.Release)
+	}
+}
+
+// The stream image holds the jar this package builds at the contract's path
+// and the SparkApplication starts the contract's class.
+func TestJobMatchesTheDeploymentContract(t *testing.T) {
+	if sparkrun.JarName != path.Base(deploy.SparkJobJar) || sparkrun.StreamJob != deploy.SparkStreamMainClass {
+		t.Errorf("job jar %s class %s; the contract has %s and %s", sparkrun.JarName, sparkrun.StreamJob, deploy.SparkJobJar, deploy.SparkStreamMainClass)
 	}
 }

@@ -8,6 +8,14 @@
 //	devservices logs engine [-n N]      print the last N lines of an engine's log
 //	devservices env                     print export lines for the endpoints
 //	devservices spark                   fetch the Spark jar set (once), build the Spark jobs' jar, print both
+//	devservices spark-image [-out dir]  as spark, then fill dir with the stream image's jars
+//
+// spark-image writes what the images tool puts in the stream image's jar
+// folder (deploy.SparkJarDir): the job jar and the jars of the local set
+// that Apache Spark's distribution does not ship (the Kafka source, the
+// Cassandra connector and their dependencies). dir defaults to
+// <home>/build/spark/image-jars; `make images` passes it to imagebuild
+// -spark-jars.
 //
 // Engines: kafka, cassandra, postgres, redis. The home folder is .sluice at
 // the repository root, or $SLUICE_HOME.
@@ -21,11 +29,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/sparkrun"
 )
@@ -40,6 +51,8 @@ commands:
   logs engine [-n N]          print the last N lines (default 50) of an engine's log
   env                         print export lines for the local endpoints
   spark                       fetch the Spark jar set (once) and build the Spark jobs' jar; print both paths
+  spark-image [-out dir]      as spark, then fill dir (default <home>/build/spark/image-jars) with the
+                              stream image's jars: the job jar and the jars Spark's distribution lacks
 
 engines: kafka, cassandra, postgres, redis
 home: .sluice at the repository root, or $SLUICE_HOME
@@ -149,8 +162,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "spark jars: %s\njob jar: %s\n", job.Runtime.Jars, job.Jar)
 		return nil
+	case "spark-image":
+		return sparkImage(ctx, m, rest, stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// sparkImage builds the job jar and writes the stream image's jar folder.
+func sparkImage(ctx context.Context, m *devservices.Manager, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("spark-image", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", filepath.Join(m.Layout().Home, "build", "spark", "image-jars"), "folder to fill with the stream image's jars (replaced)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: spark-image takes no arguments", errUsage)
+	}
+	dir, err := filepath.Abs(*out)
+	if err != nil {
+		return fmt.Errorf("resolve -out: %w", err)
+	}
+	job, err := sparkrun.Prepare(ctx, m)
+	if err != nil {
+		return err
+	}
+	// The SparkApplication names the job jar by the contract's path.
+	if want := path.Base(deploy.SparkJobJar); filepath.Base(job.Jar) != want {
+		return fmt.Errorf("the job jar is %s; the stream image needs it named %s", filepath.Base(job.Jar), want)
+	}
+	names, err := m.WriteSparkImageJars(ctx, dir, job.Jar)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "stream image jars: %s (%d jars: the job jar and %d Spark does not ship)\n", dir, len(names), len(names)-1)
+	return nil
 }
 
 func parseEngines(args []string) ([]devservices.Engine, error) {

@@ -57,6 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{"logs", "kafka", "redis"},
 		{"logs", "kafka", "-n", "-1"},
 		{"env", "x"},
+		{"spark-image", "extra"},
+		{"spark-image", "--fast"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), args, &out, &errOut)
