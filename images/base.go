@@ -169,12 +169,25 @@ func OfflineBase(caBundle, zoneInfoZip string, created time.Time) (v1.Image, err
 
 var digestRef = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 
+// PinnedRef checks that ref is an image reference pinned by digest:
+// "name@sha256:<64 hex>" (a tag before the digest is allowed and ignored
+// by the pull).
+func PinnedRef(ref string) error {
+	if !digestRef.MatchString(ref) {
+		return fmt.Errorf("base image %q is not pinned by digest (want name@sha256:<64 hex>)", ref)
+	}
+	if _, err := name.NewDigest(ref, nameOptions(ref)...); err != nil {
+		return fmt.Errorf("base image %q: %w", ref, err)
+	}
+	return nil
+}
+
 // PullBase fetches a release base image for Platform. ref must be pinned by
 // digest ("name@sha256:<64 hex>"); a tag alone is refused so that a build
 // never changes because a tag moved. auth nil is anonymous access.
 func PullBase(ctx context.Context, ref string, auth authn.Authenticator) (v1.Image, error) {
-	if !digestRef.MatchString(ref) {
-		return nil, fmt.Errorf("base image %q is not pinned by digest (want name@sha256:<64 hex>)", ref)
+	if err := PinnedRef(ref); err != nil {
+		return nil, err
 	}
 	r, err := name.NewDigest(ref, nameOptions(ref)...)
 	if err != nil {

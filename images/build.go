@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // OCI annotation and label keys.
@@ -31,7 +34,8 @@ const (
 type Options struct {
 	// Root is the module root (the directory holding go.mod).
 	Root string
-	// Workloads to build; empty means all of Workloads.
+	// Workloads to build: names of Workloads and Stream. Empty means all
+	// of Workloads, and Stream too when SparkBase is set.
 	Workloads []string
 	// Version, Revision and Source fill the labels and version.Version /
 	// version.Revision; Created is the time every file and the config
@@ -45,6 +49,16 @@ type Options struct {
 	BaseImage string
 	// BaseAuth authenticates the base pull; nil is anonymous.
 	BaseAuth authn.Authenticator
+	// SparkBase is the stream image's base, Apache Spark's image pinned
+	// by digest ("apache/spark:<tag>@sha256:<64 hex>"); the stream image
+	// cannot be built without it. SparkBaseAuth authenticates its pull
+	// (nil is anonymous).
+	SparkBase     string
+	SparkBaseAuth authn.Authenticator
+	// SparkJars is the folder whose *.jar files go to deploy.SparkJarDir:
+	// the job jar and the jars Spark's distribution does not ship
+	// (`devservices spark-image` writes it; see ReadJars).
+	SparkJars string
 	// CABundle is the host file the offline base copies (DefaultCABundle
 	// when empty); ZoneInfo is a zoneinfo.zip (the Go toolchain's when
 	// empty).
@@ -63,11 +77,29 @@ type Image struct {
 	Image  v1.Image
 	Digest v1.Hash
 	// Binary is the compiled binary on the host (in Options.BinDir; gone
-	// after Build when BinDir was empty).
+	// after Build when BinDir was empty); empty for Stream.
 	Binary string
 }
 
-// Build compiles the workloads and assembles their images.
+// ErrNoSparkBase is returned when the stream image is asked for without
+// Options.SparkBase.
+var ErrNoSparkBase = errors.New("the stream image needs Apache Spark's image pinned by digest as its base (apache/spark:<tag>@sha256:<digest>)")
+
+// Names are the images o builds, in order: o.Workloads, or by default
+// Workloads followed by Stream when SparkBase is set.
+func (o Options) Names() []string {
+	if len(o.Workloads) > 0 {
+		return o.Workloads
+	}
+	names := append([]string(nil), Workloads...)
+	if o.SparkBase != "" {
+		names = append(names, Stream)
+	}
+	return names
+}
+
+// Build compiles the workloads and assembles their images, in the order
+// of Names.
 func Build(ctx context.Context, o Options) ([]Image, error) {
 	if o.Root == "" {
 		return nil, errors.New("build images: no module root")
@@ -75,10 +107,77 @@ func Build(ctx context.Context, o Options) ([]Image, error) {
 	if o.Source == "" || o.Version == "" || o.Revision == "" {
 		return nil, errors.New("build images: source, version and revision are required")
 	}
-	names := o.Workloads
-	if len(names) == 0 {
-		names = Workloads
+	var goNames []string
+	stream := false
+	for _, n := range o.Names() {
+		switch {
+		case n == Stream:
+			stream = true
+		case isWorkload(n):
+			goNames = append(goNames, n)
+		default:
+			return nil, fmt.Errorf("unknown workload %q (want one of %s)", n, strings.Join(deploy.Images(), ", "))
+		}
 	}
+	var streamImg *Image
+	if stream {
+		img, err := o.buildStream(ctx)
+		if err != nil {
+			return nil, err
+		}
+		streamImg = &img
+	}
+	var out []Image
+	if len(goNames) > 0 {
+		var err error
+		if out, err = o.buildGo(ctx, goNames); err != nil {
+			return nil, err
+		}
+	}
+	if streamImg != nil {
+		// Put the stream image where it was asked for.
+		at := len(out)
+		for i, n := range o.Names() {
+			if n == Stream {
+				at = i
+				break
+			}
+		}
+		out = append(out[:at], append([]Image{*streamImg}, out[at:]...)...)
+	}
+	return out, nil
+}
+
+// buildStream assembles the stream image from SparkBase and SparkJars.
+// Both are checked before the base is pulled.
+func (o Options) buildStream(ctx context.Context) (Image, error) {
+	if o.SparkBase == "" {
+		return Image{}, ErrNoSparkBase
+	}
+	if err := PinnedRef(o.SparkBase); err != nil {
+		return Image{}, fmt.Errorf("spark base: %w", err)
+	}
+	jars, err := ReadJars(o.SparkJars)
+	if err != nil {
+		return Image{}, err
+	}
+	base, err := PullBase(ctx, o.SparkBase, o.SparkBaseAuth)
+	if err != nil {
+		return Image{}, err
+	}
+	img, err := AssembleStream(base, o.SparkBase, jars, o.labels(Stream))
+	if err != nil {
+		return Image{}, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return Image{}, fmt.Errorf("digest of %s: %w", Stream, err)
+	}
+	return Image{Name: Stream, Image: img, Digest: d}, nil
+}
+
+// buildGo compiles the Go workloads names and assembles their images.
+func (o Options) buildGo(ctx context.Context, names []string) ([]Image, error) {
 	goBin := o.GoBin
 	if goBin == "" {
 		goBin = "go"
