@@ -1,14 +1,25 @@
 // Command imagebuild builds the workload images (see package images) into
 // an OCI image layout and, with -push, pushes them to a registry.
 //
-//	imagebuild [-C dir] [-out .sluice/images] [-workloads ingest,api]
+//	imagebuild [-C dir] [-out .sluice/images] [-workloads ingest,api,stream]
 //	           [-base name@sha256:…] [-push -registry myacr.azurecr.io]
+//	           [-spark-base apache/spark:<tag>@sha256:… -spark-jars dir]
 //
 // Settings also come from the environment, as `make images` passes them:
-// PUSH=1, REGISTRY, BASE_IMAGE, VERSION, REVISION, SOURCE_URL,
-// SOURCE_DATE_EPOCH, CA_BUNDLE, ACR_TOKEN_SCOPE, AZURE_TENANT_ID. Without
-// them the version is `git describe --tags --always --dirty`, the revision
-// the commit hash and the creation time the commit time.
+// PUSH=1, REGISTRY, BASE_IMAGE, SPARK_BASE_IMAGE, SPARK_JARS, VERSION,
+// REVISION, SOURCE_URL, SOURCE_DATE_EPOCH, CA_BUNDLE, ACR_TOKEN_SCOPE,
+// AZURE_TENANT_ID. Without them the version is `git describe --tags
+// --always --dirty`, the revision the commit hash and the creation time the
+// commit time.
+//
+// The stream image (the Spark job) is built only on a Spark base:
+// -spark-base (SPARK_BASE_IMAGE) must be Apache Spark's image pinned by
+// digest, and -spark-jars (SPARK_JARS, default
+// <root>/.sluice/build/spark/image-jars) the folder `devservices
+// spark-image` writes (the job jar and the jars Spark does not ship).
+// Without a Spark base the default set builds the Go images only and says
+// that the stream image was skipped; -workloads stream without one is an
+// error.
 //
 // It writes <out>/oci (the OCI layout, one manifest per workload annotated
 // org.opencontainers.image.ref.name) and <out>/digests.json (workload name →
@@ -41,6 +52,7 @@ import (
 	"github.com/sluicehq/sluice/images"
 	"github.com/sluicehq/sluice/images/acr"
 	"github.com/sluicehq/sluice/internal/modroot"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 func main() {
@@ -65,13 +77,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("imagebuild", flag.ContinueOnError)
 	dir := fs.String("C", ".", "directory inside the module (go.mod is looked up from here)")
 	out := fs.String("out", "", "output folder (default <root>/.sluice/images)")
-	only := fs.String("workloads", "", "comma-separated workloads (default all: "+strings.Join(images.Workloads, ",")+")")
+	only := fs.String("workloads", "", "comma-separated workloads (default: "+strings.Join(images.Workloads, ",")+", and "+images.Stream+" when -spark-base is set)")
 	push := fs.Bool("push", envBool("PUSH"), "push the images to -registry (env PUSH=1)")
 	registry := fs.String("registry", os.Getenv("REGISTRY"), "registry login server, e.g. myacr.azurecr.io (env REGISTRY)")
 	base := fs.String("base", os.Getenv("BASE_IMAGE"), "release base image pinned by digest (env BASE_IMAGE); empty: the offline base")
 	version := fs.String("version", os.Getenv("VERSION"), "version label and version.Version (env VERSION; default git describe)")
 	revision := fs.String("revision", os.Getenv("REVISION"), "revision label and version.Revision (env REVISION; default the commit hash)")
 	source := fs.String("source", os.Getenv("SOURCE_URL"), "source repository URL label (env SOURCE_URL)")
+	sparkBase := fs.String("spark-base", os.Getenv("SPARK_BASE_IMAGE"), "the stream image's base, Apache Spark's image pinned by digest (env SPARK_BASE_IMAGE); empty: no stream image")
+	sparkJars := fs.String("spark-jars", os.Getenv("SPARK_JARS"), "folder of the stream image's jars, written by devservices spark-image (env SPARK_JARS; default <root>/.sluice/build/spark/image-jars)")
 	caBundle := fs.String("ca-bundle", os.Getenv("CA_BUNDLE"), "CA bundle the offline base copies (env CA_BUNDLE; default "+images.DefaultCABundle+")")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,6 +108,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if *sparkJars == "" {
+		*sparkJars = filepath.Join(root, ".sluice", "build", "spark", "image-jars")
+	}
+	var workloads []string
+	if *only != "" {
+		for _, w := range strings.Split(*only, ",") {
+			if w = strings.TrimSpace(w); w != "" {
+				workloads = append(workloads, w)
+			}
+		}
+	}
+	streamSkipped, err := checkStream(workloads, *sparkBase)
+	if err != nil {
+		return err
+	}
 	meta := gitMeta(ctx, root)
 	opts := images.Options{
 		Root:      root,
@@ -101,18 +130,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Revision:  firstNonEmpty(*revision, meta.revision, "unknown"),
 		Source:    firstNonEmpty(*source, githubSource(), meta.source, "https://"+images.Module),
 		BaseImage: *base,
+		SparkBase: *sparkBase,
+		SparkJars: *sparkJars,
 		CABundle:  *caBundle,
+		Workloads: workloads,
 	}
 	opts.Created, err = created(meta.commitTime)
 	if err != nil {
 		return err
-	}
-	if *only != "" {
-		for _, w := range strings.Split(*only, ",") {
-			if w = strings.TrimSpace(w); w != "" {
-				opts.Workloads = append(opts.Workloads, w)
-			}
-		}
 	}
 	var registryAuth authn.Authenticator
 	if *push {
@@ -128,6 +153,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if *base != "" && strings.HasPrefix(*base, *registry+"/") {
 			opts.BaseAuth = registryAuth
+		}
+		if *sparkBase != "" && strings.HasPrefix(*sparkBase, *registry+"/") {
+			opts.SparkBaseAuth = registryAuth
 		}
 	}
 	start := time.Now()
@@ -164,6 +192,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("print digests: %w", err)
 	}
+	if streamSkipped {
+		fmt.Fprintln(stdout, streamSkippedNote)
+	}
 	verb := "built"
 	if *push {
 		verb = "built and pushed to " + *registry
@@ -171,6 +202,35 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%d images %s in %s (version %s, revision %s); OCI layout %s, digests %s\n",
 		len(built), verb, time.Since(start).Round(time.Second), opts.Version, opts.Revision, layoutDir, digests)
 	return nil
+}
+
+// sparkBaseExample is how a Spark base is given: Apache Spark's image for
+// the contract's Spark, Scala and Java, pinned by digest.
+var sparkBaseExample = "apache/spark:" + deploy.SparkVersion + "-scala" + deploy.SparkScala + "-java17-ubuntu@sha256:<digest>"
+
+var streamSkippedNote = images.Stream + " image skipped: it needs Apache Spark's image as its base; set SPARK_BASE_IMAGE=" + sparkBaseExample +
+	" (or -spark-base; `make images` then also writes its jars with devservices spark-image)"
+
+// checkStream decides about the stream image before anything is built: a
+// Spark base must be pinned by digest, and asking for the stream image
+// without one is an error. skipped reports that the default set leaves
+// the stream image out for want of a base.
+func checkStream(workloads []string, sparkBase string) (skipped bool, err error) {
+	if sparkBase != "" {
+		if err := images.PinnedRef(sparkBase); err != nil {
+			return false, fmt.Errorf("SPARK_BASE_IMAGE / -spark-base: %w; want %s", err, sparkBaseExample)
+		}
+		return false, nil
+	}
+	if len(workloads) == 0 {
+		return true, nil
+	}
+	for _, w := range workloads {
+		if w == images.Stream {
+			return false, fmt.Errorf("the %s image needs its base: set SPARK_BASE_IMAGE=%s (or -spark-base)", images.Stream, sparkBaseExample)
+		}
+	}
+	return false, nil
 }
 
 func compressedSize(img images.Image) (int64, error) {
