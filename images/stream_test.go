@@ -81,7 +81,8 @@ func standInSparkBase(t *testing.T) v1.Image {
 	cf.Config.User = "185"
 	cf.Config.WorkingDir = "/opt/spark/work-dir"
 	cf.Config.Env = sparkBaseEnv
-	cf.Config.Labels = map[string]string{"org.opencontainers.image.ref.name": "ubuntu"}
+	// Ubuntu's labels, as Spark's image inherits them: ours win.
+	cf.Config.Labels = map[string]string{"org.opencontainers.image.ref.name": "ubuntu", LabelVersion: "22.04"}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		t.Fatal(err)
