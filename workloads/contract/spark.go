@@ -36,6 +36,10 @@ type SparkContract struct {
 	Keyspace             string                `json:"keyspace"`
 	Tables               map[string]SparkTable `json:"tables"`
 	Env                  map[string]string     `json:"env"`
+	// RequiredEnv are the variables without a default: the stream job
+	// refuses to start without each (a JUnit test holds its Settings to
+	// this list, and the plan check holds the SparkApplication to it).
+	RequiredEnv []string `json:"requiredEnv"`
 }
 
 // SparkField is one wire field: its JSON name, its Spark SQL type (as
@@ -99,6 +103,7 @@ func Spark() SparkContract {
 		Keyspace:             Keyspace,
 		Tables:               tables,
 		Env:                  env,
+		RequiredEnv:          []string{deploy.EnvKafkaBrokers, deploy.EnvCassandraHosts, deploy.EnvSparkCheckpoint},
 	}
 }
 

@@ -45,6 +45,7 @@ type Config struct {
 	Storage   Storage
 	Logs      Logs
 	Workloads Workloads
+	Spark     Spark
 	// DeployRunner is the in-VNet GitHub Actions runner (runner.go).
 	DeployRunner DeployRunner
 }
@@ -341,6 +342,7 @@ func read(r *reader) *Config {
 			DailyQuotaGB:  r.integer("logDailyQuotaGb"),
 		},
 		Workloads:    readWorkloads(r),
+		Spark:        readSpark(r),
 		DeployRunner: readDeployRunner(r),
 	}
 }

@@ -83,6 +83,7 @@ func Validate(c *Config) []string {
 	v.storage(c)
 	v.logs(c)
 	v.workloads(c)
+	v.spark(c)
 	v.deployRunner(c)
 	return v.problems
 }

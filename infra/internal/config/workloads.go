@@ -219,7 +219,7 @@ func ApplyImagesFile(c *Config, path string) error {
 // defaults are), but it cannot be deployed.
 func (c *Config) WorkloadsReady() error {
 	var problems []string
-	for _, name := range ImageWorkloads {
+	for _, name := range c.DeployedImages() {
 		if c.Workloads.Images[name] == "" {
 			problems = append(problems, fmt.Sprintf("no image for %s: set sluice:%s or point %s at the output of `make images`", name, ImageKey(name), ImagesFileEnv))
 		}

@@ -18,10 +18,17 @@ import (
 
 // Run runs the program for stack under mocks. root is the directory holding
 // Pulumi.yaml.
-func Run(root, stack string) (*mocks.Monitor, error) {
+func Run(root, stack string) (*mocks.Monitor, error) { return RunWith(root, stack, nil) }
+
+// RunWith is Run with config values overriding the stack file's, keyed
+// without the namespace ("sparkStream").
+func RunWith(root, stack string, overrides map[string]string) (*mocks.Monitor, error) {
 	values, err := config.StackValues(root, stack)
 	if err != nil {
 		return nil, fmt.Errorf("stack config: %w", err)
+	}
+	for k, v := range overrides {
+		values[config.Namespace+":"+k] = v
 	}
 	m, err := mocks.Run(platform.Program, stack, values)
 	if err != nil {

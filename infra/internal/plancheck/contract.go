@@ -1,10 +1,13 @@
 package plancheck
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/contract/envcheck"
 )
 
@@ -34,42 +37,76 @@ func CheckContract(resources []*mocks.Resource) []Violation {
 		if !isKube(r) {
 			continue
 		}
-		pod := podSpecOf(r)
-		if pod == nil {
-			continue
+		for _, pod := range podSpecsOf(r) {
+			out = append(out, checkPodContract(r, pod)...)
 		}
-		for _, key := range []string{"initContainers", "containers"} {
-			list, _ := pod[key].([]any)
-			for _, c := range list {
-				cm, _ := c.(map[string]any)
-				image, _ := cm["image"].(string)
-				workload := workloadOfImage(image)
-				if !slices.Contains(envcheck.Workloads, workload) {
-					continue
-				}
-				env := map[string]string{}
-				vars, _ := cm["env"].([]any)
-				for _, v := range vars {
-					vm, _ := v.(map[string]any)
-					n, _ := vm["name"].(string)
-					switch val := vm["value"].(type) {
-					case string:
-						env[n] = val
-					default:
-						// valueFrom, or an output unknown at plan time.
-						env[n] = unknownValue
-					}
-				}
-				var args []string
-				for _, a := range asList(cm["args"]) {
-					if s, ok := a.(string); ok {
-						args = append(args, s)
-					}
-				}
-				if err := envcheck.LoadArgs(workload, args, env); err != nil {
-					out = append(out, violation("contract", r, "container %v: %v", cm["name"], err))
+	}
+	return out
+}
+
+// checkPodContract checks the containers of one pod spec that run a
+// workload image: a Go workload's through its own loader, the Spark stream
+// job's against the Spark contract (the variables it reads and those it
+// requires, which its JUnit tests hold its Settings to).
+func checkPodContract(r *mocks.Resource, pod map[string]any) []Violation {
+	var out []Violation
+	for _, key := range []string{"initContainers", "containers"} {
+		list, _ := pod[key].([]any)
+		for _, c := range list {
+			cm, _ := c.(map[string]any)
+			image, _ := cm["image"].(string)
+			workload := workloadOfImage(image)
+			if workload == deploy.Stream {
+				out = append(out, checkSparkEnv(r, cm)...)
+				continue
+			}
+			if !slices.Contains(envcheck.Workloads, workload) {
+				continue
+			}
+			env := map[string]string{}
+			vars, _ := cm["env"].([]any)
+			for _, v := range vars {
+				vm, _ := v.(map[string]any)
+				n, _ := vm["name"].(string)
+				switch val := vm["value"].(type) {
+				case string:
+					env[n] = val
+				default:
+					// valueFrom, or an output unknown at plan time.
+					env[n] = unknownValue
 				}
 			}
+			var args []string
+			for _, a := range asList(cm["args"]) {
+				if s, ok := a.(string); ok {
+					args = append(args, s)
+				}
+			}
+			if err := envcheck.LoadArgs(workload, args, env); err != nil {
+				out = append(out, violation("contract", r, "container %v: %v", cm["name"], err))
+			}
+		}
+	}
+	return out
+}
+
+// checkSparkEnv holds a stream container's environment to the Spark
+// contract: every variable one the job reads, every required one set.
+func checkSparkEnv(r *mocks.Resource, c map[string]any) []Violation {
+	var out []Violation
+	sc := contract.Spark()
+	set := map[string]bool{}
+	for _, v := range asList(c["env"]) {
+		vm, _ := v.(map[string]any)
+		n, _ := vm["name"].(string)
+		set[n] = true
+		if _, ok := sc.Env[n]; !ok {
+			out = append(out, violation("contract", r, "container %v: the stream job does not read %s (its contract lists %s)", c["name"], n, strings.Join(slices.Sorted(maps.Keys(sc.Env)), ", ")))
+		}
+	}
+	for _, n := range sc.RequiredEnv {
+		if !set[n] {
+			out = append(out, violation("contract", r, "container %v: %s is required by the stream job and not set", c["name"], n))
 		}
 	}
 	return out

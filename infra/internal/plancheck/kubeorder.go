@@ -87,7 +87,7 @@ func (k *kubeFacts) needs(r *mocks.Resource) []need {
 			}})
 		}
 	}
-	if pod := podSpecOf(r); pod != nil {
+	for _, pod := range podSpecsOf(r) {
 		needs = append(needs, k.usesNeeds(pod)...)
 	}
 	return needs
@@ -129,8 +129,12 @@ func itoa(i int) string {
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
-// podSpecOf returns the pod spec of a workload object, as plain values.
-func podSpecOf(r *mocks.Resource) map[string]any {
+// podSpecsOf returns the pod specs of a workload object, as plain values:
+// one for the kinds that hold a pod template, and for a SparkApplication
+// the driver's and the executors' pod templates, completed with what the
+// operator sets from the application (service account, image), so they
+// read as the pods Spark creates.
+func podSpecsOf(r *mocks.Resource) []map[string]any {
 	obj, _ := toAny(wrap(r), nil).(map[string]any)
 	var path []string
 	switch mocks.String(r.Inputs, "kind") {
@@ -140,19 +144,68 @@ func podSpecOf(r *mocks.Resource) map[string]any {
 		path = []string{"spec", "jobTemplate", "spec", "template", "spec"}
 	case "Pod":
 		path = []string{"spec"}
+	case "SparkApplication":
+		return sparkPodSpecs(obj)
 	default:
 		return nil
 	}
-	var cur any = obj
+	if m := dig(obj, path...); m != nil {
+		return []map[string]any{m}
+	}
+	return nil
+}
+
+// dig follows path through nested objects; nil when one is missing.
+func dig(v any, path ...string) map[string]any {
 	for _, p := range path {
-		m, ok := cur.(map[string]any)
+		m, ok := v.(map[string]any)
 		if !ok {
 			return nil
 		}
-		cur = m[p]
+		v = m[p]
 	}
-	m, _ := cur.(map[string]any)
+	m, _ := v.(map[string]any)
 	return m
+}
+
+// sparkPodSpecs are a SparkApplication's driver and executor pod
+// templates with the role's service account and the application's image
+// on their first container (the one Spark runs the JVM in).
+func sparkPodSpecs(app map[string]any) []map[string]any {
+	var out []map[string]any
+	spec := dig(app, "spec")
+	for _, role := range []string{"driver", "executor"} {
+		r := dig(spec, role)
+		if r == nil {
+			continue
+		}
+		pod := map[string]any{}
+		if t := dig(r, "template", "spec"); t != nil {
+			for k, v := range t {
+				pod[k] = v
+			}
+		}
+		if sa, ok := r["serviceAccount"].(string); ok {
+			pod["serviceAccountName"] = sa
+		}
+		image, _ := r["image"].(string)
+		if image == "" {
+			image, _ = spec["image"].(string)
+		}
+		containers, _ := pod["containers"].([]any)
+		first := map[string]any{}
+		if len(containers) > 0 {
+			if c, ok := containers[0].(map[string]any); ok {
+				for k, v := range c {
+					first[k] = v
+				}
+			}
+		}
+		first["image"] = image
+		pod["containers"] = append([]any{first}, containers[min(1, len(containers)):]...)
+		out = append(out, pod)
+	}
+	return out
 }
 
 // containerEnvs returns the literal environment of each container of a

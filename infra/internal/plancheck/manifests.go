@@ -33,6 +33,7 @@ var builtinKinds = map[string]func() any{
 	"v1/ConfigMap":                                    func() any { return &corev1.ConfigMap{} },
 	"v1/Secret":                                       func() any { return &corev1.Secret{} },
 	"v1/Pod":                                          func() any { return &corev1.Pod{} },
+	"v1/PersistentVolumeClaim":                        func() any { return &corev1.PersistentVolumeClaim{} },
 	"apps/v1/Deployment":                              func() any { return &appsv1.Deployment{} },
 	"apps/v1/StatefulSet":                             func() any { return &appsv1.StatefulSet{} },
 	"apps/v1/DaemonSet":                               func() any { return &appsv1.DaemonSet{} },
@@ -106,6 +107,32 @@ func CheckManifests(crds *CRDs, resources []*mocks.Resource) []Violation {
 		}
 		for _, p := range crd.validate(version, m) {
 			out = append(out, violation("manifests", r, "%s %s (CRD %s): %s", apiVersion, kind, crd.source, p))
+		}
+		out = append(out, checkPodTemplates(r, kind, m)...)
+	}
+	return out
+}
+
+// checkPodTemplates decodes the pod templates a custom resource carries
+// strictly: the Spark Operator's CRD leaves a SparkApplication's driver and
+// executor templates open (x-kubernetes-preserve-unknown-fields), and Spark
+// reads them as Kubernetes pods.
+func checkPodTemplates(r *mocks.Resource, kind string, m map[string]any) []Violation {
+	if kind != "SparkApplication" && kind != "ScheduledSparkApplication" {
+		return nil
+	}
+	spec := dig(m, "spec")
+	if kind == "ScheduledSparkApplication" {
+		spec = dig(spec, "template")
+	}
+	var out []Violation
+	for _, role := range []string{"driver", "executor"} {
+		t, ok := dig(spec, role)["template"]
+		if !ok {
+			continue
+		}
+		if err := decodeStrict(t, &corev1.PodTemplateSpec{}); err != nil {
+			out = append(out, violation("manifests", r, "%s %s pod template does not decode into a Kubernetes PodTemplateSpec: %v", kind, role, err))
 		}
 	}
 	return out

@@ -251,28 +251,37 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		}
 		return secretsUser
 	}
+	workloadIDs := []identity.Workload{
+		{Name: Ingest, Grants: []identity.Grant{
+			{Label: "events-receiver", Role: base.RoleEventHubsDataReceiver, Scope: hubs.EventsHubID},
+			{Label: "dlq-sender", Role: base.RoleEventHubsDataSender, Scope: hubs.DLQHubID},
+			keyUser(Ingest),
+		}},
+		{Name: Changefeed, Grants: []identity.Grant{keyUser(Changefeed)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
+		{Name: API, Grants: []identity.Grant{keyUser(API)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
+		// enrich logs in to PostgreSQL as its identity: the role is
+		// created in the database (pgaadauth_create_principal_with_oid)
+		// by the principals Job, not by ARM, so it gets no
+		// administrator rights here.
+		{Name: Enrich, Grants: []identity.Grant{
+			keyUser(Enrich),
+			{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
+		}},
+		{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
+		{Name: PostgresAdmin},
+	}
+	// The stream job reads the events hub (its own Kafka consumer group,
+	// named by its group prefix) and writes its aggregates to Cosmos DB.
+	if cfg.Spark.Stream {
+		workloadIDs = append(workloadIDs, identity.Workload{Name: deploy.Stream, Grants: []identity.Grant{
+			{Label: "events-receiver", Role: base.RoleEventHubsDataReceiver, Scope: hubs.EventsHubID},
+			keyUser(deploy.Stream),
+		}})
+	}
 	ids, err := identity.New(ctx, "workload-identities", env, identity.Args{
 		Namespace: cfg.KubernetesNamespace,
 		Issuer:    cluster.OIDCIssuerURL,
-		Workloads: []identity.Workload{
-			{Name: Ingest, Grants: []identity.Grant{
-				{Label: "events-receiver", Role: base.RoleEventHubsDataReceiver, Scope: hubs.EventsHubID},
-				{Label: "dlq-sender", Role: base.RoleEventHubsDataSender, Scope: hubs.DLQHubID},
-				keyUser(Ingest),
-			}},
-			{Name: Changefeed, Grants: []identity.Grant{keyUser(Changefeed)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(Changefeed)}},
-			{Name: API, Grants: []identity.Grant{keyUser(API)}, DataAccess: []func(*pulumi.Context, string, pulumi.StringInput) error{redisAccess(API)}},
-			// enrich logs in to PostgreSQL as its identity: the role is
-			// created in the database (pgaadauth_create_principal_with_oid)
-			// by the principals Job, not by ARM, so it gets no
-			// administrator rights here.
-			{Name: Enrich, Grants: []identity.Grant{
-				keyUser(Enrich),
-				{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
-			}},
-			{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
-			{Name: PostgresAdmin},
-		},
+		Workloads: workloadIDs,
 	})
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ func (d *deployer) flows() map[string][]port {
 		Migrate:    {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
 		Principals: {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
 		Seed:       {postgres, {"storage", pulumi.Int(443)}},
+		Stream:     {kafka, cassandra},
 	}
 }
 
@@ -108,7 +109,14 @@ func (d *deployer) networkPolicies() error {
 		return err
 	}
 	flows := d.flows()
-	for _, w := range []string{Ingest, Changefeed, API, Enrich, Migrate, Principals, Seed} {
+	egress := []string{Ingest, Changefeed, API, Enrich, Migrate, Principals, Seed}
+	if d.cfg.Spark.Stream {
+		egress = append(egress, Stream)
+		if err := d.streamPolicies(); err != nil {
+			return err
+		}
+	}
+	for _, w := range egress {
 		var ports networkingv1.NetworkPolicyPortArray
 		for _, p := range flows[w] {
 			ports = append(ports, tcp(p.port))

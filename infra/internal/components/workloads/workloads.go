@@ -36,8 +36,19 @@ const (
 )
 
 // ServiceAccounts are the workloads with an identity and the Cosmos DB key;
-// DatabaseAccounts (migrate, postgres-admin) have an identity too.
+// DatabaseAccounts (migrate, postgres-admin) have an identity too, and so
+// does the stream job when Spark is on (AccountsOf).
 var ServiceAccounts = []string{Ingest, Changefeed, API, Enrich}
+
+// AccountsOf are the service accounts with a Cosmos DB key a stack
+// deploys: ServiceAccounts, and Stream with sluice:sparkStream.
+func AccountsOf(cfg *config.Config) []string {
+	out := append([]string{}, ServiceAccounts...)
+	if cfg.Spark.Stream {
+		out = append(out, Stream)
+	}
+	return out
+}
 
 // Fixed settings of the deployment.
 const (
@@ -140,7 +151,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err := cfg.WorkloadsReady(); err != nil {
 		return nil, err
 	}
-	for _, sa := range append(append([]string{}, ServiceAccounts...), DatabaseAccounts...) {
+	for _, sa := range append(AccountsOf(cfg), DatabaseAccounts...) {
 		if _, ok := args.Identities[sa]; !ok {
 			return nil, fmt.Errorf("workloads: no identity for %s", sa)
 		}
@@ -161,7 +172,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	d := &deployer{ctx: ctx, name: name, args: args, cfg: cfg, ns: cfg.KubernetesNamespace,
 		opts: []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(provider)}}
-	for _, w := range config.ImageWorkloads {
+	for _, w := range cfg.DeployedImages() {
 		img, err := imageRef(cfg.Workloads.Images[w], w, args.RegistryLoginServer)
 		if err != nil {
 			return nil, err
@@ -286,7 +297,7 @@ func (d *deployer) deploy() error {
 	if err := d.networkPolicies(); err != nil {
 		return err
 	}
-	for _, sa := range ServiceAccounts {
+	for _, sa := range AccountsOf(d.cfg) {
 		if err := d.identity(sa, true); err != nil {
 			return err
 		}
@@ -322,7 +333,13 @@ func (d *deployer) deploy() error {
 	if seed != nil {
 		d.ready = append(d.ready, seed)
 	}
-	return d.enrich()
+	if err := d.enrich(); err != nil {
+		return err
+	}
+	if d.cfg.Spark.Stream {
+		return d.stream()
+	}
+	return nil
 }
 
 // identity declares a workload's service account and, with cosmosKey, the

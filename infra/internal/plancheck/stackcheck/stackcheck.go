@@ -11,12 +11,17 @@ import (
 )
 
 // Run plans stack under mocks (root holds Pulumi.yaml) and checks the plan.
-func Run(root, stack string) (*plancheck.Report, error) {
+func Run(root, stack string) (*plancheck.Report, error) { return RunWith(root, stack, nil) }
+
+// RunWith is Run with config values overriding the stack file's, keyed
+// without the namespace ("sparkStream"): how the checks see the parts a
+// stack file leaves off.
+func RunWith(root, stack string, overrides map[string]string) (*plancheck.Report, error) {
 	crds, err := plancheck.LoadCRDs(plancheck.CRDDir(root), plancheck.RepoCRDDir(root))
 	if err != nil {
 		return nil, err
 	}
-	m, err := plan.Run(root, stack)
+	m, err := plan.RunWith(root, stack, overrides)
 	if err != nil {
 		return nil, err
 	}

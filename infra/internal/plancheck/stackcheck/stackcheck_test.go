@@ -14,14 +14,31 @@ func TestStacksHaveNoViolations(t *testing.T) {
 	if _, err := plancheck.LoadCRDs(plancheck.CRDDir(r), plancheck.RepoCRDDir(r)); err != nil {
 		t.Fatalf("the published CRDs must be in ../shared/schemas/crds (or %s): %v", plancheck.SharedEnv, err) // fail, not skip
 	}
-	for _, stack := range []string{"dev", "staging", "prod"} {
-		t.Run(stack, func(t *testing.T) {
-			rep, err := Run(r, stack)
+	counts := map[string]int{}
+	for _, c := range []struct {
+		name, stack string
+		overrides   map[string]string
+	}{
+		{"dev", "dev", nil}, {"staging", "staging", nil}, {"prod", "prod", nil},
+		// The stack files leave Spark off; the plan with it on must pass
+		// the same checks (the operator's release, the SparkApplication
+		// against its CRD and the Spark contract, its order).
+		{"dev+spark", "dev", map[string]string{"sparkStream": "true"}},
+		{"prod+spark", "prod", map[string]string{"sparkStream": "true"}},
+	} {
+		stack := c.stack
+		t.Run(c.name, func(t *testing.T) {
+			rep, err := RunWith(r, stack, c.overrides)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if rep.Resources == 0 {
 				t.Fatal("empty plan")
+			}
+			if c.overrides == nil {
+				counts[stack] = rep.Resources
+			} else if rep.Resources <= counts[stack] {
+				t.Fatalf("%v adds nothing to %s's plan (%d resources)", c.overrides, stack, rep.Resources)
 			}
 			for _, v := range rep.Violations {
 				t.Errorf("%s", v)

@@ -54,6 +54,13 @@ public final class Contract {
     return v.asText();
   }
 
+  /** The variables the job cannot start without (the contract's requiredEnv). */
+  public List<String> requiredEnv() {
+    List<String> out = new ArrayList<>();
+    root.path("requiredEnv").forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
   public String keyspace() {
     return root.path("keyspace").asText();
   }

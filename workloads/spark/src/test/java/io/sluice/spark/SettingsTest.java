@@ -44,6 +44,23 @@ class SettingsTest {
     }
   }
 
+  /** What the job requires is what the contract (and so the plan check) says it requires. */
+  @Test
+  void requiresWhatTheContractSays() {
+    IllegalArgumentException err = assertThrows(IllegalArgumentException.class, () -> Settings.from(CONTRACT, new HashMap<>()).check());
+    java.util.List<String> required = new java.util.ArrayList<>();
+    for (String line : err.getMessage().split("\n")) {
+      if (line.trim().endsWith(" is required")) {
+        required.add(line.trim().replace(" is required", ""));
+      }
+    }
+    java.util.Collections.sort(required);
+    java.util.List<String> want = new java.util.ArrayList<>(CONTRACT.requiredEnv());
+    java.util.Collections.sort(want);
+    assertEquals(want, required);
+    Settings.from(CONTRACT, env()).check();
+  }
+
   @Test
   void eventHubsSignsInWithEntraID() {
     Map<String, String> o = StreamJob.kafkaSecurity(Settings.from(CONTRACT, env("KAFKA_AUTH", "oauth")).check());

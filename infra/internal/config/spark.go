@@ -1,0 +1,102 @@
+package config
+
+import (
+	"regexp"
+	"strconv"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
+)
+
+// Spark is how the Spark stream job runs on AKS: a SparkApplication the
+// Spark Operator runs, with one driver and Executors executors.
+type Spark struct {
+	// Stream turns the stream job (and the Spark Operator) on. Off, the
+	// stack has no Spark at all and needs no stream image.
+	Stream bool
+	// Executors, ExecutorCores and ExecutorMemory size the executors;
+	// DriverMemory the driver (one core). Memory is a JVM heap size as
+	// Spark writes it (512m, 2g); Kubernetes adds Spark's overhead.
+	Executors      int
+	ExecutorCores  int
+	ExecutorMemory string
+	DriverMemory   string
+	// CheckpointGB is the checkpoint volume's size (Azure Files, shared by
+	// the driver and the executors: the stream state lives there).
+	CheckpointGB int
+	// Trigger is the micro-batch interval (SPARK_TRIGGER), a Go duration.
+	Trigger string
+}
+
+// Bounds of the Spark settings.
+const (
+	MaxSparkExecutors     = 50
+	MaxSparkExecutorCores = 16
+	// MinSparkCheckpointGB is the smallest Azure Files share a PVC gets.
+	MinSparkCheckpointGB = 1
+	MaxSparkCheckpointGB = 1024
+)
+
+var (
+	sparkMemory  = regexp.MustCompile(`^([1-9][0-9]{0,5})(m|g)$`)
+	sparkTrigger = regexp.MustCompile(`^([1-9][0-9]*)(ms|s|m)$`)
+)
+
+func readSpark(r *reader) Spark {
+	return Spark{
+		Stream:         r.boolean("sparkStream"),
+		Executors:      r.integer("sparkExecutors"),
+		ExecutorCores:  r.integer("sparkExecutorCores"),
+		ExecutorMemory: r.str("sparkExecutorMemory"),
+		DriverMemory:   r.str("sparkDriverMemory"),
+		CheckpointGB:   r.integer("sparkCheckpointGb"),
+		Trigger:        r.str("sparkTrigger"),
+	}
+}
+
+// SparkMemoryMiB is a Spark memory setting (512m, 2g) in MiB; ok is false
+// when it is not one.
+func SparkMemoryMiB(v string) (int, bool) {
+	m := sparkMemory.FindStringSubmatch(v)
+	if m == nil {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	if m[2] == "g" {
+		n *= 1024
+	}
+	return n, true
+}
+
+func (v *validator) spark(c *Config) {
+	s := c.Spark
+	v.between("sparkExecutors", s.Executors, 1, MaxSparkExecutors)
+	v.between("sparkExecutorCores", s.ExecutorCores, 1, MaxSparkExecutorCores)
+	v.between("sparkCheckpointGb", s.CheckpointGB, MinSparkCheckpointGB, MaxSparkCheckpointGB)
+	for _, m := range []struct{ key, value string }{{"sparkExecutorMemory", s.ExecutorMemory}, {"sparkDriverMemory", s.DriverMemory}} {
+		mib, ok := SparkMemoryMiB(m.value)
+		switch {
+		case !ok:
+			v.addf("sluice:%s %q is not a Spark memory size (a whole number of m or g, like 512m or 2g)", m.key, m.value)
+		case mib < 512:
+			v.addf("sluice:%s is %s; Spark needs at least 512m", m.key, m.value)
+		case mib > 64*1024:
+			v.addf("sluice:%s is %s; at most 64g", m.key, m.value)
+		}
+	}
+	if !sparkTrigger.MatchString(s.Trigger) {
+		v.addf("sluice:sparkTrigger %q is not a trigger interval (a whole number of ms, s or m, like 10s)", s.Trigger)
+	}
+}
+
+// DeployedImages are the workloads whose images the stack deploys: every
+// Go workload, and the stream job's when Spark is on.
+func (c *Config) DeployedImages() []string {
+	var out []string
+	for _, w := range ImageWorkloads {
+		if w == deploy.Stream && !c.Spark.Stream {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
