@@ -1,0 +1,70 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
+)
+
+func TestSparkSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		want      string
+	}{
+		{"no executors", map[string]string{"sparkExecutors": "0"}, "sluice:sparkExecutors is 0"},
+		{"too many cores", map[string]string{"sparkExecutorCores": "17"}, "sluice:sparkExecutorCores is 17"},
+		{"memory unit", map[string]string{"sparkExecutorMemory": "2G"}, `sluice:sparkExecutorMemory "2G" is not a Spark memory size`},
+		{"memory too small", map[string]string{"sparkDriverMemory": "256m"}, "sluice:sparkDriverMemory is 256m; Spark needs at least 512m"},
+		{"memory too large", map[string]string{"sparkExecutorMemory": "65g"}, "at most 64g"},
+		{"trigger without unit", map[string]string{"sparkTrigger": "10"}, `sluice:sparkTrigger "10" is not a trigger interval`},
+		{"no checkpoint space", map[string]string{"sparkCheckpointGb": "0"}, "sluice:sparkCheckpointGb is 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := map[string]string{"sparkStream": "true"}
+			for k, v := range tc.overrides {
+				o[k] = v
+			}
+			_, err := load("prod", values(t, "prod", o))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+	c, err := load("prod", values(t, "prod", map[string]string{"sparkStream": "true", "sparkExecutorMemory": "1536m", "sparkTrigger": "500ms"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mib, _ := SparkMemoryMiB(c.Spark.ExecutorMemory); mib != 1536 {
+		t.Errorf("1536m is %d MiB", mib)
+	}
+	if mib, _ := SparkMemoryMiB("2g"); mib != 2048 {
+		t.Errorf("2g is %d MiB", mib)
+	}
+}
+
+// The stream image is deployed, and so required, only with Spark on.
+func TestStreamImageOnlyWithSpark(t *testing.T) {
+	off, err := load("dev", values(t, "dev", map[string]string{"sparkStream": "false", "imageStream": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(off.DeployedImages(), deploy.Stream) {
+		t.Errorf("Spark off deploys %v", off.DeployedImages())
+	}
+	if err := off.WorkloadsReady(); err != nil {
+		t.Errorf("Spark off without a stream image: %v", err)
+	}
+	on, err := load("dev", values(t, "dev", map[string]string{"sparkStream": "true", "imageStream": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(on.DeployedImages(), deploy.Stream) {
+		t.Errorf("Spark on deploys %v", on.DeployedImages())
+	}
+	if err := on.WorkloadsReady(); err == nil || !strings.Contains(err.Error(), "no image for stream: set sluice:imageStream") {
+		t.Errorf("Spark on without a stream image: %v", err)
+	}
+}
