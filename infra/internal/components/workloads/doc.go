@@ -81,5 +81,15 @@
 //     provider rotates the mounted file, and the workloads reconnect with the
 //     new key without a restart (see infra/delivery/scripts/rotate-cosmos-key.sh).
 //
+// With sluice:sparkStream (spark.go), the Spark Operator's Helm release
+// (pinned, watching only this namespace, webhook off) and the stream job as
+// a SparkApplication: its own identity and service account, driver and
+// executor pod templates within the restricted standard (user 185 of
+// Apache Spark's image; only the driver mounts an API token, and a Role
+// lets it manage its executors), the Cosmos DB key over CSI, checkpoints
+// on a ReadWriteMany Azure Files claim, and NetworkPolicies for Event
+// Hubs, Cosmos DB, the Spark ports between its pods and the driver's way
+// to the API server.
+//
 // Images are referenced by digest only (config validation refuses tags).
 package workloads
