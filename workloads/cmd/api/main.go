@@ -1,6 +1,6 @@
 // Command api serves Sluice's read API and live page; see package api.
 // Configuration comes from the environment (API_*, CASSANDRA_*, REDIS_*,
-// CACHE_*, HTTP_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL). Outside API_MODE=local
+// CACHE_*, HTTP_ADDR, OPS_ADDR, SHUTDOWN_TIMEOUT, LOG_LEVEL). Outside API_MODE=local
 // it needs API_KEYS_SHA256. It starts without Redis and answers from
 // Cassandra until Redis is back. A changed CASSANDRA_PASSWORD_FILE (a rotated
 // Cosmos DB key) moves the reads to a new session without a restart. With
@@ -27,6 +27,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/api"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
+	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 	"github.com/sluicehq/sluice/workloads/internal/service"
 )
@@ -95,12 +96,29 @@ func run(ctx context.Context, svc *service.Service) error {
 	if err != nil {
 		return err
 	}
+	handler := srv.Routes(reg)
+	if cfg.OpsAddr != "" {
+		// The probes and the scraper get their own listener; it stays up
+		// until the api has stopped, so liveness holds through the drain.
+		ops, err := opsserver.Listen(cfg.OpsAddr, reg, srv.Ready)
+		if err != nil {
+			return err
+		}
+		go ops.Serve()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = ops.Shutdown(sctx)
+		}()
+		handler = srv.PublicRoutes()
+		log.Info("ops endpoints listening", "addr", ops.Addr())
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	hs := &http.Server{
-		Handler: srv.Routes(reg),
+		Handler: handler,
 		// The API takes GETs only, with small bodies at most: the whole
 		// request gets as long as its headers would. One deadline for
 		// both also spares net/http a second one per request.

@@ -98,6 +98,10 @@ const (
 	EventHubsKafkaPort = 9093
 	// ManagedRedisPort is Azure Managed Redis's TLS port.
 	ManagedRedisPort = 10000
+	// OpsPort is where the api serves its ops endpoints on Azure
+	// (OPS_ADDR): the probes and a scraper reach them, clients through the
+	// ingress do not.
+	OpsPort = 9090
 	// PostgresDirectPort is the PostgreSQL server's own port (migrations
 	// use it; the services go through PgBouncer).
 	PostgresDirectPort = 5432

@@ -105,9 +105,12 @@ const (
 	EnvChangefeedStart          = "CHANGEFEED_START"
 
 	// api.
-	EnvAPICacheCooldown  = "API_CACHE_COOLDOWN"
-	EnvAPICacheTimeout   = "API_CACHE_TIMEOUT"
-	EnvAPIDrainDelay     = "API_DRAIN_DELAY"
+	EnvAPICacheCooldown = "API_CACHE_COOLDOWN"
+	EnvAPICacheTimeout  = "API_CACHE_TIMEOUT"
+	EnvAPIDrainDelay    = "API_DRAIN_DELAY"
+	// EnvOpsAddr moves the api's /healthz, /readyz and /metrics off its
+	// public listener (HTTP_ADDR) to a listener of their own.
+	EnvOpsAddr           = "OPS_ADDR"
 	EnvAPIKeysSHA256     = "API_KEYS_SHA256"
 	EnvAPILivePoll       = "API_LIVE_POLL"
 	EnvAPILookbackDays   = "API_LOOKBACK_DAYS"

@@ -14,12 +14,17 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
 
 // Proc is a running workload.
 type Proc struct {
-	Name    string
-	Addr    string // host:port of its HTTP endpoints
+	Name string
+	Addr string // host:port of its HTTP endpoints
+	// OpsAddr is where its /readyz and /metrics are: the OPS_ADDR it was
+	// given (the api serves them apart then), else Addr.
+	OpsAddr string
 	cmd     *exec.Cmd
 	done    chan error
 	logFile *os.File
@@ -38,7 +43,7 @@ func FreeAddr() (string, error) {
 
 // Start runs binary with env (KEY=value, added to the current environment
 // plus HTTP_ADDR) and args, logging to logPath, and waits until /readyz
-// answers 200 or readyTimeout passes.
+// (on OPS_ADDR when env sets it) answers 200 or readyTimeout passes.
 func Start(ctx context.Context, name, binary string, env []string, args []string, logPath string, readyTimeout time.Duration) (*Proc, error) {
 	addr, err := FreeAddr()
 	if err != nil {
@@ -57,7 +62,13 @@ func Start(ctx context.Context, name, binary string, env []string, args []string
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, Addr: addr, cmd: cmd, done: make(chan error, 1), logFile: lf, client: &http.Client{Timeout: 2 * time.Second}}
+	ops := addr
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, deploy.EnvOpsAddr+"="); ok && v != "" {
+			ops = v
+		}
+	}
+	p := &Proc{Name: name, Addr: addr, OpsAddr: ops, cmd: cmd, done: make(chan error, 1), logFile: lf, client: &http.Client{Timeout: 2 * time.Second}}
 	go func() { p.done <- cmd.Wait() }()
 	deadline := time.Now().Add(readyTimeout)
 	for {
@@ -70,7 +81,7 @@ func Start(ctx context.Context, name, binary string, env []string, args []string
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
-		resp, err := p.client.Get("http://" + addr + "/readyz")
+		resp, err := p.client.Get("http://" + ops + "/readyz")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -91,7 +102,7 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // Metrics returns the process's Prometheus samples without labels, and
 // labelled ones summed by metric name.
 func (p *Proc) Metrics() (map[string]float64, error) {
-	resp, err := p.client.Get("http://" + p.Addr + "/metrics")
+	resp, err := p.client.Get("http://" + p.OpsAddr + "/metrics")
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", p.Name, err)
 	}

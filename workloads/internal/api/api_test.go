@@ -735,3 +735,24 @@ func TestReadinessFailsOnClose(t *testing.T) {
 		t.Fatalf("no cache: %d %q", r.code, r.cache)
 	}
 }
+
+// With the ops endpoints on a listener of their own, the public handler
+// does not serve them, and serves every route as before.
+func TestPublicRoutesHoldNoOpsEndpoints(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, err := New(newFakeStore(), nil, Options{Local: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.PublicRoutes())
+	t.Cleanup(hs.Close)
+	ts := &testServer{Server: hs, srv: s, reg: reg}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		if r := ts.get(t, p); r.code != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", p, r.code)
+		}
+	}
+	if r := ts.get(t, "/"); r.code != http.StatusOK {
+		t.Errorf("the live page on the public handler: %d", r.code)
+	}
+}

@@ -27,8 +27,13 @@ type Config struct {
 	Options   Options
 	// Postgres is the report page's connection, nil when neither
 	// POSTGRES_URL nor POSTGRES_HOST is set: the reports are then off.
-	Postgres        *pgstore.Config
-	HTTPAddr        string
+	Postgres *pgstore.Config
+	HTTPAddr string
+	// OpsAddr, when set, is the listener of /healthz, /readyz and
+	// /metrics, which HTTP_ADDR then does not serve: readiness and metrics
+	// say how the api is doing inside, which clients need not see. Empty
+	// serves them beside the routes (local runs).
+	OpsAddr         string
 	ShutdownTimeout time.Duration
 	// DrainDelay is how long the api keeps serving after readiness failed
 	// on SIGTERM, before it stops accepting: the time Kubernetes takes to
@@ -45,7 +50,7 @@ type Config struct {
 // (API_MODE, API_KEYS_SHA256, API_CACHE_TIMEOUT, API_CACHE_COOLDOWN,
 // API_REQUEST_TIMEOUT, API_MAX_BODY_BYTES, API_LOOKBACK_DAYS,
 // API_MAX_RANGE, API_LIVE_POLL, API_RATE_LIMIT, API_RATE_BURST,
-// API_PAGE_TOKEN_KEY, API_DRAIN_DELAY, CACHE_SITE_FILLED_TTL,
+// API_PAGE_TOKEN_KEY, API_DRAIN_DELAY, CACHE_SITE_FILLED_TTL, OPS_ADDR,
 // CACHE_TTL_JITTER).
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
@@ -53,6 +58,7 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Redis:           redisenv.Config(r),
 		Cache:           redisenv.Options(r),
 		HTTPAddr:        r.String(deploy.EnvHTTPAddr, deploy.DefaultHTTPAddr),
+		OpsAddr:         r.String(deploy.EnvOpsAddr, ""),
 		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 20*time.Second, time.Second, 10*time.Minute),
 		DrainDelay:      r.Duration(deploy.EnvAPIDrainDelay, 0, 0, time.Minute),
 	}

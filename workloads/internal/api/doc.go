@@ -16,7 +16,8 @@
 //	GET /v1/reports?hours=&to=               the report page's data (PostgreSQL)
 //	GET /                                    the live page; /static/ its script and style
 //	GET /reports                             the report page: charts of the report views
-//	GET /healthz, /readyz, /metrics          operations
+//	GET /healthz, /readyz, /metrics          operations: beside the routes, or on
+//	                                         OPS_ADDR alone when it is set (on Azure)
 //
 // # Cache-aside
 //

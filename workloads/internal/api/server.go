@@ -183,7 +183,14 @@ func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Se
 
 // Routes returns the handler with every route, the operations endpoints
 // on gatherer included.
-func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler {
+func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler { return s.routes(gatherer) }
+
+// PublicRoutes returns the handler with the api's routes only, for when
+// the operations endpoints have a listener of their own (OPS_ADDR):
+// /healthz, /readyz and /metrics are then unknown routes here.
+func (s *Server) PublicRoutes() http.Handler { return s.routes(nil) }
+
+func (s *Server) routes(ops prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/events/{id}", s.route("event", true, s.getEvent))
 	mux.Handle("/v1/sites/{site}/critical", s.route("site_critical", true, s.getSiteCritical))
@@ -196,7 +203,9 @@ func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler {
 	mux.Handle("/{$}", s.route("page", false, s.getPage))
 	mux.Handle("/reports", s.route("report_page", false, s.getReportPage))
 	mux.Handle("/static/", s.route("static", false, func(w http.ResponseWriter, r *http.Request) { s.static.ServeHTTP(w, r) }))
-	opsserver.Register(mux, gatherer, s.Ready)
+	if ops != nil {
+		opsserver.Register(mux, ops, s.Ready)
+	}
 	mux.Handle("/", s.route("unknown", false, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.URL.Path)
 	}))

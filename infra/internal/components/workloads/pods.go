@@ -11,8 +11,9 @@ import (
 // Pod-level constants shared by every workload.
 const (
 	// HTTPPort serves /healthz, /readyz, /metrics (and api's routes,
-	// ingest's /lag).
+	// ingest's /lag); the api serves the first three on OpsPort instead.
 	HTTPPort = deploy.HTTPPort
+	OpsPort  = deploy.OpsPort
 	// RunAsUser is the images' non-root user (and group).
 	RunAsUser = 65532
 	// SecretsDir is where the Cosmos DB key is mounted; PasswordFile is
@@ -66,6 +67,9 @@ type podSpec struct {
 	env            corev1.EnvVarArray
 	// service pods run until stopped: they get probes and a port.
 	service bool
+	// ops pods serve their probes and metrics on OpsPort (OPS_ADDR), apart
+	// from the port clients reach (the api).
+	ops bool
 	// cosmosKey mounts the Cosmos DB key via SecretProviderClass
 	// cosmos-key-<serviceAccount>.
 	cosmosKey bool
@@ -133,21 +137,27 @@ func (p podSpec) template() corev1.PodTemplateSpecArgs {
 		c.Args = pulumi.ToStringArray(p.args)
 	}
 	if p.service {
-		c.Ports = corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(HTTPPort), Protocol: pulumi.String("TCP")}}
+		probePort := "http"
+		ports := corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(HTTPPort), Protocol: pulumi.String("TCP")}}
+		if p.ops {
+			probePort = "ops"
+			ports = append(ports, corev1.ContainerPortArgs{Name: pulumi.String("ops"), ContainerPort: pulumi.Int(OpsPort), Protocol: pulumi.String("TCP")})
+		}
+		c.Ports = ports
 		c.LivenessProbe = corev1.ProbeArgs{
-			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/healthz"), Port: pulumi.String("http")},
+			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/healthz"), Port: pulumi.String(probePort)},
 			PeriodSeconds:    pulumi.Int(10),
 			TimeoutSeconds:   pulumi.Int(2),
 			FailureThreshold: pulumi.Int(3),
 		}
 		c.ReadinessProbe = corev1.ProbeArgs{
-			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/readyz"), Port: pulumi.String("http")},
+			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/readyz"), Port: pulumi.String(probePort)},
 			PeriodSeconds:    pulumi.Int(5),
 			TimeoutSeconds:   pulumi.Int(3),
 			FailureThreshold: pulumi.Int(3),
 		}
 		c.StartupProbe = corev1.ProbeArgs{
-			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/healthz"), Port: pulumi.String("http")},
+			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String("/healthz"), Port: pulumi.String(probePort)},
 			PeriodSeconds:    pulumi.Int(2),
 			FailureThreshold: pulumi.Int(30),
 		}

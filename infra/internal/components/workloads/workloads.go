@@ -509,7 +509,7 @@ func (d *deployer) deployment(workload string, replicas *int, envs corev1.EnvVar
 		RevisionHistoryLimit: pulumi.Int(5),
 		Template: podSpec{
 			workload: workload, serviceAccount: workload, image: d.images[workload], env: envs,
-			service: true, cosmosKey: true, zones: d.cfg.ZoneRedundant(),
+			service: true, ops: workload == API, cosmosKey: true, zones: d.cfg.ZoneRedundant(),
 		}.template(),
 	}
 	if replicas != nil {
@@ -620,6 +620,8 @@ func (d *deployer) api() error {
 	envs := join(commonWith(APIShutdownTimeout), d.cassandraEnv(), d.redisEnv(), []envVar{
 		ev(deploy.EnvAPIMode, pulumi.String("production")),
 		ev(deploy.EnvAPIDrainDelay, pulumi.String(APIDrainDelay.String())),
+		// Readiness and metrics are for the probes, not for clients.
+		ev(deploy.EnvOpsAddr, pulumi.String(":"+strconv.Itoa(OpsPort))),
 		ev(deploy.EnvAPIKeysSHA256, pulumi.String(strings.Join(d.cfg.Workloads.APICredentialHashes, ","))),
 	}, d.postgresEnv(d.args.Identities[API].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort))
 	if err := d.deployment(API, nil, envs); err != nil {

@@ -372,16 +372,25 @@ func TestProdWorkloads(t *testing.T) {
 			t.Errorf("deployment %s selects %v", w, sel)
 		}
 		c := "spec.template.spec.containers.0."
+		// The api probes its ops port (OPS_ADDR): its public port, which
+		// the ingress reaches, serves no readiness or metrics.
+		probes, opsAddr := "http", ""
+		if w == workloads.API {
+			probes, opsAddr = "ops", fmt.Sprintf(":%d", workloads.OpsPort)
+			r.expect(d, map[string]any{c + "ports.1.containerPort": float64(workloads.OpsPort), c + "ports.1.name": "ops"})
+		}
 		r.expect(d, map[string]any{
 			c + "livenessProbe.httpGet.path":  "/healthz",
-			c + "livenessProbe.httpGet.port":  "http",
+			c + "livenessProbe.httpGet.port":  probes,
 			c + "readinessProbe.httpGet.path": "/readyz",
-			c + "readinessProbe.httpGet.port": "http",
+			c + "readinessProbe.httpGet.port": probes,
+			c + "startupProbe.httpGet.port":   probes,
 			c + "ports.0.containerPort":       float64(workloads.HTTPPort),
 			c + "ports.0.name":                "http",
 		})
-		if env := envOf(d, "spec.template"); env["HTTP_ADDR"] != fmt.Sprintf(":%d", workloads.HTTPPort) {
-			t.Errorf("deployment %s HTTP_ADDR = %q", w, env["HTTP_ADDR"])
+		env := envOf(d, "spec.template")
+		if env["HTTP_ADDR"] != fmt.Sprintf(":%d", workloads.HTTPPort) || env["OPS_ADDR"] != opsAddr {
+			t.Errorf("deployment %s HTTP_ADDR = %q, OPS_ADDR = %q", w, env["HTTP_ADDR"], env["OPS_ADDR"])
 		}
 		spread := map[string]string{}
 		for i := 0; i < length(d, "spec.template.spec.topologySpreadConstraints"); i++ {
