@@ -120,6 +120,7 @@ type sparkBench struct {
 	maxBehind    int64         // most events acknowledged but not yet counted in the steady phase
 	finalCatchUp time.Duration // last steady event produced → all counted
 	vis          []visibility
+	steadyLog    string // the job's log lines of the steady phase
 	missing      int
 	kafkaSecs    float64
 	kafkaRead    int64
@@ -496,6 +497,10 @@ func (b *sparkBench) steady(ctx context.Context) error {
 	producing.Store(true)
 	pollDone := make(chan struct{})
 	pollStop := make(chan struct{})
+	logMark := int64(0)
+	if st, err := os.Stat(b.log); err == nil {
+		logMark = st.Size()
+	}
 	b.steadyStart = time.Now()
 	fmt.Printf("latency: %.0f events/s for %s (the first %s not measured), site_minutes read every %s\n", b.rate, b.duration, b.settle, b.poll)
 	bar := progress.New("steady", -1)
@@ -577,11 +582,21 @@ func (b *sparkBench) steady(ctx context.Context) error {
 	stopBar()
 	bar.Finish()
 	b.steadyGot = counted.Load()
+	b.steadyLog = readFrom(b.log, logMark)
 	if b.steadyGot >= b.steadyAcked {
 		b.finalCatchUp = time.Since(lastSent)
 	}
 	b.vis, b.missing = visibleLags(produced, seen, b.steadyStart.Add(b.settle))
 	return nil
+}
+
+// readFrom returns a file's text from offset on ("" if it cannot be read).
+func readFrom(path string, offset int64) string {
+	data, err := os.ReadFile(path)
+	if err != nil || offset > int64(len(data)) {
+		return ""
+	}
+	return string(data[offset:])
 }
 
 // stopJob stops the job and the RSS sampler (the last VmHWM is read
@@ -700,6 +715,17 @@ func (b *sparkBench) report() error {
 		{"last event produced → all counted", catchUp},
 		{"job peak RSS MiB (VmHWM)", fmt.Sprintf("%.0f", rss)},
 	}
+	batches := parseBatches(b.steadyLog)
+	for _, q := range []string{"site-minutes", "silent-devices"} {
+		st := batches[q]
+		if st.batches == 0 {
+			rows = append(rows, row{"steady: " + q + " batches", "none logged"})
+			continue
+		}
+		rows = append(rows, row{fmt.Sprintf("steady: %s, %d batches: rows in / ms (max)", q, st.batches),
+			fmt.Sprintf("%d / %d (%d)", st.rows/st.batches, st.totalMS/st.batches, st.maxMS)})
+	}
+	rows = append(rows, row{"steady: batches over the trigger interval", fmt.Sprint(strings.Count(b.steadyLog, "Current batch is falling behind"))})
 	for _, t := range targets {
 		rows = append(rows, row{"target " + t.name, verdict(t.met)})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -112,10 +113,42 @@ type target struct {
 func sparkTargets(f sparkFigures, demoRate float64, trigger time.Duration) []target {
 	maxP99 := trigger + 5*time.Second
 	return []target{
-		{fmt.Sprintf("backlog ≥ 2 × the demo's rate (%.0f events/s)", 2*demoRate), f.eventsPerS >= 2*demoRate},
-		{"backlog counted exactly (each event once)", f.backlog > 0 && f.backlogCounted == f.backlog},
+		{fmt.Sprintf("≥ 2 × demo rate (%.0f events/s)", 2*demoRate), f.eventsPerS >= 2*demoRate},
+		{"backlog counted exactly", f.backlog > 0 && f.backlogCounted == f.backlog},
 		{"steady phase counted exactly", f.steadyAcked > 0 && f.steadyCounted == f.steadyAcked},
 		{fmt.Sprintf("p99 ≤ trigger + 5 s (%s)", maxP99), f.samples > 0 && f.p99 <= maxP99},
 		{fmt.Sprintf("no growing lag (drift ≤ %s)", trigger), f.samples > 0 && f.drift <= trigger},
 	}
+}
+
+// batchStats sums the micro-batches of one query the job logged.
+type batchStats struct {
+	batches, rows int64
+	totalMS       int64
+	maxMS         int64
+}
+
+// parseBatches reads the job's "query <name> batch <n> done: <rows> rows
+// in <ms> ms" lines (StreamJob's progress listener) from a piece of its
+// log, by query name.
+func parseBatches(text string) map[string]batchStats {
+	out := map[string]batchStats{}
+	for _, line := range strings.Split(text, "\n") {
+		i := strings.Index(line, "query ")
+		if i < 0 {
+			continue
+		}
+		var name string
+		var batch, rows, ms int64
+		if n, err := fmt.Sscanf(line[i:], "query %s batch %d done: %d rows in %d ms", &name, &batch, &rows, &ms); err != nil || n != 4 {
+			continue
+		}
+		s := out[name]
+		s.batches++
+		s.rows += rows
+		s.totalMS += ms
+		s.maxMS = max(s.maxMS, ms)
+		out[name] = s
+	}
+	return out
 }

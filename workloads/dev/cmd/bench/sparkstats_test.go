@@ -120,3 +120,26 @@ func TestSparkTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBatchesSumsEachQuerysBatches(t *testing.T) {
+	log := `2026-12-02T07:13:20,001 INFO StreamJob: stream job started: 2 from t to k.site_minutes and k.silent_devices
+2026-12-02T07:13:25,838 WARN ProcessingTimeExecutor: Current batch is falling behind. The trigger interval is 5000 milliseconds, but spent 5838 milliseconds
+2026-12-02T07:13:25,839 INFO StreamJob: query site-minutes batch 22 done: 4143 rows in 5832 ms, watermark 2026-12-02T07:11:14.998Z
+2026-12-02T07:13:26,180 INFO StreamJob: query silent-devices batch 21 done: 0 rows in 1176 ms, watermark 2026-12-02T07:11:17.069Z
+2026-12-02T07:13:31,000 INFO StreamJob: query site-minutes batch 23 done: 857 rows in 2168 ms, watermark none
+2026-12-02T07:13:32,000 INFO StreamJob: query site-minutes idle: no new data
+2026-12-02T07:13:33,000 INFO StreamJob: query site-minutes batch 24 done: broken line`
+	got := parseBatches(log)
+	want := map[string]batchStats{
+		"site-minutes":   {batches: 2, rows: 5000, totalMS: 8000, maxMS: 5832},
+		"silent-devices": {batches: 1, rows: 0, totalMS: 1176, maxMS: 1176},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %+v, want %+v", k, got[k], w)
+		}
+	}
+}
