@@ -457,13 +457,18 @@ func (b *sparkBench) drainBacklog(ctx context.Context) error {
 
 // waitQueryRead polls the job's log until query's batches have read want
 // records in all (or -stall passes with no new batch, or the job ends)
-// and returns when it saw that.
+// and returns the time the log stamped on the batch that did (when it saw
+// that if the stamp cannot be read).
 func (b *sparkBench) waitQueryRead(ctx context.Context, query string, want int64) time.Time {
 	var got int64
 	grew := time.Now()
 	for time.Since(grew) < b.stall && !b.proc.Exited() && ctx.Err() == nil {
-		n := parseBatches(readFrom(b.log, 0))[query].rows
+		text := readFrom(b.log, 0)
+		n := parseBatches(text)[query].rows
 		if n >= want {
+			if at, ok := readAllAt(text, query, want); ok {
+				return at
+			}
 			return time.Now()
 		}
 		if n > got {

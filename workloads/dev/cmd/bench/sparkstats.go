@@ -134,13 +134,8 @@ type batchStats struct {
 func parseBatches(text string) map[string]batchStats {
 	out := map[string]batchStats{}
 	for _, line := range strings.Split(text, "\n") {
-		i := strings.Index(line, "query ")
-		if i < 0 {
-			continue
-		}
-		var name string
-		var batch, rows, ms int64
-		if n, err := fmt.Sscanf(line[i:], "query %s batch %d done: %d rows in %d ms", &name, &batch, &rows, &ms); err != nil || n != 4 {
+		name, rows, ms, ok := batchLine(line)
+		if !ok {
 			continue
 		}
 		s := out[name]
@@ -151,4 +146,41 @@ func parseBatches(text string) map[string]batchStats {
 		out[name] = s
 	}
 	return out
+}
+
+// batchLine parses one progress line of the job's log.
+func batchLine(line string) (name string, rows, ms int64, ok bool) {
+	i := strings.Index(line, "query ")
+	if i < 0 {
+		return "", 0, 0, false
+	}
+	var batch int64
+	if n, err := fmt.Sscanf(line[i:], "query %s batch %d done: %d rows in %d ms", &name, &batch, &rows, &ms); err != nil || n != 4 {
+		return "", 0, 0, false
+	}
+	return name, rows, ms, true
+}
+
+// jobLogTime is how the job's log stamps its lines (log4j's ISO 8601, the
+// machine's local time).
+const jobLogTime = "2006-01-02T15:04:05,000"
+
+// readAllAt is the time stamped on the progress line of query's batch that
+// brought the records it read in all to want; false if none did.
+func readAllAt(text, query string, want int64) (time.Time, bool) {
+	var total int64
+	for _, line := range strings.Split(text, "\n") {
+		name, rows, _, ok := batchLine(line)
+		if !ok || name != query {
+			continue
+		}
+		if total += rows; total >= want {
+			if len(line) < len(jobLogTime) {
+				return time.Time{}, false
+			}
+			at, err := time.ParseInLocation(jobLogTime, line[:len(jobLogTime)], time.Local)
+			return at, err == nil
+		}
+	}
+	return time.Time{}, false
 }

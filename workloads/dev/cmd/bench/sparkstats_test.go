@@ -143,3 +143,21 @@ func TestParseBatchesSumsEachQuerysBatches(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAllAtIsTheStampOfTheBatchThatReadTheLastRecord(t *testing.T) {
+	log := `2026-12-02T07:13:25,839 INFO StreamJob: query site-minutes batch 22 done: 4143 rows in 5832 ms, watermark none
+2026-12-02T07:13:26,180 INFO StreamJob: query silent-devices batch 21 done: 3000 rows in 1176 ms, watermark none
+2026-12-02T07:13:31,250 INFO StreamJob: query silent-devices batch 22 done: 2000 rows in 1176 ms, watermark none
+2026-12-02T07:13:36,000 INFO StreamJob: query silent-devices batch 23 done: 10 rows in 1176 ms, watermark none`
+	at, ok := readAllAt(log, "silent-devices", 5000)
+	want := time.Date(2026, 12, 2, 7, 13, 31, 250_000_000, time.Local)
+	if !ok || !at.Equal(want) {
+		t.Errorf("got %s %v, want %s", at, ok, want)
+	}
+	if _, ok := readAllAt(log, "silent-devices", 5011); ok {
+		t.Error("found a batch past everything read")
+	}
+	if _, ok := readAllAt(log, "site-minutes", 5000); ok {
+		t.Error("site-minutes read only 4143")
+	}
+}
