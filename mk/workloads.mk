@@ -1,10 +1,10 @@
-# Workloads: build, checks, the test suite, the demo and the ingest benchmark.
+# Workloads: build, checks, the test suite, the demo, the ingest and Spark benchmarks.
 
 GO_TEST_TIMEOUT ?= 75m
 # Integration tests that stop and restart engines run alone, after the rest.
 FAULT_TESTS := Fault
 
-.PHONY: build check test test-unit demo bench-ingest fuzz tidy-check tracked-check layout-check
+.PHONY: build check test test-unit demo bench-ingest bench-spark fuzz tidy-check tracked-check layout-check
 
 build: ## build every binary (workloads/cmd and the dev tools of workloads/dev/cmd) into .sluice/bin
 	@mkdir -p $(BIN)
@@ -40,6 +40,9 @@ demo: build ## the main job locally: engines, ingest, a stream of events, a summ
 
 bench-ingest: build ## benchmark: Kafka→ingest→Cassandra vs bare gocql upserts (table + JSON line)
 	$(BIN)/bench ingest -bin $(BIN) $(ARGS)
+
+bench-spark: build ## benchmark: the Spark stream job on local[2]: backlog events/s vs a plain Kafka read, event time → aggregate p50/p99 at the demo's rate, peak RSS (table + JSON line)
+	$(BIN)/bench spark $(ARGS)
 
 fuzz: ## fuzz the event decoder for FUZZTIME (default 60s)
 	$(GO) test ./workloads/contract -run '^$$' -fuzz FuzzDecode -fuzztime $(or $(FUZZTIME),60s)

@@ -15,6 +15,11 @@ import (
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 )
 
+// DemoRate is the event rate (events per second) the demo streams at
+// unless its -rate flag says otherwise; benchmarks state their rates
+// against it.
+const DemoRate = 2000
+
 // Local is the running local engines.
 type Local struct {
 	Manager   *devservices.Manager

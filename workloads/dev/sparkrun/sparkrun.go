@@ -22,6 +22,10 @@ const StreamJob = "io.sluice.spark.StreamJob"
 // JarName is the job jar Maven builds.
 const JarName = "sluice-spark.jar"
 
+// DemoTrigger is the stream job's processing-time trigger in the demo; the
+// benchmark runs the job at it too.
+const DemoTrigger = 5 * time.Second
+
 var buildMu sync.Mutex
 
 // Job is a built job jar with the runtime it runs on.
@@ -149,6 +153,9 @@ func (p *Proc) Stop(timeout time.Duration) {
 		p.Kill()
 	}
 }
+
+// Pid is the JVM's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Exited reports whether the job has ended.
 func (p *Proc) Exited() bool {

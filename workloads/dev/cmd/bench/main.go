@@ -3,6 +3,7 @@
 // and exactly one JSON line starting with {"bench":"<name>"}.
 //
 //	bench ingest [-events N]
+//	bench spark [-events N] [-rate R] [-duration D] [-trigger T]
 package main
 
 import (

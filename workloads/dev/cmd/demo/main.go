@@ -81,7 +81,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	bin := fs.String("bin", ".sluice/bin", "folder holding the workload binaries")
 	events := fs.Int64("events", 20000, "events to produce")
-	rate := fs.Float64("rate", 2000, "events per second")
+	rate := fs.Float64("rate", localrun.DemoRate, "events per second")
 	invalid := fs.Float64("invalid-share", 0.01, "share of deliberately invalid records")
 	serve := fs.Bool("serve", false, "keep the api with its live and report pages running after the summary, until interrupted")
 	if err := fs.Parse(args); err != nil {

@@ -42,7 +42,7 @@ type streamSample struct {
 	events int64
 }
 
-// startSpark starts the stream job (5 s trigger, local[2]) on the demo's
+// startSpark starts the stream job (sparkrun.DemoTrigger, local[2]) on the demo's
 // topic and waits until both queries finished a first batch: the first
 // one loads and compiles most of what the job runs, tens of seconds on a
 // busy machine, and the stream should not queue up behind it. Its checkpoint lives with the
@@ -59,7 +59,7 @@ func (d *demo) startSpark(ctx context.Context) error {
 	}
 	log := filepath.Join(d.launch.Logs, "spark-stream.log")
 	_ = os.Remove(log)
-	env := localrun.Env(d.ep, "SPARK_CHECKPOINT="+ckpt, "SPARK_TRIGGER=5s", "SPARK_GROUP_PREFIX=sluice-demo-spark",
+	env := localrun.Env(d.ep, "SPARK_CHECKPOINT="+ckpt, "SPARK_TRIGGER="+sparkrun.DemoTrigger.String(), "SPARK_GROUP_PREFIX=sluice-demo-spark",
 		"SPARK_STARTING_OFFSETS=latest")
 	p, err := sparkrun.Start(sparkrun.Options{Job: job, Env: env, Log: log})
 	if err != nil {
@@ -102,7 +102,7 @@ func (d *demo) startSpark(ctx context.Context) error {
 	}
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.sample()
-	fmt.Printf("  spark stream job running (local[2], 5 s trigger) after %s; log %s\n", time.Since(begin).Round(time.Second), log)
+	fmt.Printf("  spark stream job running (local[2], %s trigger) after %s; log %s\n", sparkrun.DemoTrigger, time.Since(begin).Round(time.Second), log)
 	return nil
 }
 
