@@ -51,6 +51,10 @@ const (
 	sparkWorkDir = "/opt/spark/work-dir"
 )
 
+// ShufflePartitions is the stream job's spark.sql.shuffle.partitions:
+// two per executor core.
+func ShufflePartitions(executors, cores int) int { return max(2, 2*executors*cores) }
+
 // sparkOperator installs the Spark Operator in its own namespace, watching
 // only the workloads' namespace. The workloads' namespace keeps its own
 // service account and Role for the driver (the chart's are off), and the
@@ -253,12 +257,17 @@ func (d *deployer) stream() error {
 					"onSubmissionFailureRetryInterval": pulumi.Int(60),
 				},
 				"sparkConf": pulumi.StringMap{
-					"spark.driver.extraClassPath":                        pulumi.String(classPath),
-					"spark.executor.extraClassPath":                      pulumi.String(classPath),
-					"spark.driver.port":                                  pulumi.String(strconv.Itoa(SparkDriverPort)),
-					"spark.driver.blockManager.port":                     pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
-					"spark.blockManager.port":                            pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
-					"spark.ui.enabled":                                   pulumi.String("false"),
+					"spark.driver.extraClassPath":    pulumi.String(classPath),
+					"spark.executor.extraClassPath":  pulumi.String(classPath),
+					"spark.driver.port":              pulumi.String(strconv.Itoa(SparkDriverPort)),
+					"spark.driver.blockManager.port": pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
+					"spark.blockManager.port":        pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
+					"spark.ui.enabled":               pulumi.String("false"),
+					// Two shuffle partitions (and so state store partitions)
+					// per executor core, not Spark's 200, which would cost
+					// a task each per micro-batch. The checkpoint keeps the
+					// count it started with, whatever the executors later.
+					"spark.sql.shuffle.partitions":                       pulumi.String(strconv.Itoa(ShufflePartitions(s.Executors, s.ExecutorCores))),
 					"spark.sql.streaming.stopGracefullyOnShutdown":       pulumi.String("true"),
 					"spark.kubernetes.driver.podTemplateContainerName":   pulumi.String("spark-kubernetes-driver"),
 					"spark.kubernetes.executor.podTemplateContainerName": pulumi.String("spark-kubernetes-executor"),

@@ -105,6 +105,7 @@ func TestSparkStreamOnAKS(t *testing.T) {
 			for k, want := range map[string]string{
 				"spark.driver.port": fmt.Sprint(workloads.SparkDriverPort), "spark.blockManager.port": fmt.Sprint(workloads.SparkBlockManagerPort),
 				"spark.driver.extraClassPath": deploy.SparkJarDir + "/*", "spark.executor.extraClassPath": deploy.SparkJarDir + "/*",
+				"spark.sql.shuffle.partitions": fmt.Sprint(2 * s.Executors * s.ExecutorCores),
 			} {
 				if got := keyOf(app, "spec.sparkConf", k); got != want {
 					t.Errorf("sparkConf %s = %q, want %q", k, got, want)
