@@ -31,9 +31,13 @@ tidy-check: ## go mod tidy would change nothing
 test-unit: ## unit tests only (no engines needed)
 	$(GO) test -count=1 ./...
 
+# The tests write to Redis database 1 (devservices.TestRedisDB), never the
+# demo's 0; it is emptied before the tests and after they pass.
 test: check build services-up ## everything: checks, unit + integration tests on the real engines, fault tests, infra under mocks
+	@$(GO) run ./workloads/dev/cmd/devservices redis-clear-tests
 	$(GO) test -tags integration -count=1 -timeout $(GO_TEST_TIMEOUT) -skip '$(FAULT_TESTS)' ./...
 	$(GO) test -tags integration -count=1 -timeout $(GO_TEST_TIMEOUT) -p 1 -run '$(FAULT_TESTS)' ./...
+	@$(GO) run ./workloads/dev/cmd/devservices redis-clear-tests
 
 demo: build ## the main job locally: engines, ingest, a stream of events, a summary
 	$(BIN)/demo -bin $(BIN)

@@ -83,7 +83,20 @@ type Endpoints struct {
 	CassandraPassword string
 	PostgresURL       string
 	RedisAddr         string
+	// RedisDB is the Redis database the workloads and clients use:
+	// DemoRedisDB for the demo, TestRedisDB for the tests, BenchRedisDB for
+	// the benchmarks, so neither writes into what the demo's live page shows.
+	RedisDB int
 }
+
+// The Redis databases of the local Redis, one per kind of run. make test
+// empties TestRedisDB before and after the tests; nothing empties the
+// demo's.
+const (
+	DemoRedisDB  = 0
+	TestRedisDB  = 1
+	BenchRedisDB = 2
+)
 
 // LocalEndpoints returns the addresses and credentials of the local engines.
 func LocalEndpoints() Endpoints {
@@ -96,7 +109,15 @@ func LocalEndpoints() Endpoints {
 		PostgresURL: fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable",
 			PostgresUser, PostgresPassword, hostPort(PostgresPort), PostgresDatabase),
 		RedisAddr: hostPort(RedisPort),
+		RedisDB:   DemoRedisDB,
 	}
+}
+
+// TestEndpoints are LocalEndpoints with the tests' Redis database.
+func TestEndpoints() Endpoints {
+	ep := LocalEndpoints()
+	ep.RedisDB = TestRedisDB
+	return ep
 }
 
 // Env returns the endpoints as environment variables, in a stable order, the
@@ -110,6 +131,7 @@ func (ep Endpoints) Env() [][2]string {
 		{"CASSANDRA_PASSWORD", ep.CassandraPassword},
 		{"POSTGRES_URL", ep.PostgresURL},
 		{"REDIS_ADDR", ep.RedisAddr},
+		{"REDIS_DB", strconv.Itoa(ep.RedisDB)},
 	}
 }
 

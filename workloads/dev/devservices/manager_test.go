@@ -61,6 +61,7 @@ func TestLocalEndpointsEnv(t *testing.T) {
 		{"CASSANDRA_PASSWORD", "cassandra"},
 		{"POSTGRES_URL", "postgres://sluice:sluice@127.0.0.1:15432/sluice?sslmode=disable"},
 		{"REDIS_ADDR", "127.0.0.1:16379"},
+		{"REDIS_DB", "0"},
 	}
 	got := ep.Env()
 	if len(got) != len(want) {

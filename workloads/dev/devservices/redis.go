@@ -83,3 +83,18 @@ func (r *redisService) startTimeout() time.Duration { return 30 * time.Second }
 func (r *redisService) stopTimeout() time.Duration { return 30 * time.Second }
 
 func (r *redisService) describe() string { return "Redis (Debian package) on " + hostPort(RedisPort) }
+
+// FlushTestRedis empties the tests' Redis database (TestRedisDB) and
+// returns how many keys it held; the demo's database is never touched.
+func (m *Manager) FlushTestRedis(ctx context.Context) (int64, error) {
+	c := redis.NewClient(&redis.Options{Addr: hostPort(RedisPort), DB: TestRedisDB, MaxRetries: -1, DisableIdentity: true})
+	defer c.Close()
+	n, err := c.DBSize(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("size of redis database %d: %w", TestRedisDB, err)
+	}
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		return 0, fmt.Errorf("flush redis database %d: %w", TestRedisDB, err)
+	}
+	return n, nil
+}

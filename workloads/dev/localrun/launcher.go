@@ -28,7 +28,8 @@ type Local struct {
 }
 
 // Up starts the named engines (every engine when none is named), or finds
-// them running, and waits until they answer.
+// them running, and waits until they answer. The endpoints use the demo's
+// Redis database; a benchmark sets Endpoints.RedisDB to its own.
 func Up(ctx context.Context, engines ...devservices.Engine) (*Local, error) {
 	m, err := devservices.New("")
 	if err != nil {

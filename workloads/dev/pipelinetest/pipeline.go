@@ -153,7 +153,7 @@ func Start(t testing.TB, opts Options) *Pipeline {
 // forgetSites takes the pipeline's sites off the live page's index, so
 // test runs do not pile up on a developer's page.
 func (p *Pipeline) forgetSites() {
-	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DisableIdentity: true})
+	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DB: p.EP.RedisDB, DisableIdentity: true})
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/dev/pipelinetest"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 
 func redisClient(t *testing.T, p *pipelinetest.Pipeline) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DisableIdentity: true, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DB: p.EP.RedisDB, DisableIdentity: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
@@ -171,6 +172,18 @@ func TestLivePageInChromium(t *testing.T) {
 		}
 		return nil
 	})
+	// The workloads of a test write to the tests' Redis database: nothing
+	// of it reaches the demo's, which its live page reads.
+	demo := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DB: devservices.DemoRedisDB, DisableIdentity: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = demo.Close() })
+	if p.EP.RedisDB == devservices.DemoRedisDB {
+		t.Fatalf("the tests use the demo's Redis database %d", p.EP.RedisDB)
+	}
+	for _, e := range warm {
+		if demo.Exists(ctx, rediscache.EventKey(e.ID)).Val() != 0 || demo.ZScore(ctx, rediscache.LiveSitesKey, e.Site).Err() != redis.Nil {
+			t.Fatalf("event %s of site %s reached the demo's Redis database", e.ID, e.Site)
+		}
+	}
 
 	b := pipelinetest.StartBrowser(t)
 	if err := b.Navigate(ctx, p.URL()+"/"); err != nil {

@@ -131,7 +131,7 @@ func TestCassandraStoreNewestAcrossDays(t *testing.T) {
 
 func TestCacheAsideOnRealEngines(t *testing.T) {
 	s, ep := engines(t)
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ep.RedisAddr}, DisableIdentity: true})
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ep.RedisAddr}, DB: ep.RedisDB, DisableIdentity: true})
 	t.Cleanup(func() { _ = rdb.Close() })
 	e := event(strings.ToLower(itest.Name("site")), strings.ToLower(itest.Name("dev")), contract.SeverityCritical, time.Now())
 	upsert(t, s, e)

@@ -28,7 +28,7 @@ import (
 func single(t *testing.T) redis.UniversalClient {
 	t.Helper()
 	ep := itest.Up(t, devservices.Redis)
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ep.RedisAddr}, DisableIdentity: true})
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ep.RedisAddr}, DB: ep.RedisDB, DisableIdentity: true})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
@@ -287,7 +287,7 @@ func TestWriteRecoversFromFlushedScripts(t *testing.T) {
 
 func TestOpenPingsAndReportsUnreachable(t *testing.T) {
 	ep := itest.Up(t, devservices.Redis)
-	cfg := rediscache.Config{Addrs: []string{ep.RedisAddr}, Timeout: time.Second}
+	cfg := rediscache.Config{Addrs: []string{ep.RedisAddr}, DB: ep.RedisDB, Timeout: time.Second}
 	rdb, err := cfg.Open(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -349,7 +349,7 @@ func seedCached(ctx context.Context, lc *local, redisAddr string, n int) ([]stri
 	}
 	defer session.Close()
 	store := eventstore.New(session, cc.Keyspace)
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DisableIdentity: true})
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: lc.Endpoints.RedisDB, DisableIdentity: true})
 	defer rdb.Close()
 	cache := rediscache.New(rdb, rediscache.Options{EventTTL: 2 * time.Hour})
 	now := time.Now().UTC().Truncate(time.Millisecond)

@@ -68,7 +68,9 @@ func startLocal(ctx context.Context, engines ...devservices.Engine) (*local, err
 		return nil, err
 	}
 	// Benchmarks write millions of rows; their own keyspace keeps them
-	// out of the demo's tables and its change feed's outbox.
+	// out of the demo's tables and its change feed's outbox, and their
+	// own Redis database out of the demo's live page.
+	lc.Endpoints.RedisDB = devservices.BenchRedisDB
 	return &local{Local: lc, logs: logs, env: localrun.Env(lc.Endpoints, "CASSANDRA_KEYSPACE="+BenchKeyspace)}, nil
 }
 

@@ -7,6 +7,7 @@
 //	devservices status                  show what runs and answers
 //	devservices logs engine [-n N]      print the last N lines of an engine's log
 //	devservices env                     print export lines for the endpoints
+//	devservices redis-clear-tests       empty the tests' Redis database (never the demo's)
 //	devservices spark                   fetch the Spark jar set (once), build the Spark jobs' jar, print both
 //	devservices spark-image [-out dir]  as spark, then fill dir with the stream image's jars
 //
@@ -50,6 +51,7 @@ commands:
   status                      show which engines run and answer
   logs engine [-n N]          print the last N lines (default 50) of an engine's log
   env                         print export lines for the local endpoints
+  redis-clear-tests           empty the tests' Redis database (make test does, before and after)
   spark                       fetch the Spark jar set (once) and build the Spark jobs' jar; print both paths
   spark-image [-out dir]      as spark, then fill dir (default <home>/build/spark/image-jars) with the
                               stream image's jars: the job jar and the jars Spark's distribution lacks
@@ -164,6 +166,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "spark-image":
 		return sparkImage(ctx, m, rest, stdout, stderr)
+	case "redis-clear-tests":
+		n, err := m.FlushTestRedis(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "redis: cleared the tests' database %d (%d keys)\n", devservices.TestRedisDB, n)
+		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }

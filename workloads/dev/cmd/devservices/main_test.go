@@ -22,6 +22,7 @@ export CASSANDRA_USERNAME=cassandra
 export CASSANDRA_PASSWORD=cassandra
 export POSTGRES_URL='postgres://sluice:sluice@127.0.0.1:15432/sluice?sslmode=disable'
 export REDIS_ADDR=127.0.0.1:16379
+export REDIS_DB=0
 `
 	if out.String() != want {
 		t.Fatalf("env printed:\n%s\nwant:\n%s", out.String(), want)
