@@ -208,23 +208,7 @@ func TestReleaseBase(t *testing.T) {
 	o.BaseImage = host + "/distroless/static@" + baseDigest.String()
 	imgs := build(t, o)
 	img := imgs[0]
-	baseLayers, err := base.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := img.Image.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(layers) != len(baseLayers)+1 {
-		t.Fatalf("%d layers on a %d-layer base, want one more", len(layers), len(baseLayers))
-	}
-	for i, bl := range baseLayers {
-		want, _ := bl.Digest()
-		if got, _ := layers[i].Digest(); got != want {
-			t.Errorf("layer %d is %s, want the base's %s", i, got, want)
-		}
-	}
+	checkOneLayerOn(t, base, img.Image)
 	m, err := img.Image.Manifest()
 	if err != nil {
 		t.Fatal(err)
@@ -239,4 +223,28 @@ func TestReleaseBase(t *testing.T) {
 	if cf.Config.User != User || cf.Config.Entrypoint[0] != "/migrate" {
 		t.Errorf("config on the release base: user %q entrypoint %q", cf.Config.User, cf.Config.Entrypoint)
 	}
+}
+
+// checkOneLayerOn fails unless img is base's layers plus exactly one, and
+// returns img's layers.
+func checkOneLayerOn(t *testing.T, base, img v1.Image) []v1.Layer {
+	t.Helper()
+	baseLayers, err := base.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != len(baseLayers)+1 {
+		t.Fatalf("%d layers on a %d-layer base, want one more", len(layers), len(baseLayers))
+	}
+	for i, bl := range baseLayers {
+		want, _ := bl.Digest()
+		if got, _ := layers[i].Digest(); got != want {
+			t.Errorf("layer %d is %s, want the base's %s", i, got, want)
+		}
+	}
+	return layers
 }

@@ -209,23 +209,7 @@ func TestStreamImage(t *testing.T) {
 		t.Errorf("last history entry %+v", last)
 	}
 
-	baseLayers, err := base.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := img.Image.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(layers) != len(baseLayers)+1 {
-		t.Fatalf("%d layers on a %d-layer base, want one more", len(layers), len(baseLayers))
-	}
-	for i, bl := range baseLayers {
-		want, _ := bl.Digest()
-		if got, _ := layers[i].Digest(); got != want {
-			t.Errorf("layer %d is %s, want the base's %s", i, got, want)
-		}
-	}
+	layers := checkOneLayerOn(t, base, img.Image)
 	var names []string
 	for _, e := range layerEntries(t, layers[len(layers)-1]) {
 		h := e.header
