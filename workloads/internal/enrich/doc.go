@@ -11,7 +11,11 @@
 // after its end, 2 minutes by default) that no succeeded run covers
 // completely, oldest first, one window per hour, looking back no further
 // than the first succeeded run and ENRICH_CATCHUP (24 hours); a new
-// deployment starts with the last completed hour only. Every run is a
+// deployment starts with the last completed hour only. Hours a job that was
+// down for longer left behind (after the first succeeded run, before the
+// catch-up horizon, up to MaxMissedLookback back) are not dropped
+// silently: the run logs them as a warning with the --from/--to backfill
+// that enriches them (see [PlanMissed]). Every run is a
 // batch_runs row: window, status (running, succeeded, failed, skipped,
 // abandoned), counts (events read and changed, unknown devices, sites and
 // models, duplicates, hourly rows), phase timings, the reference data used

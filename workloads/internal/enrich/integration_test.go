@@ -513,6 +513,21 @@ func TestPendingFollowsTheWatermark(t *testing.T) {
 	if len(due) != 2 || due[0] != want[0] || due[1] != want[1] {
 		t.Fatalf("pending %v, want %v", due, want)
 	}
+	// Down for a day and a half: the hours older than the catch-up
+	// horizon are reported as missed, not dropped; with the due ones they
+	// are every completed hour since the succeeded run.
+	job.Now = func() time.Time { return f.window.To.Add(36*time.Hour + 30*time.Minute) }
+	plan, err := job.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missed := 0
+	for _, w := range plan.Missed {
+		missed += len(w.Hours())
+	}
+	if len(plan.Missed) != 1 || plan.Missed[0].From != f.window.To || missed == 0 || missed+len(plan.Due) != 36 {
+		t.Fatalf("missed %v (%d hours), due %d windows: want the 36 hours since %s split between them", plan.Missed, missed, len(plan.Due), f.window.To)
+	}
 }
 
 // TestThroughPgBouncer runs the job through PgBouncer in transaction

@@ -88,18 +88,44 @@ type nopProgress struct{}
 func (nopProgress) Set(int64, string) {}
 func (nopProgress) Finish()           {}
 
+// Plan is what a run without an explicit window does: the windows due
+// (PlanDefault) and the hours it leaves out (PlanMissed).
+type Plan struct {
+	Due, Missed []Window
+}
+
 // Pending returns the windows a run without an explicit window processes
-// (see PlanDefault).
+// (see PlanDefault), and logs a warning with the backfill to run when
+// hours older than the catch-up horizon were never enriched (PlanMissed).
 func (j *Job) Pending(ctx context.Context) ([]Window, error) {
+	p, err := j.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Missed) > 0 {
+		hours := 0
+		for _, w := range p.Missed {
+			hours += len(w.Hours())
+		}
+		first, last := p.Missed[0], p.Missed[len(p.Missed)-1]
+		j.log.Warn("hours older than the catch-up horizon were never enriched; a default run leaves them out",
+			"hours", hours, "ranges", len(p.Missed), "from", first.From.Format(time.RFC3339), "to", last.To.Format(time.RFC3339),
+			"backfill", fmt.Sprintf("enrich --from %s --to %s", first.From.Format(time.RFC3339), last.To.Format(time.RFC3339)))
+	}
+	return p.Due, nil
+}
+
+// Plan reads batch_runs and plans a default run.
+func (j *Job) Plan(ctx context.Context) (Plan, error) {
 	now := j.Now()
 	var first *time.Time
 	if err := j.pool.QueryRow(ctx, sqlFirstSucceeded, JobName).Scan(&first); err != nil {
-		return nil, fmt.Errorf("read batch runs: %w", err)
+		return Plan{}, fmt.Errorf("read batch runs: %w", err)
 	}
-	horizon := now.Add(-j.cfg.Settle - j.cfg.Catchup - time.Hour)
+	horizon := now.Add(-MaxMissedLookback - time.Hour)
 	rows, err := j.pool.Query(ctx, sqlSucceededWindows, JobName, horizon)
 	if err != nil {
-		return nil, fmt.Errorf("read batch runs: %w", err)
+		return Plan{}, fmt.Errorf("read batch runs: %w", err)
 	}
 	done, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Window, error) {
 		var w Window
@@ -107,9 +133,12 @@ func (j *Job) Pending(ctx context.Context) ([]Window, error) {
 		return w, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read batch runs: %w", err)
+		return Plan{}, fmt.Errorf("read batch runs: %w", err)
 	}
-	return PlanDefault(done, first, now, j.cfg.Settle, j.cfg.Catchup), nil
+	return Plan{
+		Due:    PlanDefault(done, first, now, j.cfg.Settle, j.cfg.Catchup),
+		Missed: PlanMissed(done, first, now, j.cfg.Settle, j.cfg.Catchup),
+	}, nil
 }
 
 // Run enriches one window: it records a running run, loads the reference

@@ -101,6 +101,42 @@ func PlanDefault(done []Covered, firstDone *time.Time, now time.Time, settle, ca
 	return out
 }
 
+// MaxMissedLookback bounds how far back PlanMissed looks for hours a
+// default run leaves out.
+const MaxMissedLookback = 31 * 24 * time.Hour
+
+// PlanMissed returns the completed hours a default run never enriches:
+// after the first succeeded run (firstDone) but before the catch-up
+// horizon, not covered by any succeeded run, merged into contiguous
+// windows, oldest first, looking back at most MaxMissedLookback. They are
+// what a job that was down longer than ENRICH_CATCHUP left behind; only a
+// --from/--to backfill enriches them, so the job reports them instead of
+// dropping them silently.
+func PlanMissed(done []Covered, firstDone *time.Time, now time.Time, settle, catchup time.Duration) []Window {
+	if firstDone == nil {
+		return nil
+	}
+	end := contract.Hour(now.Add(-settle))
+	horizon := contract.Hour(end.Add(-catchup))
+	start := contract.Hour(*firstDone)
+	if floor := contract.Hour(now.Add(-MaxMissedLookback)); start.Before(floor) {
+		start = floor
+	}
+	var out []Window
+	for h := start; h.Before(horizon); h = h.Add(time.Hour) {
+		w := Window{From: h, To: h.Add(time.Hour)}
+		if coveredBy(w, done) {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].To.Equal(w.From) {
+			out[n-1].To = w.To
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
 func coveredBy(w Window, done []Covered) bool {
 	for _, d := range done {
 		if !d.From.After(w.From) && !d.To.Before(w.To) {

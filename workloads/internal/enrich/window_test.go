@@ -155,3 +155,46 @@ func TestStageSourceReportsTheReadError(t *testing.T) {
 		t.Errorf("cancelled source: next row or err %v", s.Err())
 	}
 }
+
+func TestPlanMissed(t *testing.T) {
+	now := ts("2024-05-01T10:03:00Z")
+	settle := 2 * time.Minute
+	hour := func(s string) Window { return Window{From: ts(s), To: ts(s).Add(time.Hour)} }
+	if got := PlanMissed(nil, nil, now, settle, 3*time.Hour); got != nil {
+		t.Errorf("a new deployment misses nothing: %v", got)
+	}
+	// Down since 2024-04-30T20:00 with a 3-hour catch-up: 21:00 to 07:00
+	// are left out (one run at 23:00 in between), 07:00–10:00 are due.
+	first := ts("2024-04-30T20:00:00Z")
+	done := []Window{hour("2024-04-30T20:00:00Z"), hour("2024-04-30T23:00:00Z")}
+	got := PlanMissed(done, &first, now, settle, 3*time.Hour)
+	want := []Window{{From: ts("2024-04-30T21:00:00Z"), To: ts("2024-04-30T23:00:00Z")}, {From: ts("2024-05-01T00:00:00Z"), To: ts("2024-05-01T07:00:00Z")}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("missed %v, want %v", got, want)
+	}
+	due := PlanDefault(done, &first, now, settle, 3*time.Hour)
+	if len(due) != 3 || due[0] != hour("2024-05-01T07:00:00Z") {
+		t.Errorf("due %v", due)
+	}
+	// Missed and due never overlap, and together with the done hours they
+	// are every completed hour since the first run.
+	seen := map[time.Time]int{}
+	for _, group := range [][]Window{got, due, done} {
+		for _, w := range group {
+			for _, h := range w.Hours() {
+				seen[h]++
+			}
+		}
+	}
+	for h := first; h.Before(ts("2024-05-01T10:00:00Z")); h = h.Add(time.Hour) {
+		if seen[h] != 1 {
+			t.Errorf("hour %s planned %d times", h, seen[h])
+		}
+	}
+	// The look-back is bounded.
+	ancient := now.Add(-90 * 24 * time.Hour)
+	got = PlanMissed(nil, &ancient, now, settle, 3*time.Hour)
+	if len(got) != 1 || got[0].From.Before(now.Add(-MaxMissedLookback-time.Hour)) {
+		t.Errorf("unbounded look-back: %v", got)
+	}
+}
