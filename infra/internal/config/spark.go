@@ -25,6 +25,22 @@ type Spark struct {
 	CheckpointGB int
 	// Trigger is the micro-batch interval (SPARK_TRIGGER), a Go duration.
 	Trigger string
+	// OperatorImage replaces the Spark Operator chart's own image:
+	// "<registry>/<repository>:<tag>@sha256:<hex>". The chart's image
+	// submits with Spark 4.0's spark-submit while the job is Spark 3.5;
+	// an operator image built on Spark 3.5 removes that gap. Empty keeps
+	// the chart's.
+	OperatorImage string
+}
+
+// OperatorImageParts splits OperatorImage into the chart's image.registry,
+// image.repository and image.tag values (the tag carries the digest).
+func (s Spark) OperatorImageParts() (registry, repository, tag string, ok bool) {
+	m := operatorImage.FindStringSubmatch(s.OperatorImage)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[3] + "@" + m[4], true
 }
 
 // Bounds of the Spark settings.
@@ -39,6 +55,9 @@ const (
 var (
 	sparkMemory  = regexp.MustCompile(`^([1-9][0-9]{0,5})(m|g)$`)
 	sparkTrigger = regexp.MustCompile(`^([1-9][0-9]*)(ms|s|m)$`)
+	// operatorImage is host/repository:tag@sha256:hex; the chart joins
+	// registry, repository and tag as "<registry>/<repository>:<tag>".
+	operatorImage = regexp.MustCompile(`^((?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::[0-9]{1,5})?)/([a-z0-9]+(?:[._/-][a-z0-9]+)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})@(sha256:[0-9a-f]{64})$`)
 )
 
 func readSpark(r *reader) Spark {
@@ -50,6 +69,7 @@ func readSpark(r *reader) Spark {
 		DriverMemory:   r.str("sparkDriverMemory"),
 		CheckpointGB:   r.integer("sparkCheckpointGb"),
 		Trigger:        r.str("sparkTrigger"),
+		OperatorImage:  r.str("sparkOperatorImage"),
 	}
 }
 
@@ -82,6 +102,9 @@ func (v *validator) spark(c *Config) {
 		case mib > 64*1024:
 			v.addf("sluice:%s is %s; at most 64g", m.key, m.value)
 		}
+	}
+	if _, _, _, ok := s.OperatorImageParts(); s.OperatorImage != "" && !ok {
+		v.addf("sluice:sparkOperatorImage %q is not <registry>/<repository>:<tag>@sha256:<64 hex> (the chart needs a tag, the digest pins it)", s.OperatorImage)
 	}
 	if !sparkTrigger.MatchString(s.Trigger) {
 		v.addf("sluice:sparkTrigger %q is not a trigger interval (a whole number of ms, s or m, like 10s)", s.Trigger)

@@ -68,3 +68,20 @@ func TestStreamImageOnlyWithSpark(t *testing.T) {
 		t.Errorf("Spark on without a stream image: %v", err)
 	}
 }
+
+func TestSparkOperatorImage(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	for _, bad := range []string{"ghcr.io/acme/spark-operator@" + digest, "ghcr.io/acme/spark-operator:2.5.2", "spark-operator:2.5.2@" + digest} {
+		if _, err := load("prod", values(t, "prod", map[string]string{"sparkOperatorImage": bad})); err == nil || !strings.Contains(err.Error(), "sluice:sparkOperatorImage") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	c, err := load("prod", values(t, "prod", map[string]string{"sparkOperatorImage": "myacr.azurecr.io/kubeflow/spark-operator:2.5.2-spark3.5.7@" + digest}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, repo, tag, ok := c.Spark.OperatorImageParts()
+	if !ok || reg != "myacr.azurecr.io" || repo != "kubeflow/spark-operator" || tag != "2.5.2-spark3.5.7@"+digest {
+		t.Errorf("parts %q %q %q %v", reg, repo, tag, ok)
+	}
+}

@@ -62,7 +62,27 @@ func ShufflePartitions(executors, cores int) int { return max(2, 2*executors*cor
 // set (security contexts, the CSI volume, the environment) is in the pod
 // templates, which Spark applies itself, so a driver pod never depends on
 // a webhook being up to pass the restricted Pod Security Standard.
+//
+// The chart's own image submits with Spark 4.0's spark-submit, one major
+// above the job's 3.5 (a gap its maintainers report as working for a
+// submission, with no guarantee): sluice:sparkOperatorImage replaces it
+// with an operator image built on Spark 3.5, pinned by digest.
 func (d *deployer) sparkOperator() (pulumi.Resource, error) {
+	values := pulumi.Map{
+		"spark": pulumi.Map{
+			"jobNamespaces":  pulumi.StringArray{pulumi.String(d.ns)},
+			"serviceAccount": pulumi.Map{"create": pulumi.Bool(false)},
+			"rbac":           pulumi.Map{"create": pulumi.Bool(false)},
+		},
+		"webhook": pulumi.Map{"enable": pulumi.Bool(false)},
+		"controller": pulumi.Map{
+			"replicas":  pulumi.Int(1),
+			"uiService": pulumi.Map{"enable": pulumi.Bool(false)},
+		},
+	}
+	if reg, repo, tag, ok := d.cfg.Spark.OperatorImageParts(); ok {
+		values["image"] = pulumi.Map{"registry": pulumi.String(reg), "repository": pulumi.String(repo), "tag": pulumi.String(tag)}
+	}
 	rel, err := helmv3.NewRelease(d.ctx, d.name+"-spark-operator", &helmv3.ReleaseArgs{
 		Name:            pulumi.String(SparkOperatorChart),
 		Chart:           pulumi.String(SparkOperatorChart),
@@ -73,18 +93,7 @@ func (d *deployer) sparkOperator() (pulumi.Resource, error) {
 		Atomic:          pulumi.Bool(true),
 		CleanupOnFail:   pulumi.Bool(true),
 		Timeout:         pulumi.Int(600),
-		Values: pulumi.Map{
-			"spark": pulumi.Map{
-				"jobNamespaces":  pulumi.StringArray{pulumi.String(d.ns)},
-				"serviceAccount": pulumi.Map{"create": pulumi.Bool(false)},
-				"rbac":           pulumi.Map{"create": pulumi.Bool(false)},
-			},
-			"webhook": pulumi.Map{"enable": pulumi.Bool(false)},
-			"controller": pulumi.Map{
-				"replicas":  pulumi.Int(1),
-				"uiService": pulumi.Map{"enable": pulumi.Bool(false)},
-			},
-		},
+		Values:          values,
 	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace, d.args.Cluster}))...)
 	if err != nil {
 		return nil, fmt.Errorf("spark operator: %w", err)
@@ -158,8 +167,10 @@ func (d *deployer) streamEnv() []envVar {
 	}, d.cassandraEnv()...)
 }
 
-// streamPod is the pod template of the driver or the executors. Spark
-// merges it with what spark-submit sets (image, resources, its own volumes
+// streamPod is the pod template of the driver or the executors (the
+// operator hands it to spark-submit as podTemplateFile, with the container
+// names below as podTemplateContainerName). Spark merges it with what
+// spark-submit sets (image, resources, its own volumes
 // and environment); what it holds is what keeps the pods within the
 // restricted Pod Security Standard, the Cosmos DB key (CSI, with the
 // stream identity), the checkpoint volume and writable scratch space.
@@ -252,9 +263,13 @@ func (d *deployer) stream() error {
 				"mainClass":           pulumi.String(deploy.SparkStreamMainClass),
 				"mainApplicationFile": pulumi.String("local://" + deploy.SparkJobJar),
 				"restartPolicy": pulumi.Map{
-					"type":                             pulumi.String("Always"),
-					"onFailureRetryInterval":           pulumi.Int(30),
-					"onSubmissionFailureRetryInterval": pulumi.Int(60),
+					"type": pulumi.String("Always"),
+					// The operator waits interval × attempts so far before
+					// each retry, and the count never resets: short
+					// intervals keep a job that failed often from waiting
+					// for hours.
+					"onFailureRetryInterval":           pulumi.Int(10),
+					"onSubmissionFailureRetryInterval": pulumi.Int(10),
 				},
 				"sparkConf": pulumi.StringMap{
 					"spark.driver.extraClassPath":    pulumi.String(classPath),
@@ -267,10 +282,8 @@ func (d *deployer) stream() error {
 					// per executor core, not Spark's 200, which would cost
 					// a task each per micro-batch. The checkpoint keeps the
 					// count it started with, whatever the executors later.
-					"spark.sql.shuffle.partitions":                       pulumi.String(strconv.Itoa(ShufflePartitions(s.Executors, s.ExecutorCores))),
-					"spark.sql.streaming.stopGracefullyOnShutdown":       pulumi.String("true"),
-					"spark.kubernetes.driver.podTemplateContainerName":   pulumi.String("spark-kubernetes-driver"),
-					"spark.kubernetes.executor.podTemplateContainerName": pulumi.String("spark-kubernetes-executor"),
+					"spark.sql.shuffle.partitions":                 pulumi.String(strconv.Itoa(ShufflePartitions(s.Executors, s.ExecutorCores))),
+					"spark.sql.streaming.stopGracefullyOnShutdown": pulumi.String("true"),
 				},
 				"driver": pulumi.Map{
 					"cores":          pulumi.Int(1),

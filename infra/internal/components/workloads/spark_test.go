@@ -84,6 +84,9 @@ func TestSparkStreamOnAKS(t *testing.T) {
 			if got := strs(rel, "values.spark.jobNamespaces"); !slices.Equal(got, []string{ns}) {
 				t.Errorf("operator watches %v, want only %s", got, ns)
 			}
+			if img := mocks.Lookup(rel.Inputs, "values.image"); img != nil {
+				t.Errorf("the chart's own operator image is replaced without sluice:sparkOperatorImage: %v", img)
+			}
 
 			app := sparkApp(r)
 			r.expect(app, map[string]any{
@@ -304,6 +307,18 @@ func checkStreamPolicies(t *testing.T, r *run) {
 	if r.cfg.AKS.PrivateAPIServer {
 		r.expect(api, map[string]any{"spec.egress.0.to.0.ipBlock.cidr": r.cfg.Network.AKSNodesSubnetCIDR})
 	}
+}
+
+// sluice:sparkOperatorImage replaces the chart's image, digest included.
+func TestSparkOperatorImageOverride(t *testing.T) {
+	ref := "myacr.azurecr.io/kubeflow/spark-operator:2.5.2-spark3.5.7@sha256:" + strings.Repeat("cd", 32)
+	r := runWith(t, "dev", map[string]string{"sparkStream": "true", "sparkOperatorImage": ref})
+	rel := r.one(tRelease)
+	r.expect(rel, map[string]any{
+		"values.image.registry":   "myacr.azurecr.io",
+		"values.image.repository": "kubeflow/spark-operator",
+		"values.image.tag":        "2.5.2-spark3.5.7@sha256:" + strings.Repeat("cd", 32),
+	})
 }
 
 // Spark on needs the stream image; a stack without one stops before
