@@ -173,25 +173,28 @@ var digestRef = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 // "name@sha256:<64 hex>" (a tag before the digest is allowed and ignored
 // by the pull).
 func PinnedRef(ref string) error {
+	_, err := pinnedDigest(ref)
+	return err
+}
+
+func pinnedDigest(ref string) (name.Digest, error) {
 	if !digestRef.MatchString(ref) {
-		return fmt.Errorf("base image %q is not pinned by digest (want name@sha256:<64 hex>)", ref)
+		return name.Digest{}, fmt.Errorf("base image %q is not pinned by digest (want name@sha256:<64 hex>)", ref)
 	}
-	if _, err := name.NewDigest(ref, nameOptions(ref)...); err != nil {
-		return fmt.Errorf("base image %q: %w", ref, err)
+	d, err := name.NewDigest(ref, nameOptions(ref)...)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("base image %q: %w", ref, err)
 	}
-	return nil
+	return d, nil
 }
 
 // PullBase fetches a release base image for Platform. ref must be pinned by
 // digest ("name@sha256:<64 hex>"); a tag alone is refused so that a build
 // never changes because a tag moved. auth nil is anonymous access.
 func PullBase(ctx context.Context, ref string, auth authn.Authenticator) (v1.Image, error) {
-	if err := PinnedRef(ref); err != nil {
-		return nil, err
-	}
-	r, err := name.NewDigest(ref, nameOptions(ref)...)
+	r, err := pinnedDigest(ref)
 	if err != nil {
-		return nil, fmt.Errorf("base image %q: %w", ref, err)
+		return nil, err
 	}
 	if auth == nil {
 		auth = authn.Anonymous

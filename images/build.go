@@ -254,40 +254,51 @@ func (o Options) labels(workload string) map[string]string {
 // user 65532:65532, entrypoint /<workload>, working directory /, labels.
 // baseName, when set, is recorded as the base image's name and digest.
 func Assemble(base v1.Image, baseName, workload string, binary []byte, labels map[string]string) (v1.Image, error) {
+	return appendLayer(base, baseName, workload, []File{{Path: "/" + workload, Mode: 0o755, Data: binary}}, labels,
+		"sluice images: /"+workload+" (go build -trimpath, CGO_ENABLED=0)", func(cf *v1.ConfigFile) {
+			cf.OS, cf.Architecture = Platform.OS, Platform.Architecture
+			cf.Config.User = User
+			cf.Config.Entrypoint = []string{"/" + workload}
+			cf.Config.Cmd = nil
+			cf.Config.WorkingDir = "/"
+		})
+}
+
+// appendLayer is what every image of this package is: base plus one layer
+// of files, all stamped with labels[LabelCreated], a history entry
+// createdBy, the config base's changed by configure and carrying labels,
+// OCI media types, and labels (and, with baseName, the base's name and
+// digest) as manifest annotations.
+func appendLayer(base v1.Image, baseName, name string, files []File, labels map[string]string, createdBy string, configure func(*v1.ConfigFile)) (v1.Image, error) {
 	created, err := time.Parse(time.RFC3339, labels[LabelCreated])
 	if err != nil {
-		return nil, fmt.Errorf("assemble %s: created label: %w", workload, err)
+		return nil, fmt.Errorf("assemble %s: created label: %w", name, err)
 	}
-	app := NewLayer()
-	if err := app.Add(File{Path: "/" + workload, Mode: 0o755, Data: binary}); err != nil {
-		return nil, err
+	l := NewLayer()
+	for _, f := range files {
+		if err := l.Add(f); err != nil {
+			return nil, err
+		}
 	}
-	layer, err := app.Image(created)
+	layer, err := l.Image(created)
 	if err != nil {
-		return nil, fmt.Errorf("assemble %s: %w", workload, err)
+		return nil, fmt.Errorf("assemble %s: %w", name, err)
 	}
 	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History: v1.History{
-			Created:   v1.Time{Time: created.UTC()},
-			CreatedBy: "sluice images: /" + workload + " (go build -trimpath, CGO_ENABLED=0)",
-		},
+		History:   v1.History{Created: v1.Time{Time: created.UTC()}, CreatedBy: createdBy},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("assemble %s: %w", workload, err)
+		return nil, fmt.Errorf("assemble %s: %w", name, err)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("assemble %s: config: %w", workload, err)
+		return nil, fmt.Errorf("assemble %s: config: %w", name, err)
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = Platform.OS, Platform.Architecture
 	cf.Created = v1.Time{Time: created.UTC()}
-	cf.Config.User = User
-	cf.Config.Entrypoint = []string{"/" + workload}
-	cf.Config.Cmd = nil
-	cf.Config.WorkingDir = "/"
+	configure(cf)
 	if cf.Config.Labels == nil {
 		cf.Config.Labels = map[string]string{}
 	}
@@ -299,20 +310,20 @@ func Assemble(base v1.Image, baseName, workload string, binary []byte, labels ma
 	if baseName != "" {
 		d, err := base.Digest()
 		if err != nil {
-			return nil, fmt.Errorf("assemble %s: base digest: %w", workload, err)
+			return nil, fmt.Errorf("assemble %s: base digest: %w", name, err)
 		}
 		annotations[LabelBaseName] = baseName
 		annotations[LabelBaseDigest] = d.String()
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
-		return nil, fmt.Errorf("assemble %s: config: %w", workload, err)
+		return nil, fmt.Errorf("assemble %s: config: %w", name, err)
 	}
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	annotated, ok := mutate.Annotations(img, annotations).(v1.Image)
 	if !ok {
-		return nil, fmt.Errorf("assemble %s: annotations did not keep an image", workload)
+		return nil, fmt.Errorf("assemble %s: annotations did not keep an image", name)
 	}
 	return annotated, nil
 }

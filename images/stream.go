@@ -8,11 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
 )
@@ -95,10 +92,6 @@ func checkJars(jars []Jar) error {
 // entrypoint. The config runs as SparkUser and carries labels; the
 // manifest carries them and baseName with the base's digest.
 func AssembleStream(base v1.Image, baseName string, jars []Jar, labels map[string]string) (v1.Image, error) {
-	created, err := time.Parse(time.RFC3339, labels[LabelCreated])
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: created label: %w", Stream, err)
-	}
 	if baseName == "" {
 		return nil, fmt.Errorf("assemble %s: no base name", Stream)
 	}
@@ -113,57 +106,13 @@ func AssembleStream(base v1.Image, baseName string, jars []Jar, labels map[strin
 		return nil, fmt.Errorf("assemble %s: base %s has no entrypoint; want Apache Spark's image", Stream, baseName)
 	}
 	// Add creates the folders above each jar root-owned with 0755.
-	l := NewLayer()
 	sorted := append([]Jar(nil), jars...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	files := make([]File, 0, len(sorted))
 	for _, j := range sorted {
-		if err := l.Add(File{Path: deploy.SparkJarDir + "/" + j.Name, Mode: 0o644, Data: j.Data}); err != nil {
-			return nil, err
-		}
+		files = append(files, File{Path: deploy.SparkJarDir + "/" + j.Name, Mode: 0o644, Data: j.Data})
 	}
-	layer, err := l.Image(created)
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: %w", Stream, err)
-	}
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:     layer,
-		MediaType: types.OCILayer,
-		History: v1.History{
-			Created:   v1.Time{Time: created.UTC()},
-			CreatedBy: fmt.Sprintf("sluice images: %s (the stream job jar and %d jars Spark does not ship)", deploy.SparkJarDir, len(jars)-1),
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: %w", Stream, err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: config: %w", Stream, err)
-	}
-	cf = cf.DeepCopy()
-	cf.Created = v1.Time{Time: created.UTC()}
-	cf.Config.User = SparkUser
-	if cf.Config.Labels == nil {
-		cf.Config.Labels = map[string]string{}
-	}
-	d, err := base.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: base digest: %w", Stream, err)
-	}
-	annotations := map[string]string{LabelBaseName: baseName, LabelBaseDigest: d.String()}
-	for k, v := range labels {
-		cf.Config.Labels[k] = v
-		annotations[k] = v
-	}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		return nil, fmt.Errorf("assemble %s: config: %w", Stream, err)
-	}
-	img = mutate.MediaType(img, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	annotated, ok := mutate.Annotations(img, annotations).(v1.Image)
-	if !ok {
-		return nil, fmt.Errorf("assemble %s: annotations did not keep an image", Stream)
-	}
-	return annotated, nil
+	return appendLayer(base, baseName, Stream, files, labels,
+		fmt.Sprintf("sluice images: %s (the stream job jar and %d jars Spark does not ship)", deploy.SparkJarDir, len(jars)-1),
+		func(cf *v1.ConfigFile) { cf.Config.User = SparkUser })
 }

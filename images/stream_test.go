@@ -1,27 +1,23 @@
 package images
 
 import (
+	"github.com/sluicehq/sluice/images/imagestest"
+
 	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -90,25 +86,10 @@ func standInSparkBase(t *testing.T) v1.Image {
 	return img
 }
 
-// serveSparkBase pushes the stand-in to an in-process registry and returns
-// its reference with tag and digest, as a release would pin it.
+// serveSparkBase serves the stand-in in-process and returns its reference
+// pinned by digest.
 func serveSparkBase(t *testing.T, base v1.Image) string {
-	t.Helper()
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	host := strings.TrimPrefix(reg.URL, "http://")
-	tag, err := name.NewTag(host+"/apache/spark:3.5.7-scala2.12-java17-ubuntu", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, base); err != nil {
-		t.Fatal(err)
-	}
-	d, err := base.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tag.String() + "@" + d.String()
+	return imagestest.Serve(t, "apache/spark:3.5.7-scala2.12-java17-ubuntu", base)
 }
 
 var testJars = map[string]string{

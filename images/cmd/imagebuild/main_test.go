@@ -1,23 +1,19 @@
 package main
 
 import (
+	"github.com/sluicehq/sluice/images/imagestest"
+
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 var pinned = "apache/spark:3.5.7-scala2.12-java17-ubuntu@sha256:" + strings.Repeat("a", 64)
@@ -67,25 +63,12 @@ func TestStreamWithoutBaseIsAnError(t *testing.T) {
 // served in-process, and reads digests.json back.
 func TestStreamImageCommand(t *testing.T) {
 	clearEnv(t)
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer reg.Close()
-	host := strings.TrimPrefix(reg.URL, "http://")
 	base, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: "linux", Architecture: "amd64",
 		Config: v1.Config{Entrypoint: []string{"/opt/entrypoint.sh"}, User: "185", WorkingDir: "/opt/spark/work-dir"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := name.NewTag(host+"/apache/spark:3.5.7", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, base); err != nil {
-		t.Fatal(err)
-	}
-	d, err := base.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	baseRef := imagestest.Serve(t, "apache/spark:3.5.7", base)
 	jars := t.TempDir()
 	for _, n := range []string{"sluice-spark.jar", "kafka-clients-3.4.1.jar"} {
 		if err := os.WriteFile(filepath.Join(jars, n), []byte(n), 0o644); err != nil {
@@ -94,7 +77,7 @@ func TestStreamImageCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var out bytes.Buffer
-	args := []string{"-workloads", "stream", "-out", dir, "-spark-base", tag.String() + "@" + d.String(), "-spark-jars", jars}
+	args := []string{"-workloads", "stream", "-out", dir, "-spark-base", baseRef, "-spark-jars", jars}
 	if err := run(context.Background(), args, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
