@@ -1,13 +1,11 @@
 package devservices
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Fixtures in the format maven-dependency-plugin 3.6.1 writes: list with
@@ -136,61 +134,6 @@ func TestReplaceWithCopies(t *testing.T) {
 	if _, err := replaceWithCopies(dir, []string{a, other}); err == nil || !strings.Contains(err.Error(), "two jars named a.jar") {
 		t.Errorf("a name clash gave %v", err)
 	}
-}
-
-// TestWriteSparkImageJarsFromCache resolves the real sets with mvn when the
-// home's cache already holds the local Spark jar set (`make spark`), so mvn
-// needs nothing from the network; otherwise it is skipped.
-func TestWriteSparkImageJarsFromCache(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs mvn")
-	}
-	m, err := New("")
-	if err != nil {
-		t.Skip(err)
-	}
-	lib := filepath.Join(m.layout.ArtifactDir(Spark, SparkVersion), "lib")
-	if !jarsReady(lib) {
-		t.Skipf("no Spark jar set in %s (make spark, or SLUICE_HOME / %s pointing to a home that has one)", lib, CacheEnv)
-	}
-	m.SetOutput(sparkTestLog{t})
-	job := filepath.Join(t.TempDir(), "sluice-spark.jar")
-	writeFile(t, job, "job")
-	dir := filepath.Join(t.TempDir(), "image-jars")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	names, err := m.WriteSparkImageJars(ctx, dir, job)
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := os.ReadDir(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var localNames []string
-	for _, e := range local {
-		localNames = append(localNames, e.Name())
-	}
-	for _, n := range names {
-		if n != "sluice-spark.jar" && !slices.Contains(localNames, n) {
-			t.Errorf("%s is not in the local jar set", n)
-		}
-	}
-	has := func(prefix string) bool {
-		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) })
-	}
-	for _, p := range []string{"sluice-spark.jar", "spark-sql-kafka-0-10_" + SparkScala + "-", "spark-token-provider-kafka-0-10_", "kafka-clients-",
-		"spark-cassandra-connector_" + SparkScala + "-" + SparkCassandraConnectorVersion, "spark-cassandra-connector-driver_", "java-driver-core-shaded-"} {
-		if !has(p) {
-			t.Errorf("no %s* among the image jars %q", p, names)
-		}
-	}
-	for _, p := range []string{"spark-sql_", "spark-core_", "spark-catalyst_", "scala-library-", "scala-reflect-", "jackson-databind-", "slf4j-api-", "netty-"} {
-		if has(p) {
-			t.Errorf("%s* is among the image jars, but the Spark distribution ships it: %q", p, names)
-		}
-	}
-	t.Logf("%d image jars: %s", len(names), strings.Join(names, " "))
 }
 
 type sparkTestLog struct{ t *testing.T }

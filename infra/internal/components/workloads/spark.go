@@ -272,12 +272,11 @@ func (d *deployer) stream() error {
 					"onSubmissionFailureRetryInterval": pulumi.Int(10),
 				},
 				"sparkConf": pulumi.StringMap{
-					"spark.driver.extraClassPath":    pulumi.String(classPath),
-					"spark.executor.extraClassPath":  pulumi.String(classPath),
-					"spark.driver.port":              pulumi.String(strconv.Itoa(SparkDriverPort)),
-					"spark.driver.blockManager.port": pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
-					"spark.blockManager.port":        pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
-					"spark.ui.enabled":               pulumi.String("false"),
+					"spark.driver.extraClassPath":   pulumi.String(classPath),
+					"spark.executor.extraClassPath": pulumi.String(classPath),
+					"spark.driver.port":             pulumi.String(strconv.Itoa(SparkDriverPort)),
+					"spark.blockManager.port":       pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
+					"spark.ui.enabled":              pulumi.String("false"),
 					// Two shuffle partitions (and so state store partitions)
 					// per executor core, not Spark's 200, which would cost
 					// a task each per micro-batch. The checkpoint keeps the
