@@ -27,6 +27,24 @@ const (
 	// per site and kind; TableSilentDevices the devices it found silent.
 	TableSiteMinutes   = "site_minutes"
 	TableSilentDevices = "silent_devices"
+	// TableHourMarks says, per event-time hour, when ingest last stored
+	// rows into it; enrich redoes an hour that received rows after its run.
+	TableHourMarks = "hour_marks"
+)
+
+// Hour marks: before ingest stores an event it makes sure the event's hour
+// carries a mark no older than HourMarkRefresh (one small write per hour
+// and refresh, not per event). A row of an hour is therefore stored no
+// later than HourMarkLag after the hour's latest mark: ingest refuses to
+// start with a Cassandra timeout that could break that (the refresh plus
+// the write timeout plus the clock skew between pods must fit), and enrich
+// treats an hour whose mark is later than HourMarkLag before its run
+// started as one that may hold rows the run did not read.
+const (
+	HourMarkRefresh = time.Second
+	HourMarkLag     = 30 * time.Second
+	// HourMarkSkew is the clock skew between pods the lag allows for.
+	HourMarkSkew = 5 * time.Second
 )
 
 // MinuteTTLSeconds keeps site_minutes rows for 35 days, like events_by_hour:
@@ -154,6 +172,19 @@ func Tables() []Table {
 			PartitionKey:      []string{"site", "day"},
 			ClusteringKey:     []ClusteringColumn{{Name: "kind", Order: "ASC"}, {Name: "minute", Order: "ASC"}, {Name: "unit", Order: "ASC"}},
 			DefaultTTLSeconds: MinuteTTLSeconds,
+		},
+		{
+			Name: TableHourMarks,
+			Comment: "per event-time hour, when ingest last stored rows into it (refreshed about every second), " +
+				"one partition per UTC day, so enrich finds hours that received rows after their run",
+			Columns: []Column{
+				{Name: "day", Type: "date"},
+				{Name: "hour", Type: "timestamp"},
+				{Name: "stored_at", Type: "timestamp"},
+			},
+			PartitionKey:      []string{"day"},
+			ClusteringKey:     []ClusteringColumn{{Name: "hour", Order: "ASC"}},
+			DefaultTTLSeconds: HourTTLSeconds,
 		},
 		{
 			Name: TableSilentDevices,

@@ -135,28 +135,28 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	job := enrich.New(cfg, pool, session, source, log)
 	job.NewProgress = func(w enrich.Window) enrich.Progress { return progress.New("enrich "+w.String(), -1) }
-	windows := []enrich.Window{}
+	var due []enrich.Due
 	if explicit != nil {
-		windows = append(windows, *explicit)
+		due = append(due, enrich.Due{Window: *explicit, Reason: enrich.ReasonRequested})
 	} else {
-		windows, err = job.Pending(ctx)
+		due, err = job.Pending(ctx)
 		if err != nil {
 			return err
 		}
-		if len(windows) == 0 {
+		if len(due) == 0 {
 			log.Info("nothing to do: every completed hour in the catch-up horizon is enriched", "catchup", cfg.Catchup.String())
 			fmt.Println("enrich: up to date")
 			return nil
 		}
-		log.Info("windows to enrich", "count", len(windows), "first", windows[0].String())
+		log.Info("windows to enrich", "count", len(due), "first", due[0].String())
 	}
-	for _, w := range windows {
-		st, err := job.Run(ctx, w)
+	for _, d := range due {
+		st, err := job.RunDue(ctx, d)
 		if err != nil {
-			return fmt.Errorf("window %s: %w", w, err)
+			return fmt.Errorf("window %s: %w", d.Window, err)
 		}
-		fmt.Printf("enrich %s: run %d %s · read %d · changed %d · unknown devices %d · unknown sites %d · unknown models %d · hourly rows %d · %s\n",
-			w, st.RunID, st.Status, st.EventsRead, st.EventsChanged, st.UnknownDevices, st.UnknownSites, st.UnknownModels,
+		fmt.Printf("enrich %s (%s): run %d %s · read %d · changed %d · unknown devices %d · unknown sites %d · unknown models %d · hourly rows %d · %s\n",
+			d.Window, d.Reason, st.RunID, st.Status, st.EventsRead, st.EventsChanged, st.UnknownDevices, st.UnknownSites, st.UnknownModels,
 			st.HourlyRows, st.Total.Round(time.Millisecond))
 	}
 	return nil

@@ -76,7 +76,8 @@ func run(ctx context.Context, svc *service.Service) error {
 	defer lagAdmin.Close()
 	lag := consumerlag.New(lagClient, lagAdmin, cfg.Group, cfg.Kafka.Topic, reg)
 
-	var storeOpts []eventstore.Option
+	// The hour marks tell enrich which hours received rows after their run.
+	storeOpts := []eventstore.Option{eventstore.WithHourMarks()}
 	if cfg.Outbox {
 		storeOpts = append(storeOpts, eventstore.WithOutbox(""))
 	}

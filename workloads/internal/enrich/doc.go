@@ -15,8 +15,25 @@
 // down for longer left behind (after the first succeeded run, before the
 // catch-up horizon, up to MaxMissedLookback back) are not dropped
 // silently: the run logs them as a warning with the --from/--to backfill
-// that enriches them (see [PlanMissed]). Every run is a
-// batch_runs row: window, status (running, succeeded, failed, skipped,
+// that enriches them (see [PlanMissed]).
+//
+// # Late events
+//
+// Completeness is judged by what ingest stored, not by the clock alone:
+// ingest keeps a mark per event-time hour (contract.TableHourMarks, see
+// eventstore.WithHourMarks), the latest time it stored rows into it, and
+// a row always lands within contract.HourMarkLag of its hour's mark. An
+// hour a succeeded run covers whose mark is later than HourMarkLag before
+// that run started may hold rows the run did not read (an ingest backlog,
+// a device that buffered its events): the next default run redoes the hour
+// whole, with reason late (a warning names the hour and the run it
+// redoes); its events_changed are the late events. Late hours older than
+// the catch-up horizon are reported with the missed ones. A redo that
+// starts within the lag of the latest late rows is itself redone once
+// more, the bound on repeated work.
+//
+// Every run is a batch_runs row: window, reason (due, late, requested),
+// the run a late redo follows (redoes), status (running, succeeded, failed, skipped,
 // abandoned), counts (events read and changed, unknown devices, sites and
 // models, duplicates, hourly rows), phase timings, the reference data used
 // and the error. A running run writes a heartbeat; a run whose heartbeat is

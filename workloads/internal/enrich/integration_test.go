@@ -27,6 +27,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/dev/pgtest"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
@@ -489,10 +490,10 @@ func TestPendingFollowsTheWatermark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(due) != 1 || due[0] != f.window {
+	if len(due) != 1 || due[0].Window != f.window {
 		t.Fatalf("pending %v, want [%s]", due, f.window)
 	}
-	if _, err := job.Run(ctx, due[0]); err != nil {
+	if _, err := job.RunDue(ctx, due[0]); err != nil {
 		t.Fatal(err)
 	}
 	if due, err = job.Pending(ctx); err != nil || len(due) != 0 {
@@ -510,7 +511,7 @@ func TestPendingFollowsTheWatermark(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []enrich.Window{{From: f.window.To, To: f.window.To.Add(time.Hour)}, {From: f.window.To.Add(time.Hour), To: f.window.To.Add(2 * time.Hour)}}
-	if len(due) != 2 || due[0] != want[0] || due[1] != want[1] {
+	if len(due) != 2 || due[0].Window != want[0] || due[1].Window != want[1] {
 		t.Fatalf("pending %v, want %v", due, want)
 	}
 	// Down for a day and a half: the hours older than the catch-up
@@ -609,5 +610,88 @@ func TestThroughPgBouncer(t *testing.T) {
 	}
 	if contract.HourShards < 2 {
 		t.Fatal("the window spans one partition only; the parallel read is not exercised")
+	}
+}
+
+// TestLateEventsRedoTheirHour stores events into an hour after a run
+// enriched it, the way ingest does (the store with hour marks). Without the
+// marks the planner would call the hour done and the late events would
+// never be enriched; with them the next default run redoes the hour, says
+// why in batch_runs, and then has nothing left to do.
+func TestLateEventsRedoTheirHour(t *testing.T) {
+	const late = 5
+	f := newFixture(t, 800, 0, 0)
+	ctx := context.Background()
+	job := f.job(t, f.config(), refdata.Source{})
+	job.Now = func() time.Time { return f.window.To.Add(5 * time.Minute) }
+	due, err := job.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Window != f.window || due[0].Reason != enrich.ReasonDue {
+		t.Fatalf("pending %+v, want %s due", due, f.window)
+	}
+	first, err := job.RunDue(ctx, due[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStats(t, first, f.expect)
+
+	store := eventstore.New(f.session, f.cc.Keyspace, eventstore.WithHourMarks())
+	var ids []string
+	t.Cleanup(func() {
+		for _, id := range ids {
+			if uid, err := gocql.ParseUUID(id); err == nil {
+				_ = f.session.Query(`DELETE FROM `+contract.TableEventsByID+` WHERE id = ?`, uid).Exec()
+			}
+		}
+		_ = f.session.Query(`DELETE FROM `+contract.TableHourMarks+` WHERE day = ?`, contract.Day(f.window.From)).Exec()
+	})
+	for i := range late {
+		ev := f.gen.Event(100000 + i)
+		ev.At = f.window.From.Add(time.Duration(i+1) * time.Minute)
+		if err := store.Upsert(ctx, ev, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	marks, err := eventstore.HourMarks(ctx, f.session, f.cc.Keyspace, f.window.From, f.window.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, ok := marks[f.window.From]
+	if !ok || len(marks) != 1 {
+		t.Fatalf("hour marks %v, want one for %s", marks, f.window.From)
+	}
+	// The redo must start after the contract's lag has passed since the
+	// late rows, or the planner rightly calls it late again.
+	time.Sleep(time.Until(stored.Add(contract.HourMarkLag + time.Second)))
+
+	due, err = job.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Window != f.window || due[0].Reason != enrich.ReasonLate || due[0].Redoes != first.RunID || !due[0].StoredAt.Equal(stored) {
+		t.Fatalf("pending %+v after late events, want %s late, redoing run %d, stored at %s", due, f.window, first.RunID, stored)
+	}
+	redo, err := job.RunDue(ctx, due[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redo.Status != enrich.StatusSucceeded || redo.EventsRead != f.expect.events+late || redo.EventsChanged != late {
+		t.Errorf("redo %s read %d changed %d, want read %d changed %d (the late events)", redo.Status, redo.EventsRead, redo.EventsChanged, f.expect.events+late, late)
+	}
+	f.expect.events += late
+	f.checkComplete(t)
+	var reason string
+	var redoes, changed int64
+	if err := f.db.Pool.QueryRow(ctx, `SELECT reason, redoes, events_changed FROM report.enrich_runs WHERE run_id = $1`, redo.RunID).Scan(&reason, &redoes, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if reason != string(enrich.ReasonLate) || redoes != first.RunID || changed != late {
+		t.Errorf("report.enrich_runs says reason %s, redoes %d, changed %d; want late, %d, %d", reason, redoes, changed, first.RunID, late)
+	}
+	if due, err = job.Pending(ctx); err != nil || len(due) != 0 {
+		t.Fatalf("after the redo: pending %+v, err %v; want nothing", due, err)
 	}
 }

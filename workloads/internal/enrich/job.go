@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
+	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
@@ -37,6 +39,8 @@ type Progress interface {
 type Stats struct {
 	RunID  int64
 	Window Window
+	// Reason is why the run enriched its window.
+	Reason Reason
 	Status string
 	// SupersededBy is the run that enriched the window while this one
 	// waited for its lock (Status skipped).
@@ -83,6 +87,14 @@ func New(cfg Config, pool *pgxpool.Pool, session *gocql.Session, source refdata.
 		NewProgress: func(Window) Progress { return nopProgress{} }}
 }
 
+// redoesArg is the redoes column: NULL for a run that redoes none.
+func redoesArg(redoes int64) *int64 {
+	if redoes == 0 {
+		return nil
+	}
+	return &redoes
+}
+
 type nopProgress struct{}
 
 func (nopProgress) Set(int64, string) {}
@@ -91,16 +103,25 @@ func (nopProgress) Finish()           {}
 // Plan is what a run without an explicit window does: the windows due
 // (PlanDefault) and the hours it leaves out (PlanMissed).
 type Plan struct {
-	Due, Missed []Window
+	Due    []Due
+	Missed []Window
 }
 
 // Pending returns the windows a run without an explicit window processes
-// (see PlanDefault), and logs a warning with the backfill to run when
-// hours older than the catch-up horizon were never enriched (PlanMissed).
-func (j *Job) Pending(ctx context.Context) ([]Window, error) {
+// (see PlanDefault). It logs each hour redone because it received rows
+// after its run, and a warning with the backfill to run when hours older
+// than the catch-up horizon were never enriched or received rows late
+// (PlanMissed).
+func (j *Job) Pending(ctx context.Context) ([]Due, error) {
 	p, err := j.Plan(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for _, d := range p.Due {
+		if d.Reason == ReasonLate {
+			j.log.Warn("hour received events after it was enriched; redoing it",
+				"hour", d.From.Format(time.RFC3339), "enriched_by_run", d.Redoes, "last_stored", d.StoredAt.Format(time.RFC3339Nano))
+		}
 	}
 	if len(p.Missed) > 0 {
 		hours := 0
@@ -108,14 +129,14 @@ func (j *Job) Pending(ctx context.Context) ([]Window, error) {
 			hours += len(w.Hours())
 		}
 		first, last := p.Missed[0], p.Missed[len(p.Missed)-1]
-		j.log.Warn("hours older than the catch-up horizon were never enriched; a default run leaves them out",
+		j.log.Warn("hours older than the catch-up horizon were never enriched or received events late; a default run leaves them out",
 			"hours", hours, "ranges", len(p.Missed), "from", first.From.Format(time.RFC3339), "to", last.To.Format(time.RFC3339),
 			"backfill", fmt.Sprintf("enrich --from %s --to %s", first.From.Format(time.RFC3339), last.To.Format(time.RFC3339)))
 	}
 	return p.Due, nil
 }
 
-// Plan reads batch_runs and plans a default run.
+// Plan reads batch_runs and the hour marks, and plans a default run.
 func (j *Job) Plan(ctx context.Context) (Plan, error) {
 	now := j.Now()
 	var first *time.Time
@@ -127,18 +148,36 @@ func (j *Job) Plan(ctx context.Context) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("read batch runs: %w", err)
 	}
-	done, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Window, error) {
-		var w Window
-		err := r.Scan(&w.From, &w.To)
-		return w, err
+	done, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Covered, error) {
+		var c Covered
+		err := r.Scan(&c.From, &c.To, &c.RunID, &c.StartedAt)
+		return c, err
 	})
 	if err != nil {
 		return Plan{}, fmt.Errorf("read batch runs: %w", err)
 	}
+	marks := Marks{}
+	if first != nil {
+		// Only hours some run covered can be late: from the job's first
+		// window, or the lookback, whichever is later.
+		from := contract.Hour(*first)
+		if floor := contract.Hour(now.Add(-MaxMissedLookback)); from.Before(floor) {
+			from = floor
+		}
+		if marks, err = eventstore.HourMarks(ctx, j.reader.session, j.cfg.Cassandra.Keyspace, from, now.Add(time.Hour)); err != nil {
+			return Plan{}, err
+		}
+	}
 	return Plan{
-		Due:    PlanDefault(done, first, now, j.cfg.Settle, j.cfg.Catchup),
-		Missed: PlanMissed(done, first, now, j.cfg.Settle, j.cfg.Catchup),
+		Due:    PlanDefault(done, first, marks, now, j.cfg.Settle, j.cfg.Catchup),
+		Missed: PlanMissed(done, first, marks, now, j.cfg.Settle, j.cfg.Catchup),
 	}, nil
+}
+
+// RunDue enriches a window a default run planned (see Pending), recording
+// why in batch_runs.
+func (j *Job) RunDue(ctx context.Context, d Due) (Stats, error) {
+	return j.run(ctx, d.Window, d.Reason, d.Redoes)
 }
 
 // Run enriches one window: it records a running run, loads the reference
@@ -148,7 +187,12 @@ func (j *Job) Plan(ctx context.Context) (Plan, error) {
 // rolls the transaction back and marks the run failed with the error, so a
 // window is either wholly enriched or untouched.
 func (j *Job) Run(ctx context.Context, w Window) (Stats, error) {
-	st := Stats{Window: w}
+	return j.run(ctx, w, ReasonRequested, 0)
+}
+
+// run is Run for a reason; redoes is the run a late redo follows (0: none).
+func (j *Job) run(ctx context.Context, w Window, reason Reason, redoes int64) (Stats, error) {
+	st := Stats{Window: w, Reason: reason}
 	if err := w.Validate(j.Now()); err != nil {
 		return st, err
 	}
@@ -156,10 +200,10 @@ func (j *Job) Run(ctx context.Context, w Window) (Stats, error) {
 		return st, fmt.Errorf("mark stale runs: %w", err)
 	}
 	var startedAt time.Time
-	if err := j.pool.QueryRow(ctx, sqlStartRun, JobName, w.From, w.To, j.cfg.Worker).Scan(&st.RunID, &startedAt); err != nil {
+	if err := j.pool.QueryRow(ctx, sqlStartRun, JobName, w.From, w.To, j.cfg.Worker, string(reason), redoesArg(redoes)).Scan(&st.RunID, &startedAt); err != nil {
 		return st, fmt.Errorf("record run start: %w", err)
 	}
-	log := j.log.With("run_id", st.RunID, "window", w.String())
+	log := j.log.With("run_id", st.RunID, "window", w.String(), "reason", string(reason))
 	log.Info("enrich run started")
 	begin := time.Now()
 

@@ -19,8 +19,8 @@ SET status = 'abandoned', finished_at = clock_timestamp(),
 WHERE job = $1 AND status = 'running' AND heartbeat_at < clock_timestamp() - make_interval(secs => $2::float8)`
 
 	sqlStartRun = `
-INSERT INTO batch_runs (job, window_start, window_end, status, worker)
-VALUES ($1, $2, $3, 'running', $4)
+INSERT INTO batch_runs (job, window_start, window_end, status, worker, reason, redoes)
+VALUES ($1, $2, $3, 'running', $4, $5, $6)
 RETURNING run_id, started_at`
 
 	sqlHeartbeat = `UPDATE batch_runs SET heartbeat_at = clock_timestamp() WHERE run_id = $1 AND status = 'running'`
@@ -173,7 +173,7 @@ SET status = $2, finished_at = clock_timestamp(), heartbeat_at = clock_timestamp
 WHERE run_id = $1`
 
 	sqlSucceededWindows = `
-SELECT window_start, window_end FROM batch_runs
+SELECT window_start, window_end, run_id, started_at FROM batch_runs
 WHERE job = $1 AND status = 'succeeded' AND window_end > $2
 ORDER BY window_start`
 

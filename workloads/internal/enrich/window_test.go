@@ -68,38 +68,63 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// covered turns windows into succeeded runs that started five minutes
+// after each window ended, numbered from 1.
+func covered(ws ...Window) []Covered {
+	out := make([]Covered, len(ws))
+	for i, w := range ws {
+		out[i] = Covered{Window: w, RunID: int64(i + 1), StartedAt: w.To.Add(5 * time.Minute)}
+	}
+	return out
+}
+
+// windowsOf is the windows of a plan, dropping the reasons.
+func windowsOf(ds []Due) []Window {
+	out := make([]Window, len(ds))
+	for i, d := range ds {
+		out[i] = d.Window
+	}
+	return out
+}
+
 func TestPlanDefault(t *testing.T) {
 	now := ts("2024-05-01T10:03:00Z")
 	settle := 2 * time.Minute
 	hour := func(s string) Window { return Window{From: ts(s), To: ts(s).Add(time.Hour)} }
 
 	// A new deployment: only the last completed hour.
-	got := PlanDefault(nil, nil, now, settle, 24*time.Hour)
+	got := windowsOf(PlanDefault(nil, nil, nil, now, settle, 24*time.Hour))
 	if len(got) != 1 || got[0] != hour("2024-05-01T09:00:00Z") {
 		t.Errorf("first run: %v", got)
 	}
 	// Within the settle time the hour that just ended is not complete.
-	got = PlanDefault(nil, nil, ts("2024-05-01T10:01:00Z"), settle, 24*time.Hour)
+	got = windowsOf(PlanDefault(nil, nil, nil, ts("2024-05-01T10:01:00Z"), settle, 24*time.Hour))
 	if len(got) != 1 || got[0] != hour("2024-05-01T08:00:00Z") {
 		t.Errorf("inside settle: %v", got)
 	}
 	// Up to date.
 	first := ts("2024-05-01T06:00:00Z")
-	done := []Window{{From: first, To: ts("2024-05-01T10:00:00Z")}}
-	if got := PlanDefault(done, &first, now, settle, 24*time.Hour); len(got) != 0 {
+	done := covered(Window{From: first, To: ts("2024-05-01T10:00:00Z")})
+	if got := PlanDefault(done, &first, nil, now, settle, 24*time.Hour); len(got) != 0 {
 		t.Errorf("up to date: %v", got)
 	}
 	// A gap, a partial run (the demo's) that does not count, and the hours
 	// before the first run are left alone.
-	done = []Window{hour("2024-05-01T06:00:00Z"), hour("2024-05-01T08:00:00Z"),
-		{From: ts("2024-05-01T09:00:00Z"), To: ts("2024-05-01T09:40:00Z")}}
-	got = PlanDefault(done, &first, now, settle, 24*time.Hour)
+	done = covered(hour("2024-05-01T06:00:00Z"), hour("2024-05-01T08:00:00Z"),
+		Window{From: ts("2024-05-01T09:00:00Z"), To: ts("2024-05-01T09:40:00Z")})
+	due := PlanDefault(done, &first, nil, now, settle, 24*time.Hour)
+	for _, d := range due {
+		if d.Reason != ReasonDue {
+			t.Errorf("%s planned as %s, want due", d.Window, d.Reason)
+		}
+	}
+	got = windowsOf(due)
 	if len(got) != 2 || got[0] != hour("2024-05-01T07:00:00Z") || got[1] != hour("2024-05-01T09:00:00Z") {
 		t.Errorf("gap and partial: %v", got)
 	}
 	// A job down for two days catches up only the horizon.
 	old := ts("2024-04-20T00:00:00Z")
-	got = PlanDefault([]Window{hour("2024-04-20T00:00:00Z")}, &old, now, settle, 3*time.Hour)
+	got = windowsOf(PlanDefault(covered(hour("2024-04-20T00:00:00Z")), &old, nil, now, settle, 3*time.Hour))
 	if len(got) != 3 || got[0] != hour("2024-05-01T07:00:00Z") {
 		t.Errorf("catch-up horizon: %v", got)
 	}
@@ -160,26 +185,27 @@ func TestPlanMissed(t *testing.T) {
 	now := ts("2024-05-01T10:03:00Z")
 	settle := 2 * time.Minute
 	hour := func(s string) Window { return Window{From: ts(s), To: ts(s).Add(time.Hour)} }
-	if got := PlanMissed(nil, nil, now, settle, 3*time.Hour); got != nil {
+	if got := PlanMissed(nil, nil, nil, now, settle, 3*time.Hour); got != nil {
 		t.Errorf("a new deployment misses nothing: %v", got)
 	}
 	// Down since 2024-04-30T20:00 with a 3-hour catch-up: 21:00 to 07:00
 	// are left out (one run at 23:00 in between), 07:00–10:00 are due.
 	first := ts("2024-04-30T20:00:00Z")
-	done := []Window{hour("2024-04-30T20:00:00Z"), hour("2024-04-30T23:00:00Z")}
-	got := PlanMissed(done, &first, now, settle, 3*time.Hour)
+	doneHours := []Window{hour("2024-04-30T20:00:00Z"), hour("2024-04-30T23:00:00Z")}
+	done := covered(doneHours...)
+	got := PlanMissed(done, &first, nil, now, settle, 3*time.Hour)
 	want := []Window{{From: ts("2024-04-30T21:00:00Z"), To: ts("2024-04-30T23:00:00Z")}, {From: ts("2024-05-01T00:00:00Z"), To: ts("2024-05-01T07:00:00Z")}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("missed %v, want %v", got, want)
 	}
-	due := PlanDefault(done, &first, now, settle, 3*time.Hour)
+	due := windowsOf(PlanDefault(done, &first, nil, now, settle, 3*time.Hour))
 	if len(due) != 3 || due[0] != hour("2024-05-01T07:00:00Z") {
 		t.Errorf("due %v", due)
 	}
 	// Missed and due never overlap, and together with the done hours they
 	// are every completed hour since the first run.
 	seen := map[time.Time]int{}
-	for _, group := range [][]Window{got, due, done} {
+	for _, group := range [][]Window{got, due, doneHours} {
 		for _, w := range group {
 			for _, h := range w.Hours() {
 				seen[h]++
@@ -193,8 +219,54 @@ func TestPlanMissed(t *testing.T) {
 	}
 	// The look-back is bounded.
 	ancient := now.Add(-90 * 24 * time.Hour)
-	got = PlanMissed(nil, &ancient, now, settle, 3*time.Hour)
+	got = PlanMissed(nil, &ancient, nil, now, settle, 3*time.Hour)
 	if len(got) != 1 || got[0].From.Before(now.Add(-MaxMissedLookback-time.Hour)) {
 		t.Errorf("unbounded look-back: %v", got)
+	}
+}
+
+func TestPlanRedoesHoursThatReceivedRowsAfterTheirRun(t *testing.T) {
+	now := ts("2024-05-01T12:03:00Z")
+	settle := 2 * time.Minute
+	hour := func(s string) Window { return Window{From: ts(s), To: ts(s).Add(time.Hour)} }
+	first := ts("2024-05-01T05:00:00Z")
+	// Runs 1-6 enriched 05:00-10:00 five minutes after each hour ended;
+	// 11:00 is due for the first time.
+	done := covered(hour("2024-05-01T05:00:00Z"), hour("2024-05-01T06:00:00Z"), hour("2024-05-01T07:00:00Z"),
+		hour("2024-05-01T08:00:00Z"), hour("2024-05-01T09:00:00Z"), hour("2024-05-01T10:00:00Z"))
+	// 09:00 was redone at 11:40 after rows came late: run 7.
+	done = append(done, Covered{Window: hour("2024-05-01T09:00:00Z"), RunID: 7, StartedAt: ts("2024-05-01T11:40:00Z")})
+	marks := Marks{
+		// Rows well before the run started: nothing late.
+		ts("2024-05-01T06:00:00Z"): ts("2024-05-01T07:00:02Z"),
+		// Rows stored within the contract's lag before the run started
+		// may have landed after it read: redo.
+		ts("2024-05-01T07:00:00Z"): ts("2024-05-01T08:05:00Z").Add(-contract.HourMarkLag / 2),
+		// Rows an hour after the run: redo.
+		ts("2024-05-01T08:00:00Z"): ts("2024-05-01T10:30:00Z"),
+		// Late rows the later run (7) already read.
+		ts("2024-05-01T09:00:00Z"): ts("2024-05-01T11:10:00Z"),
+		// A mark of an hour never enriched changes nothing: it is due.
+		ts("2024-05-01T11:00:00Z"): ts("2024-05-01T12:00:01Z"),
+	}
+	due := PlanDefault(done, &first, marks, now, settle, 24*time.Hour)
+	want := []Due{
+		{Window: hour("2024-05-01T07:00:00Z"), Reason: ReasonLate, Redoes: 3, StoredAt: marks[ts("2024-05-01T07:00:00Z")]},
+		{Window: hour("2024-05-01T08:00:00Z"), Reason: ReasonLate, Redoes: 4, StoredAt: marks[ts("2024-05-01T08:00:00Z")]},
+		{Window: hour("2024-05-01T11:00:00Z"), Reason: ReasonDue},
+	}
+	if len(due) != len(want) {
+		t.Fatalf("planned %+v, want %+v", due, want)
+	}
+	for i := range want {
+		if due[i] != want[i] {
+			t.Errorf("planned[%d] = %+v, want %+v", i, due[i], want[i])
+		}
+	}
+	// A late hour older than the catch-up horizon is reported as missed,
+	// merged with its neighbours; on time hours are not.
+	missed := PlanMissed(done, &first, marks, now, settle, 4*time.Hour)
+	if len(missed) != 1 || missed[0] != (Window{From: ts("2024-05-01T07:00:00Z"), To: ts("2024-05-01T08:00:00Z")}) {
+		t.Errorf("missed %v, want the late 07:00 hour only", missed)
 	}
 }

@@ -26,6 +26,8 @@ type Store struct {
 	// oneByOne sends an event's statements one at a time instead of as
 	// one batch.
 	oneByOne bool
+	// marks keeps the hour marks; nil when they are off (WithHourMarks).
+	marks *hourMarker
 }
 
 // Option configures a Store.
@@ -173,6 +175,13 @@ func (s *Store) Upsert(ctx context.Context, ev contract.Event, ingestedAt time.T
 	stmts, err := s.statements(ev, ingestedAt, time.Now())
 	if err != nil {
 		return fmt.Errorf("upsert event: %w", err)
+	}
+	if s.marks != nil {
+		// Before every attempt, so a retry long after the first one still
+		// lands within the contract's lag of a mark.
+		if err := s.marks.ensure(ctx, contract.Hour(ev.At)); err != nil {
+			return fmt.Errorf("upsert event %s: %w", ev.ID, err)
+		}
 	}
 	session := s.sessions.Session()
 	if !s.oneByOne {

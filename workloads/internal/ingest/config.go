@@ -3,6 +3,7 @@ package ingest
 import (
 	"time"
 
+	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
@@ -37,6 +38,12 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		ShutdownTimeout: r.Duration(deploy.EnvShutdownTimeout, 25*time.Second, time.Second, 10*time.Minute),
 		Outbox:          r.Bool(deploy.EnvIngestOutbox, false),
 		BatchWrites:     r.Bool(deploy.EnvIngestBatchWrites, true),
+	}
+	// Enrich trusts every row of an hour to land within the contract's
+	// lag of the hour's mark (see contract.HourMarkLag).
+	if lag := c.Cassandra.Timeout + contract.HourMarkRefresh + contract.HourMarkSkew; lag > contract.HourMarkLag {
+		r.Problem("CASSANDRA_TIMEOUT=%s is too long: a write may land %s after its hour's mark, enrich allows %s (keep it at most %s)",
+			c.Cassandra.Timeout, lag, contract.HourMarkLag, contract.HourMarkLag-contract.HourMarkRefresh-contract.HourMarkSkew)
 	}
 	if c.Outbox && c.Cassandra.Cosmos {
 		r.Problem("INGEST_OUTBOX=true is for plain Apache Cassandra; Cosmos DB has a native change feed")
