@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/doccache"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
@@ -89,6 +90,12 @@ type Options struct {
 	// Local mode, which has no keys, has no limit.
 	RateLimit float64
 	RateBurst int
+	// EventCacheEntries and EventCacheBytes bound the in-process cache of
+	// event documents in front of Redis (GET /v1/events/{id} only: an
+	// event's document never changes once written); either at 0 turns it
+	// off.
+	EventCacheEntries int
+	EventCacheBytes   int64
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -142,6 +149,7 @@ type Server struct {
 	opts       Options
 	metrics    *Metrics
 	eventHits  prometheus.Counter
+	events     *doccache.Cache // nil when off
 	breaker    breaker
 	limiter    *rateLimiter
 	flights    singleflight.Group
@@ -159,7 +167,14 @@ type Server struct {
 // Redis). Metrics are registered on reg.
 func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Server, error) {
 	opts.defaults()
-	s := &Server{store: store, cache: cache, opts: opts, metrics: NewMetrics(reg)}
+	s := &Server{store: store, cache: cache, opts: opts}
+	if opts.EventCacheEntries > 0 && opts.EventCacheBytes > 0 {
+		var err error
+		if s.events, err = doccache.New(opts.EventCacheEntries, opts.EventCacheBytes); err != nil {
+			return nil, err
+		}
+	}
+	s.metrics = NewMetrics(reg, s.events)
 	s.eventHits = s.metrics.CacheHits.WithLabelValues("event")
 	s.breaker.cooldown = opts.CacheCooldown
 	if !opts.Local {
