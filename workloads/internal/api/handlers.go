@@ -108,9 +108,9 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	writeError(w, http.StatusServiceUnavailable, "store_unavailable", "the event store did not answer; retry later")
 }
 
-// GET /v1/events/{id}
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	id, ok := parseID(r.PathValue("id"))
+// GET /v1/events/{id}; raw is the path's id segment.
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, raw string) {
+	id, ok := parseID(raw)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "invalid_id", "id must be a UUID in 8-4-4-4-12 form")
 		return

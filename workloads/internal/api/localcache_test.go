@@ -2,8 +2,11 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +179,44 @@ func TestConfigEventCache(t *testing.T) {
 	for _, bad := range [][2]string{{"API_EVENT_CACHE_ENTRIES", "-1"}, {"API_EVENT_CACHE_BYTES", "lots"}, {"API_EVENT_CACHE_BYTES", "-5"}} {
 		if _, err := read(bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%s=%s: %v", bad[0], bad[1], err)
+		}
+	}
+}
+
+// The event fast path answers every request exactly as the mux alone does.
+func TestEventFastPathAnswersAsTheMux(t *testing.T) {
+	e := event("s1", "d1", contract.SeverityInfo, time.Now())
+	cache := newFakeCache()
+	doc, _ := rediscache.Encode(e)
+	cache.events[e.ID] = doc
+	key := "k"
+	h := hash(key)
+	ts := newServer(t, newFakeStore(e), cache, Options{KeyHashes: [][32]byte{h}, RateLimit: 1e6, RateBurst: 1e6})
+	fast, viaMux := ts.srv.PublicRoutes(), ts.srv.limits(ts.srv.mux(nil))
+	paths := []string{
+		"/v1/events/" + e.ID, "/v1/events/" + strings.ToUpper(e.ID), "/v1/events/not-a-uuid", "/v1/events/",
+		"/v1/events/" + e.ID + "/", "/v1/events/./" + e.ID, "/v1/events/../events/" + e.ID, "/v1/events//" + e.ID,
+		"/v1/events/.", "/v1/events/..", "/v1/events/%2e%2e", "/v1/events/a%2Fb", "/v1/events/%61" + e.ID[1:],
+		"/v1/events", "/v1/eventsx/" + e.ID,
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+		for _, p := range paths {
+			for _, withKey := range []bool{true, false} {
+				do := func(h http.Handler) *httptest.ResponseRecorder {
+					req := httptest.NewRequest(method, p, nil)
+					if withKey {
+						req.Header.Set("X-API-Key", key)
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					return rec
+				}
+				got, want := do(fast), do(viaMux)
+				what := fmt.Sprintf("%s %s (key %v)", method, p, withKey)
+				if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), want.Header()) {
+					t.Errorf("%s: fast path %d %v %q, mux %d %v %q", what, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+				}
+			}
 		}
 	}
 }

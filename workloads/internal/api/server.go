@@ -206,8 +206,36 @@ func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler { return s.ro
 func (s *Server) PublicRoutes() http.Handler { return s.routes(nil) }
 
 func (s *Server) routes(ops prometheus.Gatherer) http.Handler {
+	event := s.route("event", true, func(w http.ResponseWriter, r *http.Request) {
+		s.getEvent(w, r, strings.TrimPrefix(r.URL.Path, eventsPrefix))
+	})
+	return s.limits(eventFastPath(event, s.mux(ops)))
+}
+
+const eventsPrefix = "/v1/events/"
+
+// eventFastPath sends the api's busiest request, GET /v1/events/{id},
+// straight to its route, past the mux's path cleaning and matching: a path
+// of one clean segment after the prefix, which the mux would send to the
+// same route with that segment as the id. Everything else goes through
+// the mux, a path that came with escapes (RawPath set) too, to be safe.
+func eventFastPath(event, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawPath == "" {
+			if id, ok := strings.CutPrefix(r.URL.Path, eventsPrefix); ok && id != "" && id != "." && id != ".." && strings.IndexByte(id, '/') < 0 {
+				event.ServeHTTP(w, r)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// mux routes every request; routes puts the event fast path in front of
+// it.
+func (s *Server) mux(ops prometheus.Gatherer) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/events/{id}", s.route("event", true, s.getEvent))
+	mux.Handle("/v1/events/{id}", s.route("event", true, func(w http.ResponseWriter, r *http.Request) { s.getEvent(w, r, r.PathValue("id")) }))
 	mux.Handle("/v1/sites/{site}/critical", s.route("site_critical", true, s.getSiteCritical))
 	mux.Handle("/v1/sites/{site}/minutes", s.route("site_minutes", true, s.getSiteMinutes))
 	mux.Handle("/v1/sites/{site}/silent", s.route("silent_devices", true, s.getSilentDevices))
@@ -224,7 +252,7 @@ func (s *Server) routes(ops prometheus.Gatherer) http.Handler {
 	mux.Handle("/", s.route("unknown", false, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.URL.Path)
 	}))
-	return s.limits(mux)
+	return mux
 }
 
 // Ready is the readiness check: Cassandra must answer; Redis need not.
@@ -379,16 +407,19 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
-	w.WriteHeader(status)
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
 	_, _ = w.Write(b)
 }
 
 // writeDoc writes a JSON document held in a string without copying it.
+// Like writeRaw's 200s, it leaves the status to the first write: an
+// explicit WriteHeader makes net/http copy the header map.
 func writeDoc(w http.ResponseWriter, doc string) {
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
-	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, doc)
 }
 
