@@ -108,6 +108,10 @@ type server struct {
 	best apiBest
 	// paced is the run at half of best's rate.
 	paced loadResult
+	// pacedWait and genWait are how long the server's threads and the
+	// load generator's waited for a CPU during paced, per second of it:
+	// on a busy machine, where a latency tail comes from.
+	pacedWait, genWait time.Duration
 	// rssMiB is the process's peak RSS (VmHWM) after every phase.
 	rssMiB float64
 }
@@ -288,10 +292,19 @@ func (b *apiBench) measurePaced(ctx context.Context) error {
 	for _, s := range b.servers() {
 		half := s.best.res.rps() / 2
 		fmt.Printf("%s: %.0f requests/s (half its maximum) for %s, latency from the intended send time\n", s.name, half, 2*b.d)
+		srv0, srvErr := runDelay(s.proc.Pid())
+		gen0, genErr := runDelay(os.Getpid())
 		var err error
 		if s.paced, err = openLoop(ctx, s.proc.Addr, b.pacedConns, half, 2*b.d, s.req); err != nil {
 			return err
 		}
+		srv1, srvErr1 := runDelay(s.proc.Pid())
+		gen1, genErr1 := runDelay(os.Getpid())
+		if err := errors.Join(srvErr, genErr, srvErr1, genErr1); err != nil {
+			return err
+		}
+		per := s.paced.seconds
+		s.pacedWait, s.genWait = time.Duration(float64(srv1-srv0)/per), time.Duration(float64(gen1-gen0)/per)
 	}
 	for _, s := range b.servers() {
 		var err error
@@ -361,6 +374,7 @@ func (b *apiBench) report() error {
 			row{"  at connections", fmt.Sprint(s.srv.best.conns)},
 			row{"  server CPU µs per request", fmt.Sprintf("%.1f", s.srv.best.cpu/float64(r.requests)*1e6)},
 			row{"  at half rate: p50 / p99 ms", fmt.Sprintf("%.2f / %.2f", ms(p50(s.srv)), ms(p99(s.srv)))},
+			row{"  waiting for a CPU, server / load gen (ms/s)", fmt.Sprintf("%.0f / %.0f", ms(s.srv.pacedWait), ms(s.srv.genWait))},
 			row{"  peak RSS MiB", fmt.Sprintf("%.1f", s.srv.rssMiB)},
 		)
 	}
@@ -376,7 +390,7 @@ func (b *apiBench) report() error {
 		{"nolocal_rps", round(b.noLocal.best.res.rps())},
 		{"ratio", round2(bareRatio)}, {"ceiling_ratio", round2(ceilRatio)},
 		{"p99_ms", ms(p99(b.api))}, {"nolocal_p99_ms", ms(p99(b.noLocal))}, {"ceiling_p99_ms", ms(p99(b.ceiling))}, {"baseline_p99_ms", ms(p99(b.base))},
-		{"rss_mib", round2(b.api.rssMiB)}, {"nolocal_rss_mib", round2(b.noLocal.rssMiB)},
+		{"cpu_wait_ms_per_s", ms(b.api.pacedWait)}, {"rss_mib", round2(b.api.rssMiB)}, {"nolocal_rss_mib", round2(b.noLocal.rssMiB)},
 		{"targets_met", met},
 	})
 }
@@ -386,6 +400,32 @@ func (b *apiBench) teardown() {
 	if b.launch != nil {
 		_ = b.launch.StopAll()
 	}
+}
+
+// runDelay is how long pid's threads have waited for a CPU, in the run
+// queue, so far: the second field of /proc/<pid>/task/*/schedstat.
+func runDelay(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("read run delay of %d: no tasks", pid)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread has exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return 0, fmt.Errorf("read run delay: malformed %s", t)
+		}
+		ns, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read run delay: %w", err)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
 }
 
 // cpuDuring returns the CPU seconds proc used while run ran.
