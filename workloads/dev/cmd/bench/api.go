@@ -69,6 +69,9 @@ func benchAPI(args []string) error {
 	if err := b.measurePaced(ctx); err != nil {
 		return err
 	}
+	if err := b.fill(ctx); err != nil {
+		return err
+	}
 	return b.report()
 }
 
@@ -80,6 +83,7 @@ type apiBench struct {
 	connList         string
 	levels           []int
 	pacedConns, nIDs int
+	nFill            int
 	bin              string
 	serve            bool
 	docsFile         string
@@ -112,8 +116,9 @@ type server struct {
 	// load generator's waited for a CPU during paced, per second of it:
 	// on a busy machine, where a latency tail comes from.
 	pacedWait, genWait time.Duration
-	// rssMiB is the process's peak RSS (VmHWM) after every phase.
-	rssMiB float64
+	// rssMiB is the process's peak RSS (VmHWM) after the measured
+	// phases; filledMiB after the fill too (the apis only).
+	rssMiB, filledMiB float64
 }
 
 func (b *apiBench) servers() []*server { return []*server{b.base, b.ceiling, b.noLocal, b.api} }
@@ -134,6 +139,7 @@ func parseAPI(args []string) (*apiBench, error) {
 	fs.StringVar(&b.connList, "connections", "64,128,256", "keep-alive connections of the load generator at full speed, one or more levels (comma-separated): each server's maximum rate is its best over them")
 	fs.IntVar(&b.pacedConns, "paced-connections", 32, "keep-alive connections of the load generator at half rate")
 	fs.IntVar(&b.nIDs, "ids", 100, "distinct cached events requested in turn")
+	fs.IntVar(&b.nFill, "fill", 100_000, "after the measured phases, events put in Redis only and requested once from each api, for the peak RSS with a full local cache (0: none)")
 	fs.BoolVar(&b.serve, "serve-baseline", false, "internal: serve the baseline on HTTP_ADDR with the documents in -docs")
 	fs.StringVar(&b.docsFile, "docs", "", "internal: the baseline's documents (JSON object id → document)")
 	fs.BoolVar(&b.serveCeiling, "serve-ceiling", false, "internal: serve the Redis ceiling on HTTP_ADDR, reading -redis-addr, database -redis-db")
@@ -315,6 +321,63 @@ func (b *apiBench) measurePaced(ctx context.Context) error {
 	return nil
 }
 
+// fill puts -fill more events in Redis (documents only, as the change
+// feed writes them) and requests each once from both apis, so the api's
+// local cache fills up to its bounds; then it reads both apis' peak RSS and
+// the local cache's size. The keys are deleted afterwards.
+func (b *apiBench) fill(ctx context.Context) error {
+	if b.nFill <= 0 {
+		return nil
+	}
+	fmt.Printf("fill: %d more events in Redis, each requested once from both apis\n", b.nFill)
+	rdb := redis.NewClient(&redis.Options{Addr: b.lc.Endpoints.RedisAddr, DB: b.lc.Endpoints.RedisDB, DisableIdentity: true})
+	defer rdb.Close()
+	ids := make([]string, b.nFill)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	pipe := rdb.Pipeline()
+	for i := range ids {
+		ev := contract.Event{V: 1, ID: uuid.Must(uuid.NewV7()).String(), Site: "bench-fill", Device: fmt.Sprintf("bench-dev-%03d", i%50),
+			Kind: "co2", Value: 400 + float64(i%1000), Unit: "ppm", Severity: contract.SeverityCritical, At: now, Attrs: map[string]string{"model": "co2-m1", "fw": "1.2"}}
+		doc, err := rediscache.Encode(contract.Stored{Event: ev, IngestedAt: now})
+		if err != nil {
+			return err
+		}
+		ids[i] = ev.ID
+		pipe.Set(ctx, rediscache.EventKey(ev.ID), doc, time.Hour)
+		if pipe.Len() == 1000 || i == len(ids)-1 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				return fmt.Errorf("put fill events: %w", err)
+			}
+		}
+	}
+	defer func() {
+		for i := 0; i < len(ids); i += 1000 {
+			keys := make([]string, 0, 1000)
+			for _, id := range ids[i:min(i+1000, len(ids))] {
+				keys = append(keys, rediscache.EventKey(id))
+			}
+			rdb.Del(context.Background(), keys...)
+		}
+	}()
+	for _, s := range []*server{b.noLocal, b.api} {
+		reqs := make([][]byte, len(ids))
+		for i, id := range ids {
+			reqs[i] = []byte("GET /v1/events/" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + b.key + "\r\n\r\n")
+		}
+		res, err := eachOnce(ctx, s.proc.Addr, b.pacedConns, reqs)
+		if err != nil {
+			return err
+		}
+		if res.errors+res.non200 > 0 {
+			return fmt.Errorf("fill, %s: %d connection errors, %d non-200 answers (logs in %s)", s.name, res.errors, res.non200, b.lc.logs)
+		}
+		if s.filledMiB, err = s.proc.PeakRSSMiB(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Targets of the api benchmark.
 const (
 	targetCeilingRatio = 0.90 // api / redis ceiling
@@ -378,6 +441,19 @@ func (b *apiBench) report() error {
 			row{"  peak RSS MiB", fmt.Sprintf("%.1f", s.srv.rssMiB)},
 		)
 	}
+	var local map[string]float64
+	if b.nFill > 0 {
+		var err error
+		if local, err = b.api.proc.Metrics(); err != nil {
+			return err
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("after %d more events once: peak RSS MiB", b.nFill), ""},
+			row{"  api, local cache off", fmt.Sprintf("%.1f", b.noLocal.filledMiB)},
+			row{"  api, local cache on", fmt.Sprintf("%.1f", b.api.filledMiB)},
+			row{"  local cache: entries / MiB", fmt.Sprintf("%.0f / %.1f", local["sluice_api_local_cache_entries"], local["sluice_api_local_cache_bytes"]/(1<<20))},
+		)
+	}
 	rows = append(rows,
 		row{fmt.Sprintf("api / redis ceiling (target ≥ %.2f)", targetCeilingRatio), fmt.Sprintf("%.2f", ceilRatio)},
 		row{fmt.Sprintf("api / bare handler (target ≥ %.2f)", targetBareRatio), fmt.Sprintf("%.2f", bareRatio)},
@@ -391,6 +467,7 @@ func (b *apiBench) report() error {
 		{"ratio", round2(bareRatio)}, {"ceiling_ratio", round2(ceilRatio)},
 		{"p99_ms", ms(p99(b.api))}, {"nolocal_p99_ms", ms(p99(b.noLocal))}, {"ceiling_p99_ms", ms(p99(b.ceiling))}, {"baseline_p99_ms", ms(p99(b.base))},
 		{"cpu_wait_ms_per_s", ms(b.api.pacedWait)}, {"rss_mib", round2(b.api.rssMiB)}, {"nolocal_rss_mib", round2(b.noLocal.rssMiB)},
+		{"filled_rss_mib", round2(b.api.filledMiB)}, {"filled_nolocal_rss_mib", round2(b.noLocal.filledMiB)}, {"local_cache_entries", local["sluice_api_local_cache_entries"]},
 		{"targets_met", met},
 	})
 }

@@ -212,6 +212,47 @@ func openLoop(ctx context.Context, addr string, conns int, rate float64, d time.
 	return res, nil
 }
 
+// eachOnce sends every request once, spread over conns connections.
+func eachOnce(ctx context.Context, addr string, conns int, reqs [][]byte) (loadResult, error) {
+	cs, err := dialAll(addr, conns)
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer closeAll(cs)
+	var res loadResult
+	var n, errs, non200, next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(reqs)) {
+					return
+				}
+				rep, err := c.do(reqs[i], time.Now().Add(10*time.Second))
+				if err != nil {
+					errs.Add(1)
+					return
+				}
+				n.Add(1)
+				if rep.status != 200 {
+					non200.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.seconds = time.Since(start).Seconds()
+	res.requests, res.errors, res.non200 = n.Load(), errs.Load(), non200.Load()
+	if res.requests+res.errors < int64(len(reqs)) && res.errors == 0 {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
 func dialAll(addr string, n int) ([]*httpConn, error) {
 	cs := make([]*httpConn, 0, n)
 	for i := 0; i < n; i++ {
