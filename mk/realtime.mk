@@ -24,7 +24,7 @@ test-realtime: realtime-prereqs services-up ## change feed, cache and api: unit 
 	$(GO) test -tags integration -count=1 -timeout 30m -skip '$(FAULT_TESTS)' $(REALTIME_PKGS)
 	$(GO) test -tags integration -count=1 -timeout 30m -p 1 -run '$(FAULT_TESTS)' $(REALTIME_PKGS)
 
-bench-api: build ## benchmark: cache-hit GET /v1/events/{id} vs a bare net/http handler, p99 at half rate (table + JSON line)
+bench-api: build ## benchmark: cache-hit GET /v1/events/{id}, local cache on and off, vs a bare net/http handler and the redis ceiling (bare handler + GET), p99 at half rate, peak RSS (table + JSON line)
 	$(BIN)/bench api -bin $(BIN) $(ARGS)
 
 bench-e2e: build ## benchmark: produce → visible through the api at 2,000 events/s, p50/p99 (table + JSON line)

@@ -108,6 +108,10 @@ const (
 	EnvAPICacheCooldown = "API_CACHE_COOLDOWN"
 	EnvAPICacheTimeout  = "API_CACHE_TIMEOUT"
 	EnvAPIDrainDelay    = "API_DRAIN_DELAY"
+	// EnvAPIEventCacheEntries and EnvAPIEventCacheBytes bound the api's
+	// in-process cache of event documents; 0 turns it off.
+	EnvAPIEventCacheEntries = "API_EVENT_CACHE_ENTRIES"
+	EnvAPIEventCacheBytes   = "API_EVENT_CACHE_BYTES"
 	// EnvOpsAddr moves the api's /healthz, /readyz and /metrics off its
 	// public listener (HTTP_ADDR) to a listener of their own.
 	EnvOpsAddr           = "OPS_ADDR"

@@ -164,3 +164,52 @@ func TestCacheAsideOnRealEngines(t *testing.T) {
 		}
 	}
 }
+
+// On the real engines an event read from memory answers exactly as a
+// Redis hit does, while a device's latest reading, which changes, is read
+// from Redis each time.
+func TestLocalCacheOnRealEngines(t *testing.T) {
+	s, ep := engines(t)
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ep.RedisAddr}, DB: ep.RedisDB, DisableIdentity: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	site, device := strings.ToLower(itest.Name("site")), strings.ToLower(itest.Name("dev"))
+	older := event(site, device, contract.SeverityCritical, time.Now().Add(-time.Minute))
+	newer := event(site, device, contract.SeverityCritical, time.Now())
+	upsert(t, s, older, newer)
+	t.Cleanup(func() {
+		rdb.Del(context.Background(), rediscache.EventKey(older.ID), rediscache.EventKey(newer.ID), rediscache.DeviceLatestKey(device))
+	})
+	store := NewCassandraStore(s, contract.Keyspace, 7)
+	cache := rediscache.New(rdb, rediscache.Options{})
+	withLocal := newServer(t, store, cache, localOn(Options{Local: true, EventTTL: time.Hour}))
+	redisOnly := newServer(t, store, cache, Options{Local: true, EventTTL: time.Hour})
+
+	if r := withLocal.get(t, "/v1/events/"+older.ID); r.code != http.StatusOK || r.cache != CacheMiss {
+		t.Fatalf("first read %d %q %s", r.code, r.cache, r.body)
+	}
+	hit := redisOnly.get(t, "/v1/events/"+older.ID)
+	if hit.cache != CacheHit {
+		t.Fatalf("redis read: %q", hit.cache)
+	}
+	local := withLocal.get(t, "/v1/events/"+older.ID)
+	if local.cache != CacheLocal {
+		t.Fatalf("second read: %q", local.cache)
+	}
+	sameAnswer(t, "local hit on the real engines", local, hit)
+
+	if err := cache.SetDeviceLatest(context.Background(), older, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r := withLocal.get(t, "/v1/devices/"+device+"/latest"); r.cache != CacheHit || !strings.Contains(r.body, older.ID) {
+		t.Fatalf("latest: %q %s", r.cache, r.body)
+	}
+	if err := cache.SetDeviceLatest(context.Background(), newer, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r := withLocal.get(t, "/v1/devices/"+device+"/latest"); r.cache != CacheHit || !strings.Contains(r.body, newer.ID) {
+		t.Fatalf("latest after a newer reading: %q %s", r.cache, r.body)
+	}
+	if st := withLocal.srv.events.Stats(); st.Entries != 1 {
+		t.Fatalf("local cache holds %d documents, want the one event", st.Entries)
+	}
+}

@@ -19,6 +19,12 @@ const (
 	ModeProduction = "production"
 )
 
+// Defaults of the in-process cache of event documents.
+const (
+	DefaultEventCacheEntries = 100_000
+	DefaultEventCacheBytes   = 32 << 20
+)
+
 // Config is everything the api binary reads from its environment.
 type Config struct {
 	Cassandra cqlsession.Config
@@ -50,8 +56,8 @@ type Config struct {
 // (API_MODE, API_KEYS_SHA256, API_CACHE_TIMEOUT, API_CACHE_COOLDOWN,
 // API_REQUEST_TIMEOUT, API_MAX_BODY_BYTES, API_LOOKBACK_DAYS,
 // API_MAX_RANGE, API_LIVE_POLL, API_RATE_LIMIT, API_RATE_BURST,
-// API_PAGE_TOKEN_KEY, API_DRAIN_DELAY, CACHE_SITE_FILLED_TTL, OPS_ADDR,
-// CACHE_TTL_JITTER).
+// API_PAGE_TOKEN_KEY, API_DRAIN_DELAY, API_EVENT_CACHE_ENTRIES,
+// API_EVENT_CACHE_BYTES, CACHE_SITE_FILLED_TTL, OPS_ADDR, CACHE_TTL_JITTER).
 func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{
 		Cassandra:       cqlsession.FromEnv(r),
@@ -78,6 +84,9 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		SiteMax:        c.Cache.SiteMax,
 		RateLimit:      r.Float(deploy.EnvAPIRateLimit, 200, 0, 1e6),
 		RateBurst:      r.Int(deploy.EnvAPIRateBurst, 400, 1, 1_000_000),
+		// Either bound at 0 turns the in-process cache off.
+		EventCacheEntries: r.Int(deploy.EnvAPIEventCacheEntries, DefaultEventCacheEntries, 0, 10_000_000),
+		EventCacheBytes:   int64(r.Int(deploy.EnvAPIEventCacheBytes, DefaultEventCacheBytes, 0, 4<<30)),
 	}
 	if k := r.String(deploy.EnvAPIPageTokenKey, ""); k != "" {
 		b, err := hex.DecodeString(k)

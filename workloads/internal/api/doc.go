@@ -29,6 +29,15 @@
 // failures in a row Redis is skipped for API_CACHE_COOLDOWN before it is
 // tried again. X-Cache says hit, miss or bypass on every cached route.
 //
+// An event's document never changes once written, so GET /v1/events/{id}
+// also keeps the documents it read (from Redis or Cassandra) in a bounded
+// in-process cache in front of Redis (package doccache; at most
+// API_EVENT_CACHE_ENTRIES documents and API_EVENT_CACHE_BYTES bytes, either
+// 0 turns it off) and answers what it holds from memory with X-Cache:
+// local, the same bytes and headers otherwise, Redis up or down. Everything
+// that changes (a site's critical list, a device's latest reading, the live
+// page) is read from Redis every time and keeps its TTLs.
+//
 // A site's sorted set in Redis is complete once the API filled it from
 // Cassandra (the marker site:{s}:critical:filled lives for
 // CACHE_SITE_FILLED_TTL) or when it holds at least the requested number of

@@ -21,9 +21,13 @@ const (
 	CacheHit    = "hit"
 	CacheMiss   = "miss"
 	CacheBypass = "bypass"
+	// CacheLocal marks an event answered from the in-process cache, in
+	// front of Redis.
+	CacheLocal = "local"
 )
 
 var (
+	localHeader  = []string{CacheLocal}
 	hitHeader    = []string{CacheHit}
 	missHeader   = []string{CacheMiss}
 	bypassHeader = []string{CacheBypass}
@@ -104,12 +108,21 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	writeError(w, http.StatusServiceUnavailable, "store_unavailable", "the event store did not answer; retry later")
 }
 
-// GET /v1/events/{id}
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	id, ok := parseID(r.PathValue("id"))
+// GET /v1/events/{id}; raw is the path's id segment.
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, raw string) {
+	id, ok := parseID(raw)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "invalid_id", "id must be a UUID in 8-4-4-4-12 form")
 		return
+	}
+	if s.events != nil {
+		if doc, ok := s.events.Get(id); ok {
+			s.metrics.LocalHits.Inc()
+			w.Header()["X-Cache"] = localHeader
+			writeDoc(w, doc)
+			return
+		}
+		s.metrics.LocalMisses.Inc()
 	}
 	how := CacheBypass
 	if s.cacheOn() {
@@ -117,6 +130,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			s.breaker.success()
+			s.keepEvent(id, doc)
 			s.outcome(w, "event", CacheHit)
 			writeDoc(w, doc)
 			return
@@ -135,8 +149,20 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.storeFailed(w, r, err)
 	default:
+		if s.events != nil {
+			s.keepEvent(id, string(b))
+		}
 		s.outcome(w, "event", how)
 		writeRaw(w, http.StatusOK, b)
+	}
+}
+
+// keepEvent holds an event's document in the in-process cache, when it is
+// on. Only documents read whole from Redis or Cassandra get there, and an
+// event's document never changes once written, so nothing held is stale.
+func (s *Server) keepEvent(id, doc string) {
+	if s.events != nil {
+		s.events.Put(id, doc)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/doccache"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
 	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
@@ -89,6 +90,12 @@ type Options struct {
 	// Local mode, which has no keys, has no limit.
 	RateLimit float64
 	RateBurst int
+	// EventCacheEntries and EventCacheBytes bound the in-process cache of
+	// event documents in front of Redis (GET /v1/events/{id} only: an
+	// event's document never changes once written); either at 0 turns it
+	// off.
+	EventCacheEntries int
+	EventCacheBytes   int64
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -142,6 +149,7 @@ type Server struct {
 	opts       Options
 	metrics    *Metrics
 	eventHits  prometheus.Counter
+	events     *doccache.Cache // nil when off
 	breaker    breaker
 	limiter    *rateLimiter
 	flights    singleflight.Group
@@ -159,7 +167,14 @@ type Server struct {
 // Redis). Metrics are registered on reg.
 func New(store Store, cache Cache, opts Options, reg prometheus.Registerer) (*Server, error) {
 	opts.defaults()
-	s := &Server{store: store, cache: cache, opts: opts, metrics: NewMetrics(reg)}
+	s := &Server{store: store, cache: cache, opts: opts}
+	if opts.EventCacheEntries > 0 && opts.EventCacheBytes > 0 {
+		var err error
+		if s.events, err = doccache.New(opts.EventCacheEntries, opts.EventCacheBytes); err != nil {
+			return nil, err
+		}
+	}
+	s.metrics = NewMetrics(reg, s.events)
 	s.eventHits = s.metrics.CacheHits.WithLabelValues("event")
 	s.breaker.cooldown = opts.CacheCooldown
 	if !opts.Local {
@@ -191,8 +206,36 @@ func (s *Server) Routes(gatherer prometheus.Gatherer) http.Handler { return s.ro
 func (s *Server) PublicRoutes() http.Handler { return s.routes(nil) }
 
 func (s *Server) routes(ops prometheus.Gatherer) http.Handler {
+	event := s.route("event", true, func(w http.ResponseWriter, r *http.Request) {
+		s.getEvent(w, r, strings.TrimPrefix(r.URL.Path, eventsPrefix))
+	})
+	return s.limits(eventFastPath(event, s.mux(ops)))
+}
+
+const eventsPrefix = "/v1/events/"
+
+// eventFastPath sends the api's busiest request, GET /v1/events/{id},
+// straight to its route, past the mux's path cleaning and matching: a path
+// of one clean segment after the prefix, which the mux would send to the
+// same route with that segment as the id. Everything else goes through
+// the mux, a path that came with escapes (RawPath set) too, to be safe.
+func eventFastPath(event, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawPath == "" {
+			if id, ok := strings.CutPrefix(r.URL.Path, eventsPrefix); ok && id != "" && id != "." && id != ".." && strings.IndexByte(id, '/') < 0 {
+				event.ServeHTTP(w, r)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// mux routes every request; routes puts the event fast path in front of
+// it.
+func (s *Server) mux(ops prometheus.Gatherer) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/events/{id}", s.route("event", true, s.getEvent))
+	mux.Handle("/v1/events/{id}", s.route("event", true, func(w http.ResponseWriter, r *http.Request) { s.getEvent(w, r, r.PathValue("id")) }))
 	mux.Handle("/v1/sites/{site}/critical", s.route("site_critical", true, s.getSiteCritical))
 	mux.Handle("/v1/sites/{site}/minutes", s.route("site_minutes", true, s.getSiteMinutes))
 	mux.Handle("/v1/sites/{site}/silent", s.route("silent_devices", true, s.getSilentDevices))
@@ -209,7 +252,7 @@ func (s *Server) routes(ops prometheus.Gatherer) http.Handler {
 	mux.Handle("/", s.route("unknown", false, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.URL.Path)
 	}))
-	return s.limits(mux)
+	return mux
 }
 
 // Ready is the readiness check: Cassandra must answer; Redis need not.
@@ -364,16 +407,19 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
-	w.WriteHeader(status)
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+	}
 	_, _ = w.Write(b)
 }
 
 // writeDoc writes a JSON document held in a string without copying it.
+// Like writeRaw's 200s, it leaves the status to the first write: an
+// explicit WriteHeader makes net/http copy the header map.
 func writeDoc(w http.ResponseWriter, doc string) {
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
-	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, doc)
 }
 

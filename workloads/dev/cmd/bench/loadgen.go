@@ -35,12 +35,14 @@ func dialHTTP(addr string) (*httpConn, error) {
 // reply is what the load generator keeps of a response.
 type reply struct {
 	status int
-	hit    bool // X-Cache: hit
+	hit    bool // X-Cache: hit or local
+	local  bool // X-Cache: local
 }
 
 var (
 	headerContentLength = []byte("content-length:")
 	headerXCacheHit     = []byte("x-cache: hit")
+	headerXCacheLocal   = []byte("x-cache: local")
 )
 
 // do sends req and reads the whole response.
@@ -81,6 +83,8 @@ func (h *httpConn) do(req []byte, deadline time.Time) (reply, error) {
 			}
 		case bytes.HasPrefix(lower, headerXCacheHit):
 			rep.hit = true
+		case bytes.HasPrefix(lower, headerXCacheLocal):
+			rep.hit, rep.local = true, true
 		}
 	}
 	if length < 0 {
@@ -99,7 +103,8 @@ type loadResult struct {
 	requests  int64
 	errors    int64
 	non200    int64
-	hits      int64
+	hits      int64 // of them X-Cache: hit or local
+	local     int64 // of them X-Cache: local
 	seconds   float64
 	latencies []time.Duration // open loop only, from the intended send time
 }
@@ -118,7 +123,7 @@ func closedLoop(ctx context.Context, addr string, conns int, d time.Duration, re
 	}
 	defer closeAll(cs)
 	var res loadResult
-	var reqs, errs, non200, hits, next atomic.Int64
+	var reqs, errs, non200, hits, local, next atomic.Int64
 	start := time.Now()
 	end := start.Add(d)
 	var wg sync.WaitGroup
@@ -139,12 +144,15 @@ func closedLoop(ctx context.Context, addr string, conns int, d time.Duration, re
 				if rep.hit {
 					hits.Add(1)
 				}
+				if rep.local {
+					local.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	res.seconds = time.Since(start).Seconds()
-	res.requests, res.errors, res.non200, res.hits = reqs.Load(), errs.Load(), non200.Load(), hits.Load()
+	res.requests, res.errors, res.non200, res.hits, res.local = reqs.Load(), errs.Load(), non200.Load(), hits.Load(), local.Load()
 	return res, nil
 }
 
@@ -162,7 +170,7 @@ func openLoop(ctx context.Context, addr string, conns int, rate float64, d time.
 	end := start.Add(d)
 	var mu sync.Mutex
 	var res loadResult
-	var reqs, errs, non200, hits, next atomic.Int64
+	var reqs, errs, non200, hits, local, next atomic.Int64
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		wg.Add(1)
@@ -187,6 +195,9 @@ func openLoop(ctx context.Context, addr string, conns int, rate float64, d time.
 				if rep.hit {
 					hits.Add(1)
 				}
+				if rep.local {
+					local.Add(1)
+				}
 				due = due.Add(interval)
 			}
 			mu.Lock()
@@ -196,8 +207,49 @@ func openLoop(ctx context.Context, addr string, conns int, rate float64, d time.
 	}
 	wg.Wait()
 	res.seconds = time.Since(start).Seconds()
-	res.requests, res.errors, res.non200, res.hits = reqs.Load(), errs.Load(), non200.Load(), hits.Load()
+	res.requests, res.errors, res.non200, res.hits, res.local = reqs.Load(), errs.Load(), non200.Load(), hits.Load(), local.Load()
 	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
+	return res, nil
+}
+
+// eachOnce sends every request once, spread over conns connections.
+func eachOnce(ctx context.Context, addr string, conns int, reqs [][]byte) (loadResult, error) {
+	cs, err := dialAll(addr, conns)
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer closeAll(cs)
+	var res loadResult
+	var n, errs, non200, next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(reqs)) {
+					return
+				}
+				rep, err := c.do(reqs[i], time.Now().Add(10*time.Second))
+				if err != nil {
+					errs.Add(1)
+					return
+				}
+				n.Add(1)
+				if rep.status != 200 {
+					non200.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.seconds = time.Since(start).Seconds()
+	res.requests, res.errors, res.non200 = n.Load(), errs.Load(), non200.Load()
+	if res.requests+res.errors < int64(len(reqs)) && res.errors == 0 {
+		return res, ctx.Err()
+	}
 	return res, nil
 }
 
