@@ -5,15 +5,16 @@
 # The targets are what `go test -list '^Fuzz'` reports for the packages
 # whose test files (integration ones excluded, as go test builds without
 # that tag) define a Fuzz function. FUZZ, a regular expression, keeps the
-# targets whose "package.Name" it matches; FUZZMINIMIZETIME (default 1s)
-# bounds how long the fuzzer shrinks an input, new coverage or crasher.
+# targets whose "package.Name" it matches. FUZZMINIMIZETIME (default 20x:
+# runs of the target) bounds how long the fuzzer shrinks an input with new
+# coverage or a crasher; go's default of 60s would eat a short FUZZTIME.
 # A crasher stays in the package's testdata/fuzz/<Name>/, where `go test`
 # runs it as a regression test from then on: fix the bug, keep the file.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 GO=${GO:-go}
 fuzztime=${FUZZTIME:-10s}
-minimize=${FUZZMINIMIZETIME:-1s}
+minimize=${FUZZMINIMIZETIME:-20x}
 filter=${FUZZ:-.}
 
 # Packages with a Fuzz function in a test file that an untagged build compiles.

@@ -131,7 +131,7 @@ func (b *boundsChecker) SitesCritical(_ context.Context, sites []string, limit i
 	b.mu.Lock()
 	n := b.live
 	b.mu.Unlock()
-	b.want(limit >= 1 && limit <= 50 && n*limit <= MaxLiveEvents, "per-site %d outside [1, 50] or %d sites × %[1]d over %d events", limit, n, MaxLiveEvents)
+	b.want(limit >= 1 && limit <= 50 && n*limit <= MaxLiveEvents, "per-site %d outside [1, 50], or %d sites × %d over %d events", limit, n, limit, MaxLiveEvents)
 	return make([][]string, len(sites)), nil
 }
 
