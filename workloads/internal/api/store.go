@@ -137,8 +137,13 @@ func queryHash(q DeviceQuery) string {
 	return base64.RawURLEncoding.EncodeToString(h[:9])
 }
 
-// pageMACBytes is how much of the token's HMAC-SHA256 it carries.
-const pageMACBytes = 16
+// pageMACBytes is how much of the token's HMAC-SHA256 it carries, and
+// maxPageBytes the most a token may hold (JSON and MAC, before base64):
+// decodePage reads no longer ones, so encodePage makes none.
+const (
+	pageMACBytes = 16
+	maxPageBytes = 4096
+)
 
 // encodePage writes a token: the JSON, then its MAC under key, so a client
 // cannot hand Cassandra a paging state the API did not give it.
@@ -146,6 +151,9 @@ func encodePage(t pageToken, key []byte) (string, error) {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return "", fmt.Errorf("encode page token: %w", err)
+	}
+	if len(b)+pageMACBytes > maxPageBytes {
+		return "", fmt.Errorf("encode page token: a paging state of %d bytes makes a token over %d bytes", len(t.State), maxPageBytes)
 	}
 	return base64.RawURLEncoding.EncodeToString(append(b, pageMAC(b, key)...)), nil
 }
@@ -160,7 +168,7 @@ func pageMAC(payload, key []byte) []byte {
 func decodePage(s string, q DeviceQuery, key []byte) (pageToken, time.Time, error) {
 	var t pageToken
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(raw) > 4096 || len(raw) <= pageMACBytes {
+	if err != nil || len(raw) > maxPageBytes || len(raw) <= pageMACBytes {
 		return t, time.Time{}, fmt.Errorf("%w: not a page token of this API", ErrBadPage)
 	}
 	b, mac := raw[:len(raw)-pageMACBytes], raw[len(raw)-pageMACBytes:]

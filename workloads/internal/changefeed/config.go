@@ -98,6 +98,10 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 			deploy.EnvChangefeedOutboxMaxSkew, c.MaxSkew)
 	}
 	c.CosmosTable = r.String(deploy.EnvChangefeedCosmosTable, "events_by_id")
+	if !cqlsession.ValidName(c.CosmosTable) {
+		// The table is written into the change feed's query.
+		r.Problem("%s=%q must be 1-48 letters, digits or underscores, starting with a letter", deploy.EnvChangefeedCosmosTable, c.CosmosTable)
+	}
 	c.Runner = RunnerOptions{
 		Name:        r.String(deploy.EnvChangefeedName, "redis-cache"),
 		Owner:       r.String(deploy.EnvChangefeedOwner, DefaultOwner()),

@@ -62,7 +62,7 @@ func FromEnv(r *envconfig.Reader) Config {
 	c.PasswordFile = r.String(deploy.EnvCassandraPasswordFile, "")
 	c.TLS = r.Bool(deploy.EnvCassandraTLS, c.Cosmos)
 	c.Keyspace = r.String(deploy.EnvCassandraKeyspace, "sluice")
-	if !keyspaceName.MatchString(c.Keyspace) {
+	if !ValidName(c.Keyspace) {
 		r.Problem("CASSANDRA_KEYSPACE=%q must be 1-48 letters, digits or underscores, starting with a letter", c.Keyspace)
 	}
 	cons := r.OneOf(deploy.EnvCassandraConsistency, "LOCAL_QUORUM", "ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
@@ -136,9 +136,13 @@ type Authenticator struct {
 
 var _ gocql.Authenticator = (*Authenticator)(nil)
 
-// keyspaceName is what an unquoted CQL keyspace name may be; the name is
-// written into statements, so nothing else is let through.
-var keyspaceName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,47}$`)
+// cqlName is what an unquoted CQL keyspace or table name may be; the
+// names are written into statements, so nothing else is let through.
+var cqlName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,47}$`)
+
+// ValidName reports whether s may be written into a statement as a
+// keyspace or table name.
+func ValidName(s string) bool { return cqlName.MatchString(s) }
 
 // Challenge implements gocql.Authenticator.
 func (a *Authenticator) Challenge(req []byte) ([]byte, gocql.Authenticator, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
+	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
 // Config is the enrich job's configuration.
@@ -71,6 +72,11 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		LockTimeout:     r.Duration(deploy.EnvEnrichLockTimeout, 10*time.Minute, time.Second, 24*time.Hour),
 		WorkMem:         r.String(deploy.EnvEnrichWorkMem, "256MB"),
 		Worker:          r.String("HOSTNAME", ""),
+	}
+	if c.ModelsURL != "" {
+		if _, err := refdata.ParseLocation(c.ModelsURL); err != nil {
+			r.Problem("%s: %v", deploy.EnvEnrichModelsURL, err)
+		}
 	}
 	if !workMemPattern.MatchString(c.WorkMem) {
 		r.Problem("ENRICH_WORK_MEM=%q must be a size such as 64MB", c.WorkMem)

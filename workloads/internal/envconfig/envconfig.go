@@ -148,6 +148,10 @@ func (r *Reader) OneOf(key, def string, allowed ...string) string {
 	return def
 }
 
+// Problems returns the problems recorded so far, one message each, in the
+// order they were found.
+func (r *Reader) Problems() []string { return append([]string(nil), r.problems...) }
+
 // ErrInvalidConfig is wrapped by the error Err returns.
 var ErrInvalidConfig = errors.New("invalid configuration")
 

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,6 +72,11 @@ func FromEnv(r *envconfig.Reader, clientID string) Config {
 	if len(c.Brokers) == 0 {
 		r.Problem("KAFKA_BROKERS is required (host:port, comma-separated)")
 	}
+	for _, t := range [][2]string{{deploy.EnvKafkaTopic, c.Topic}, {deploy.EnvKafkaDLQTopic, c.DLQTopic}} {
+		if !ValidTopic(t[1]) {
+			r.Problem("%s=%q is not a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -, not . or ..)", t[0], t[1])
+		}
+	}
 	for _, b := range c.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
 			r.Problem("KAFKA_BROKERS entry %q is not host:port", b)
@@ -87,6 +93,13 @@ func FromEnv(r *envconfig.Reader, clientID string) Config {
 		r.Problem("KAFKA_TLS=false is not allowed with KAFKA_AUTH=%s: credentials never travel in clear", c.Auth)
 	}
 	return c
+}
+
+var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+// ValidTopic reports whether Kafka accepts name for a topic.
+func ValidTopic(name string) bool {
+	return topicPattern.MatchString(name) && name != "." && name != ".."
 }
 
 // Sarama returns the sarama configuration for c. The token source is used

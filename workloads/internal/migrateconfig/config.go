@@ -86,12 +86,26 @@ func ConfigFromEnv(r *envconfig.Reader, f Flags) (Config, error) {
 // object id.
 func principalsFromEnv(r *envconfig.Reader) (Config, error) {
 	c := Config{Postgres: pgstore.MigrationFromEnv(r, "migrate-principals")}
+	// Each principal is checked here, where the problem can name its
+	// variables, not first when the step plans its statements.
 	principal := func(nameKey, oidKey string) pgmigrate.Principal {
-		return pgmigrate.Principal{Name: r.String(nameKey, ""), ObjectID: r.String(oidKey, ""), Type: "service"}
+		p := pgmigrate.Principal{Name: r.String(nameKey, ""), ObjectID: r.String(oidKey, ""), Type: "service"}
+		if p.Name == "" && p.ObjectID == "" {
+			return p
+		}
+		if err := p.Validate(); err != nil {
+			r.Problem("%s/%s: %v", nameKey, oidKey, err)
+		}
+		return p
 	}
 	c.Principals = pgmigrate.Principals{
 		Migrate: principal(deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresMigratePrincipalOID),
 		Enrich:  principal(deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresEnrichPrincipalOID),
+	}
+	for _, k := range []string{deploy.EnvPostgresMigratePrincipal, deploy.EnvPostgresMigratePrincipalOID, deploy.EnvPostgresEnrichPrincipal, deploy.EnvPostgresEnrichPrincipalOID} {
+		if r.String(k, "") == "" {
+			r.Problem("%s is required with -principals", k)
+		}
 	}
 	// The api's role is optional (a stack may deploy it without reports),
 	// but its name and object id come together.
@@ -101,12 +115,17 @@ func principalsFromEnv(r *envconfig.Reader) (Config, error) {
 		}
 		c.Principals.API = api
 	}
-	readers := r.String(deploy.EnvPostgresReportReaders, "")
-	if err := r.Err(); err != nil {
-		return c, err
+	readers, err := pgmigrate.ParseReportReaders(r.String(deploy.EnvPostgresReportReaders, ""))
+	if err != nil {
+		r.Problem("%s: %v", deploy.EnvPostgresReportReaders, err)
 	}
-	var err error
-	if c.Principals.ReportReaders, err = pgmigrate.ParseReportReaders(readers); err != nil {
+	for _, p := range readers {
+		if err := p.Validate(); err != nil {
+			r.Problem("%s: %v", deploy.EnvPostgresReportReaders, err)
+		}
+	}
+	c.Principals.ReportReaders = readers
+	if err := r.Err(); err != nil {
 		return c, err
 	}
 	if c.Postgres.URL != "" {

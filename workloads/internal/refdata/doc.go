@@ -14,6 +14,19 @@
 // non-finite threshold, warn above crit, or a repeated model is rejected
 // with an error naming the problem.
 //
+// A reference file is untrusted input, and parquet-go sizes its buffers by
+// the lengths a file declares; before it reads one, every such length (the
+// footer's, the metadata's lists and strings, each page's sizes and value
+// count, what a compressed page inflates to) is checked against the file's
+// size and fixed bounds (at most [MaxModels] rows, 64 MiB of pages), so
+// what parsing allocates stays proportional to the file. Pages must be
+// uncompressed, snappy or zstd, whose output can be bounded first.
+//
+// A remote location carries no credentials (the file is read with an
+// Entra ID token): a password, user information in an https URL or a query
+// (a SAS token) is refused, as are filesystem names Data Lake Storage
+// would refuse and empty, "." or ".." path segments.
+//
 // Sites and devices are PostgreSQL tables; [SeedPostgres] fills them for
 // local runs, and [Fleet] derives all three sets from the simulator's fleet
 // so local reference data matches the events the simulator emits.

@@ -118,9 +118,17 @@ func ParseModels(data []byte) (models []Model, err error) {
 			models, err = nil, fmt.Errorf("%w: %v", ErrMalformed, r)
 		}
 	}()
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	// Every length parquet-go will allocate by is checked first (bounds.go).
+	footer, err := footerOf(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not a readable Parquet file: %v", ErrMalformed, err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a readable Parquet file: %v", ErrMalformed, err)
+	}
+	if err := checkMetadata(f.Metadata(), data, int64(len(data)-8-len(footer))); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if err := checkColumns(f.Schema()); err != nil {
 		return nil, err
@@ -131,11 +139,14 @@ func ParseModels(data []byte) (models []Model, err error) {
 	}
 	r := parquet.NewGenericReader[wireModel](f, target)
 	defer r.Close()
-	rows := make([]wireModel, 0, f.NumRows())
+	rows := make([]wireModel, 0, f.NumRows()) // at most MaxModels (checkMetadata)
 	buf := make([]wireModel, 256)
 	for {
 		n, err := r.Read(buf)
 		rows = append(rows, buf[:n]...)
+		if len(rows) > MaxModels {
+			return nil, fmt.Errorf("%w: more than %d rows", ErrMalformed, MaxModels)
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-func encode[T any](t *testing.T, rows []T) []byte {
+func encode[T any](t testing.TB, rows []T) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[T](&buf)

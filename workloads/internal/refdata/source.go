@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,39 +44,96 @@ type Location struct {
 
 // ParseLocation understands a path, file:///path,
 // abfss://<filesystem>@<account>.dfs.core.windows.net/<path> and
-// https://<account>.dfs|blob.core.windows.net/<filesystem>/<path>.
+// https://<account>.dfs|blob.core.windows.net/<filesystem>/<path>. Text
+// before "://" that is not a URL scheme is part of a path. A URL carries
+// no credentials, as the Data Lake is read with an Entra ID token: a
+// password, user information in an https URL, or a query (a SAS token) is
+// refused, and errors show the location with its password redacted. So is
+// a filesystem name Data Lake Storage would refuse and an empty, "." or
+// ".." path segment, which could leave the filesystem.
 func ParseLocation(s string) (Location, error) {
 	if s == "" {
 		return Location{}, errors.New("empty reference-file location")
 	}
-	if !strings.Contains(s, "://") {
+	i := strings.Index(s, "://")
+	if i < 0 || i > 0 && !schemePattern.MatchString(s[:i]) {
 		return Location{Local: s}, nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return Location{}, fmt.Errorf("reference-file location %q: %w", s, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // ue.URL would repeat a password
+		}
+		return Location{}, fmt.Errorf("reference-file location is not a valid URL: %w", err)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("reference-file location %q: %s", u.Redacted(), fmt.Sprintf(format, args...))
+	}
+	if _, ok := u.User.Password(); ok {
+		return Location{}, bad("credentials do not belong in the URL; the file is read with an Entra ID token")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return Location{}, bad("a query or fragment (a SAS token?) does not belong in the URL; the file is read with an Entra ID token")
 	}
 	switch u.Scheme {
 	case "file":
-		if u.Host != "" && u.Host != "localhost" {
-			return Location{}, fmt.Errorf("reference-file location %q: file URLs must be local", s)
+		if u.User != nil || u.Host != "" && u.Host != "localhost" {
+			return Location{}, bad("file URLs must be local (file:///path)")
+		}
+		if u.Path == "" {
+			return Location{}, bad("want a path: file:///path")
 		}
 		return Location{Local: u.Path}, nil
 	case "abfss":
 		fs := u.User.Username()
-		if fs == "" || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-			return Location{}, fmt.Errorf("reference-file location %q: want abfss://<filesystem>@<account>.dfs.core.windows.net/<path>", s)
+		path := strings.TrimPrefix(u.Path, "/")
+		if fs == "" || u.Hostname() == "" || path == "" {
+			return Location{}, bad("want abfss://<filesystem>@<account>.dfs.core.windows.net/<path>")
 		}
-		return Location{URL: (&url.URL{Scheme: "https", Host: u.Host, Path: "/" + fs + "/" + strings.TrimLeft(u.Path, "/")}).String()}, nil
+		if err := checkRemotePath(fs, path); err != nil {
+			return Location{}, bad("%v", err)
+		}
+		return Location{URL: (&url.URL{Scheme: "https", Host: u.Host, Path: "/" + fs + "/" + path}).String()}, nil
 	case "https":
-		if u.Host == "" || strings.Count(strings.Trim(u.Path, "/"), "/") < 1 {
-			return Location{}, fmt.Errorf("reference-file location %q: want https://<account>.dfs.core.windows.net/<filesystem>/<path>", s)
+		fs, path, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+		if u.User != nil {
+			return Location{}, bad("user information does not belong in the URL; the file is read with an Entra ID token")
+		}
+		if u.Hostname() == "" || fs == "" || path == "" {
+			return Location{}, bad("want https://<account>.dfs.core.windows.net/<filesystem>/<path>")
+		}
+		if err := checkRemotePath(fs, path); err != nil {
+			return Location{}, bad("%v", err)
 		}
 		return Location{URL: u.String()}, nil
 	case "abfs", "http":
-		return Location{}, fmt.Errorf("reference-file location %q: %s sends credentials without TLS; use abfss:// or https://", s, u.Scheme)
+		return Location{}, bad("%s sends credentials without TLS; use abfss:// or https://", u.Scheme)
 	}
-	return Location{}, fmt.Errorf("reference-file location %q: unsupported scheme %q", s, u.Scheme)
+	return Location{}, bad("unsupported scheme %q", u.Scheme)
+}
+
+var (
+	// schemePattern is a URL scheme (RFC 3986).
+	schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+	// filesystemPattern is a Data Lake filesystem (container) name:
+	// lower-case letters, digits and single hyphens between them, 3 to 63
+	// characters (checked beside it).
+	filesystemPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+)
+
+// checkRemotePath checks a Data Lake filesystem name and the file's path
+// in it.
+func checkRemotePath(fs, path string) error {
+	if len(fs) < 3 || len(fs) > 63 || !filesystemPattern.MatchString(fs) {
+		return fmt.Errorf("filesystem %q is not a Data Lake filesystem name (3-63 lower-case letters, digits and single hyphens between them)", fs)
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("path %q has an empty, \".\" or \"..\" segment", path)
+		}
+	}
+	return nil
 }
 
 // String is the location as given to users in messages.
