@@ -33,6 +33,27 @@ type Login struct{ User, Password string }
 // test fails when pgbouncer is not installed.
 func (d *Database) Bouncer(t testing.TB, poolSize int, logins ...Login) string {
 	t.Helper()
+	return d.StartBouncer(t, poolSize, logins...).URL
+}
+
+// PgBouncer is a PgBouncer Bouncer started, for tests that restart it.
+type PgBouncer struct {
+	// URL is d's database through it, as Bouncer returns it.
+	URL  string
+	t    testing.TB
+	bin  string
+	args []string
+	dir  string
+
+	cmd     *exec.Cmd
+	out     *os.File
+	exited  chan struct{}
+	waitErr error
+}
+
+// StartBouncer is Bouncer, returning the running PgBouncer.
+func (d *Database) StartBouncer(t testing.TB, poolSize int, logins ...Login) *PgBouncer {
+	t.Helper()
 	bin := pgbouncerBinary
 	if _, err := os.Stat(bin); err != nil {
 		p, lerr := exec.LookPath("pgbouncer")
@@ -101,63 +122,88 @@ pidfile = %s
 		}
 		args = append([]string{"-u", "postgres"}, args...)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	out, err := os.Create(filepath.Join(dir, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pgbouncer: %v", err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		out.Close()
-	})
 	u, err := url.Parse(d.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	bouncerURL := u.String()
+	b := &PgBouncer{URL: u.String(), t: t, bin: bin, args: args, dir: dir}
+	b.start()
+	t.Cleanup(b.stop)
+	return b
+}
+
+// start runs pgbouncer and waits until it answers.
+func (b *PgBouncer) start() {
+	t := b.t
+	t.Helper()
+	b.cmd = exec.Command(b.bin, b.args...)
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	out, err := os.OpenFile(filepath.Join(b.dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.out = out
+	b.cmd.Stdout, b.cmd.Stderr = out, out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start pgbouncer: %v", err)
+	}
+	exited := make(chan struct{})
+	b.exited = exited
+	cmd := b.cmd
+	go func() {
+		b.waitErr = cmd.Wait()
+		close(exited)
+	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := pgx.Connect(ctx, bouncerURL+"&default_query_exec_mode=exec")
+		c, err := pgx.Connect(ctx, b.URL+"&default_query_exec_mode=exec")
 		if err == nil {
 			_, err = c.Exec(ctx, "SELECT 1")
 			c.Close(ctx)
 		}
 		cancel()
 		if err == nil {
-			return bouncerURL
+			return
 		}
 		select {
 		case <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-			so, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
-			t.Fatalf("pgbouncer exited (%v):\n%s\n%s", waitErr, log, so)
+			log, _ := os.ReadFile(filepath.Join(b.dir, "pgbouncer.log"))
+			so, _ := os.ReadFile(filepath.Join(b.dir, "stdout.log"))
+			t.Fatalf("pgbouncer exited (%v):\n%s\n%s", b.waitErr, log, so)
 		default:
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+			log, _ := os.ReadFile(filepath.Join(b.dir, "pgbouncer.log"))
 			t.Fatalf("pgbouncer did not answer within 15s: %v\n%s", err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// stop ends pgbouncer: SIGINT (a clean shutdown), then SIGKILL.
+func (b *PgBouncer) stop() {
+	_ = b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-b.exited:
+	case <-time.After(10 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.exited
+	}
+	b.out.Close()
+}
+
+// Restart kills pgbouncer as a crash would (SIGKILL: every client and
+// server connection drops mid-transaction) and starts it again on the same
+// port, returning once it answers.
+func (b *PgBouncer) Restart() {
+	b.t.Helper()
+	_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
+	<-b.exited
+	b.out.Close()
+	_ = os.Remove(filepath.Join(b.dir, "pgbouncer.pid"))
+	b.start()
 }
 
 // BouncerURLFor returns a URL Bouncer returned with another user and

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/workloads/internal/enrich"
+	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
 // buildEnrich compiles the enrich binary for the test.
@@ -149,4 +153,77 @@ func TestFaultKillMidRunThenRerun(t *testing.T) {
 	if read != f.expect.events || unknown != f.expect.unknownDevices {
 		t.Errorf("the succeeded run read %d events with %d unknown devices, want %d and %d", read, unknown, f.expect.events, f.expect.unknownDevices)
 	}
+}
+
+// TestFaultPgBouncerRestartMidRun runs the job through PgBouncer in
+// transaction mode and crashes PgBouncer (SIGKILL, then a restart on the
+// same port) while the run streams events into its staging table: the run
+// fails and commits nothing, and the next run, through the restarted
+// PgBouncer, changes every event of the window — none was committed
+// before.
+func TestFaultPgBouncerRestartMidRun(t *testing.T) {
+	f := newFixture(t, 100000, 0.01, 0.005)
+	bouncer := f.db.StartBouncer(t, 4)
+	ctx := context.Background()
+	cfg := f.config()
+	cfg.ChunkRows = 50000 // the default: one COPY long enough to crash under
+	cfg.Postgres.URL = bouncer.URL
+	cfg.Postgres.MaxConns = 6
+	pool, err := cfg.Postgres.Open(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	job := enrich.New(cfg, pool, f.session, refdata.Source{}, log)
+
+	type result struct {
+		st  enrich.Stats
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		st, err := job.Run(ctx, f.window)
+		first <- result{st, err}
+	}()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var copied int64
+		err := f.db.Pool.QueryRow(ctx, `SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy
+			WHERE datname = current_database() AND command = 'COPY FROM'`).Scan(&copied)
+		if err == nil && copied >= 20000 {
+			break
+		}
+		select {
+		case r := <-first:
+			t.Fatalf("the run ended (%s, %v) before PgBouncer could be restarted mid-COPY", r.st.Status, r.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run never reached 20,000 staged events")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bouncer.Restart()
+	r := <-first
+	if r.err == nil {
+		t.Fatalf("the run survived PgBouncer crashing under its transaction: %+v", r.st)
+	}
+	t.Logf("run during the crash: %v", r.err)
+	if n := f.db.Count(t, `SELECT count(*) FROM enriched_events WHERE at >= $1 AND at < $2`, f.window.From, f.window.To); n != 0 {
+		t.Fatalf("the crashed run left %d events", n)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM batch_runs WHERE run_id = $1 AND status = 'failed'`, r.st.RunID); n != 1 {
+		t.Errorf("the crashed run is not recorded as failed:\n%s", f.runs(t))
+	}
+
+	second, err := job.Run(ctx, f.window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStats(t, second, f.expect)
+	if second.EventsChanged != f.expect.events {
+		t.Errorf("the run after the crash changed %d rows, want all %d of the window: the crashed run committed some", second.EventsChanged, f.expect.events)
+	}
+	f.checkComplete(t)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/internal/backoff"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
@@ -239,14 +240,23 @@ func (j *Job) run(ctx context.Context, w Window, reason Reason, redoes int64) (S
 	return st, err
 }
 
+// endRetry paces the attempts at recording a run's end.
+var endRetry = backoff.Policy{Base: 100 * time.Millisecond, Max: 2 * time.Second, MaxAttempts: 8}
+
 // end records a run that did not commit its window. It runs even when ctx
 // was cancelled (a SIGTERM), with its own deadline.
 func (j *Job) end(st Stats, status, msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_, err := j.pool.Exec(ctx, sqlEnd, st.RunID, status, st.ReferenceInfo, st.EventsRead, st.UnknownDevices, st.UnknownSites,
-		st.UnknownModels, st.Reference.Milliseconds(), st.Copy.Milliseconds(), st.Upsert.Milliseconds(),
-		st.Aggregate.Milliseconds(), st.Total.Milliseconds(), msg)
+	// The failure being recorded may have broken the pool's connections
+	// (PostgreSQL or PgBouncer restarted): each fails once, a fresh one
+	// answers, so the record is retried within the deadline.
+	err := endRetry.Do(ctx, func(ctx context.Context) error {
+		_, err := j.pool.Exec(ctx, sqlEnd, st.RunID, status, st.ReferenceInfo, st.EventsRead, st.UnknownDevices, st.UnknownSites,
+			st.UnknownModels, st.Reference.Milliseconds(), st.Copy.Milliseconds(), st.Upsert.Milliseconds(),
+			st.Aggregate.Milliseconds(), st.Total.Milliseconds(), msg)
+		return err
+	}, func(error) backoff.Verdict { return backoff.Verdict{Retry: true} }, nil)
 	if err != nil {
 		return fmt.Errorf("record run %d as %s: %w", st.RunID, status, err)
 	}
