@@ -103,7 +103,7 @@ func parseIngest(args []string) (*ingestBench, error) {
 	fs.IntVar(&b.conc, "concurrency", 256, "writes in flight, for both the ceiling and ingest")
 	fs.StringVar(&b.bin, "bin", ".sluice/bin", "folder holding the ingest binary")
 	fs.IntVar(&b.replicas, "replicas", 3, "the replica phases run 1 up to this many ingest processes (0: none)")
-	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write the full path's ingest CPU profile to this file (go tool pprof reads it)")
+	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write the full path's ingest CPU profile to this file (go tool pprof reads it); the profiler adds a few percent to its CPU figure")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
