@@ -42,7 +42,7 @@ test: check build services-up ## everything: checks, unit + integration tests on
 demo: build ## the main job locally: engines, ingest, a stream of events, a summary
 	$(BIN)/demo -bin $(BIN)
 
-bench-ingest: build ## benchmark: Kafka→ingest→Cassandra vs bare gocql upserts (table + JSON line)
+bench-ingest: build ## benchmark: Kafka→ingest→Cassandra vs batched bare gocql upserts, then 1, 2, 3 ingest replicas on 6 partitions; CPU s per 100k events (target ≤ 6); ARGS=-cpuprofile=FILE profiles ingest (table + JSON line)
 	$(BIN)/bench ingest -bin $(BIN) $(ARGS)
 
 bench-spark: build ## benchmark: the Spark stream job on local[2]: backlog events/s vs a plain Kafka read, event time → aggregate p50/p99 at the demo's rate, peak RSS (table + JSON line)

@@ -8,6 +8,9 @@ const (
 	EnvHTTPAddr        = "HTTP_ADDR"
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
 	EnvLogLevel        = "LOG_LEVEL"
+	// EnvCPUProfile, when set, is a file path: the workload writes a pprof
+	// CPU profile there from start-up until it shuts down.
+	EnvCPUProfile = "CPU_PROFILE"
 
 	// Kafka / Event Hubs (package kafkaclient).
 	EnvKafkaAuth             = "KAFKA_AUTH"

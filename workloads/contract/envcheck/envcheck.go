@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/api"
 	"github.com/sluicehq/sluice/workloads/internal/changefeed"
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
@@ -16,8 +17,9 @@ import (
 )
 
 // runtimeEnv are variables every workload binary reads outside its
-// ConfigFromEnv: the log level (logging.Setup) and the Go runtime's.
-var runtimeEnv = []string{logging.LevelEnv, "GOGC", "GOMEMLIMIT", "GOMAXPROCS"}
+// ConfigFromEnv: the log level (logging.Setup), the CPU profile
+// (service.Main) and the Go runtime's.
+var runtimeEnv = []string{logging.LevelEnv, deploy.EnvCPUProfile, "GOGC", "GOMEMLIMIT", "GOMAXPROCS"}
 
 // Workloads are the names Load knows, as the program names its containers.
 var Workloads = []string{"ingest", "changefeed", "api", "enrich", "migrate"}

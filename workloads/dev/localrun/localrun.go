@@ -102,17 +102,37 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // Metrics returns the process's Prometheus samples without labels, and
 // labelled ones summed by metric name.
 func (p *Proc) Metrics() (map[string]float64, error) {
+	series, err := p.Series()
+	if err != nil {
+		return nil, err
+	}
+	return SumByName(series), nil
+}
+
+// Series returns the process's Prometheus samples by series, each keyed
+// as exposed: the name with its labels, e.g. `x_total{reason="invalid"}`.
+func (p *Proc) Series() (map[string]float64, error) {
 	resp, err := p.client.Get("http://" + p.OpsAddr + "/metrics")
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", p.Name, err)
 	}
 	defer resp.Body.Close()
-	return ParseMetrics(resp.Body)
+	return ParseSeries(resp.Body)
 }
 
 // ParseMetrics reads Prometheus text exposition, summing samples of one
 // name across labels.
 func ParseMetrics(r io.Reader) (map[string]float64, error) {
+	series, err := ParseSeries(r)
+	if err != nil {
+		return nil, err
+	}
+	return SumByName(series), nil
+}
+
+// ParseSeries reads Prometheus text exposition into samples by series
+// (name and labels as written).
+func ParseSeries(r io.Reader) (map[string]float64, error) {
 	out := map[string]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -125,17 +145,53 @@ func ParseMetrics(r io.Reader) (map[string]float64, error) {
 		if sp < 0 {
 			continue
 		}
-		name := line[:sp]
-		if i := strings.IndexByte(name, '{'); i >= 0 {
-			name = name[:i]
-		}
 		v, err := strconv.ParseFloat(line[sp+1:], 64)
 		if err != nil {
 			continue
 		}
-		out[name] += v
+		out[line[:sp]] += v
 	}
 	return out, sc.Err()
+}
+
+// SumByName sums series of one metric name across their labels.
+func SumByName(series map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for s, v := range series {
+		name, _, _ := strings.Cut(s, "{")
+		out[name] += v
+	}
+	return out
+}
+
+// Label is the value of label in a series key as Series returns it, and
+// whether the series has it.
+func Label(series, label string) (string, bool) {
+	_, labels, ok := strings.Cut(series, "{")
+	if !ok {
+		return "", false
+	}
+	labels = strings.TrimSuffix(labels, "}")
+	for labels != "" {
+		k, rest, ok := strings.Cut(labels, `="`)
+		if !ok {
+			return "", false
+		}
+		// The exposition format escapes a quote in a value with a
+		// backslash, so the value ends at the first quote without one.
+		end := 0
+		for end < len(rest) && (rest[end] != '"' || (end > 0 && rest[end-1] == '\\')) {
+			end++
+		}
+		if end == len(rest) {
+			return "", false
+		}
+		if k == label {
+			return rest[:end], true
+		}
+		labels = strings.TrimPrefix(rest[end+1:], ",")
+	}
+	return "", false
 }
 
 // CPUSeconds is the user+system CPU time the process has used.

@@ -91,7 +91,7 @@ func (s *Store) HourStatement(ev contract.Event, ingestedAt time.Time) (Statemen
 	if err != nil {
 		return Statement{}, fmt.Errorf("event id %q: %w", ev.ID, err)
 	}
-	return s.rowStatement(contract.TableEventsByHour, ev, id, ingestedAt), nil
+	return s.rowStatement(contract.TableEventsByHour, s.values(ev, id, ingestedAt)), nil
 }
 
 // DeleteHours removes the events_by_hour partitions of [from, to).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +22,11 @@ type Store struct {
 	sessions cqlsession.Source
 	keyspace string
 	inserts  map[string]insert // by table name
-	getByID  string
-	outbox   string // the outbox INSERT; empty when the outbox is off
+	// columns are the event tables' columns, each once: an event's values
+	// are computed (and boxed) once and shared by its rows.
+	columns []string
+	getByID string
+	outbox  string // the outbox INSERT; empty when the outbox is off
 	// oneByOne sends an event's statements one at a time instead of as
 	// one batch.
 	oneByOne bool
@@ -56,8 +60,8 @@ func WithStatementWrites() Option {
 }
 
 type insert struct {
-	cql     string
-	columns []string
+	cql   string
+	slots []int // each column's index in Store.columns
 }
 
 // New prepares the statements for the keyspace's event tables on one
@@ -73,16 +77,28 @@ func NewWithSource(sessions cqlsession.Source, keyspace string, opts ...Option) 
 	for _, o := range opts {
 		o(s)
 	}
+	slotOf := map[string]int{}
 	for _, t := range contract.Tables() {
+		if !slices.Contains(criticalTables, t.Name) {
+			continue // not an event table
+		}
 		cols := make([]string, len(t.Columns))
 		marks := make([]string, len(t.Columns))
+		slots := make([]int, len(t.Columns))
 		for i, c := range t.Columns {
 			cols[i] = c.Name
 			marks[i] = "?"
+			k, ok := slotOf[c.Name]
+			if !ok {
+				k = len(s.columns)
+				slotOf[c.Name] = k
+				s.columns = append(s.columns, c.Name)
+			}
+			slots[i] = k
 		}
 		s.inserts[t.Name] = insert{
-			cql:     fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", keyspace, t.Name, strings.Join(cols, ", "), strings.Join(marks, ", ")),
-			columns: cols,
+			cql:   fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", keyspace, t.Name, strings.Join(cols, ", "), strings.Join(marks, ", ")),
+			slots: slots,
 		}
 	}
 	s.getByID = SelectCQL(keyspace, contract.TableEventsByID, "id = ?")
@@ -94,10 +110,14 @@ func NewWithSource(sessions cqlsession.Source, keyspace string, opts ...Option) 
 // critical_by_site.
 func Tables(ev contract.Event) []string {
 	if ev.Severity == contract.SeverityCritical {
-		return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableEventsByHour, contract.TableCriticalBySite}
+		return slices.Clone(criticalTables)
 	}
-	return []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableEventsByHour}
+	return slices.Clone(criticalTables[:3])
 }
+
+// criticalTables are the tables of a critical event, every event table:
+// those of any event first.
+var criticalTables = []string{contract.TableEventsByID, contract.TableEventsByDevice, contract.TableEventsByHour, contract.TableCriticalBySite}
 
 // Statement is one CQL statement with its bound values.
 type Statement struct {
@@ -119,8 +139,9 @@ func (s *Store) statements(ev contract.Event, ingestedAt, stamp time.Time) ([]St
 	}
 	tables := Tables(ev)
 	out := make([]Statement, len(tables))
+	vals := s.values(ev, id, ingestedAt)
 	for i, table := range tables {
-		out[i] = s.rowStatement(table, ev, id, ingestedAt)
+		out[i] = s.rowStatement(table, vals)
 	}
 	if s.outbox != "" {
 		st, err := s.outboxStatement(ev, id, ingestedAt, stamp)
@@ -132,12 +153,21 @@ func (s *Store) statements(ev contract.Event, ingestedAt, stamp time.Time) ([]St
 	return out, nil
 }
 
-// rowStatement is the INSERT of ev's row in table.
-func (s *Store) rowStatement(table string, ev contract.Event, id gocql.UUID, ingestedAt time.Time) Statement {
+// values are ev's column values in the order of s.columns.
+func (s *Store) values(ev contract.Event, id gocql.UUID, ingestedAt time.Time) []any {
+	vals := make([]any, len(s.columns))
+	for i, c := range s.columns {
+		vals[i] = columnValue(c, ev, id, ingestedAt)
+	}
+	return vals
+}
+
+// rowStatement is the INSERT of an event's row in table, from its values.
+func (s *Store) rowStatement(table string, vals []any) Statement {
 	ins := s.inserts[table]
-	args := make([]any, len(ins.columns))
-	for j, c := range ins.columns {
-		args[j] = columnValue(c, ev, id, ingestedAt)
+	args := make([]any, len(ins.slots))
+	for j, k := range ins.slots {
+		args[j] = vals[k]
 	}
 	return Statement{CQL: ins.cql, Args: args}
 }

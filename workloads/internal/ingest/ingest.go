@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/internal/backoff"
@@ -80,9 +81,14 @@ type Worker struct {
 	dlq     DeadLetters
 	metrics *Metrics
 	opts    Options
-	sem     chan struct{}
-	joined  atomic.Bool
-	running atomic.Bool
+	// jobs feeds the writers: opts.Concurrency goroutines shared by every
+	// partition, started by the first claim and ended by Run. Long-lived
+	// writers keep the stack a decode and a write grow to, which a
+	// goroutine per record would grow again every time.
+	jobs      chan job
+	startPool sync.Once
+	joined    atomic.Bool
+	running   atomic.Bool
 	// stalled counts the writes retrying a Stall error; lastStall is the
 	// latest such error, for Ready.
 	stalled   atomic.Int64
@@ -93,7 +99,7 @@ type Worker struct {
 // Run returns.
 func New(group sarama.ConsumerGroup, topic string, store EventWriter, dlq DeadLetters, m *Metrics, opts Options) *Worker {
 	opts.defaults()
-	return &Worker{group: group, topic: topic, store: store, dlq: dlq, metrics: m, opts: opts, sem: make(chan struct{}, opts.Concurrency)}
+	return &Worker{group: group, topic: topic, store: store, dlq: dlq, metrics: m, opts: opts, jobs: make(chan job)}
 }
 
 // Ready reports whether the worker is in a consumer group session.
@@ -148,7 +154,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
-	if err := w.group.Close(); err != nil {
+	err := w.group.Close()
+	// Every claim has returned, and with it every job it handed out.
+	close(w.jobs)
+	if err != nil {
 		return fmt.Errorf("close consumer group: %w", err)
 	}
 	<-errDone
@@ -178,12 +187,37 @@ type inflight struct {
 	result chan error
 }
 
+// job is one record handed to a writer: it processes f.msg under ctx,
+// sends the outcome on f.result and calls done.Done.
+type job struct {
+	ctx  context.Context
+	f    *inflight
+	done *sync.WaitGroup
+}
+
+// writers starts the pool once.
+func (w *Worker) writers() {
+	w.startPool.Do(func() {
+		for range w.opts.Concurrency {
+			go w.writer()
+		}
+	})
+}
+
+// writer processes jobs until Run closes the channel.
+func (w *Worker) writer() {
+	for j := range w.jobs {
+		j.f.result <- w.process(j.ctx, j.f.msg)
+		w.metrics.InFlight.Dec()
+		j.done.Done()
+	}
+}
+
 // ConsumeClaim implements sarama.ConsumerGroupHandler. Records are processed
 // concurrently and marked strictly in offset order by a marker goroutine.
 func (w *Worker) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	log := w.opts.Logger.With("topic", claim.Topic(), "partition", claim.Partition())
 	partition := strconv.Itoa(int(claim.Partition()))
-	lag := w.metrics.Lag.WithLabelValues(claim.Topic(), partition)
 
 	// Writes outlive the session by up to DrainTimeout, so a shutdown
 	// finishes what it started instead of abandoning it mid-retry.
@@ -200,12 +234,17 @@ func (w *Worker) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 	})
 	defer stopDrain()
 
+	w.writers()
 	pending := make(chan *inflight, w.opts.Concurrency)
 	var marker sync.WaitGroup
 	marker.Add(1)
 	go func() {
 		defer marker.Done()
 		stopped := false
+		// The lag series appears at the first mark: before it there is no
+		// "last mark" to measure from, and a 0 would claim a partition
+		// caught up that nobody has read yet.
+		var lag prometheus.Gauge
 		for f := range pending {
 			err := <-f.result
 			if stopped {
@@ -219,6 +258,9 @@ func (w *Worker) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 				continue
 			}
 			sess.MarkMessage(f.msg, "")
+			if lag == nil {
+				lag = w.metrics.Lag.WithLabelValues(claim.Topic(), partition)
+			}
 			lag.Set(float64(claim.HighWaterMarkOffset() - f.msg.Offset - 1))
 		}
 	}()
@@ -238,23 +280,19 @@ func (w *Worker) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 				return nil
 			}
 			w.metrics.Consumed.Inc()
-			select {
-			case w.sem <- struct{}{}:
-			case <-sess.Context().Done():
-				return nil
-			}
 			f := &inflight{msg: msg, result: make(chan error, 1)}
-			pending <- f
+			// The record is queued for marking only once a writer has it,
+			// so the marker never waits on a record nobody will write.
 			workers.Add(1)
 			w.metrics.InFlight.Inc()
-			go func() {
-				defer func() {
-					<-w.sem
-					w.metrics.InFlight.Dec()
-					workers.Done()
-				}()
-				f.result <- w.process(writeCtx, msg)
-			}()
+			select {
+			case w.jobs <- job{ctx: writeCtx, f: f, done: &workers}:
+			case <-sess.Context().Done():
+				w.metrics.InFlight.Dec()
+				workers.Done()
+				return nil
+			}
+			pending <- f
 		}
 	}
 }

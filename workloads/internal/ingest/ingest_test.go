@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,5 +303,87 @@ func TestDeadLetterBoundsKeyAndHeaders(t *testing.T) {
 	}
 	if _, ok := h["big0"]; !ok {
 		t.Fatal("the header that fits was dropped")
+	}
+}
+
+func TestWritesInFlightNeverExceedConcurrencyAcrossClaims(t *testing.T) {
+	var inflight, peak atomic.Int64
+	var mu sync.Mutex
+	written := map[string]int{}
+	store := storeFunc(func(_ context.Context, ev contract.Event, _ time.Time) error {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		written[ev.ID]++
+		mu.Unlock()
+		return nil
+	})
+	w, _ := newWorker(store, &memDLQ{})
+	const claims, n = 3, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, claims)
+	for c := 0; c < claims; c++ {
+		claim := &fakeClaim{msgs: make(chan *sarama.ConsumerMessage, n), hwm: n}
+		for i := 0; i < n; i++ {
+			claim.msgs <- record(t, int64(i), event(i))
+		}
+		close(claim.msgs)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- w.ConsumeClaim(&fakeSession{ctx: context.Background()}, claim)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(written) != claims*n {
+		t.Fatalf("wrote %d events, want %d", len(written), claims*n)
+	}
+	if p := peak.Load(); p > int64(w.opts.Concurrency) || p < 2 {
+		t.Fatalf("peak writes in flight = %d, want 2..%d", p, w.opts.Concurrency)
+	}
+}
+
+func TestLagSeriesAppearsAtTheFirstMark(t *testing.T) {
+	release := make(chan struct{})
+	store := storeFunc(func(ctx context.Context, _ contract.Event, _ time.Time) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	w, m := newWorker(store, &memDLQ{})
+	const n = 10
+	claim := &fakeClaim{msgs: make(chan *sarama.ConsumerMessage, n), hwm: n + 5}
+	for i := 0; i < n; i++ {
+		claim.msgs <- record(t, int64(i), event(i))
+	}
+	close(claim.msgs)
+	done := make(chan error, 1)
+	go func() { done <- w.ConsumeClaim(&fakeSession{ctx: context.Background()}, claim) }()
+	time.Sleep(50 * time.Millisecond)
+	if c := testutil.CollectAndCount(m.Lag); c != 0 {
+		t.Fatalf("%d lag series before any mark, want none (a 0 would say caught up)", c)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.Lag.WithLabelValues("events", "0")); got != 5 {
+		t.Fatalf("lag after marking offset %d of high-water mark %d = %v, want 5", n-1, n+5, got)
 	}
 }

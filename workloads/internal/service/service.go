@@ -3,14 +3,17 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/logging"
 	"github.com/sluicehq/sluice/workloads/internal/opsserver"
@@ -28,20 +31,53 @@ type Service struct {
 }
 
 // Main is a workload's main: it answers -version and -help (about
-// describes the binary), installs the logger, and calls run with a context
-// that ends on SIGINT or SIGTERM. A failed run is logged and exits 1.
+// describes the binary), installs the logger, starts the CPU profile
+// CPU_PROFILE asks for, and calls run with a context that ends on SIGINT
+// or SIGTERM. A failed run is logged and exits 1.
 func Main(name, about string, run func(ctx context.Context, s *Service) error) {
 	if version.HandleFlags(name, about) {
 		return
 	}
 	log := logging.Setup(name)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, &Service{Name: name, Log: log, Registry: opsserver.NewRegistry()})
-	stop()
+	stopProfile, err := StartCPUProfile(os.Getenv(deploy.EnvCPUProfile))
 	if err != nil {
 		log.Error(name+" failed", "err", err)
 		os.Exit(1)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = run(ctx, &Service{Name: name, Log: log, Registry: opsserver.NewRegistry()})
+	stop()
+	if perr := stopProfile(); perr != nil {
+		log.Warn("cpu profile incomplete", "err", perr)
+	}
+	if err != nil {
+		log.Error(name+" failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// StartCPUProfile writes a pprof CPU profile to path until the returned
+// stop is called; an empty path profiles nothing. The profile costs a few
+// percent of CPU while it runs, so it is off unless asked for.
+func StartCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // OpenCassandra opens the session that follows the mounted Cosmos DB key:

@@ -14,6 +14,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sluicehq/sluice/workloads/contract"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
@@ -27,8 +28,9 @@ func init() { benchmarks["ingest"] = benchIngest }
 
 // benchIngest compares the full path Kafka → ingest → Cassandra with the
 // raw ceiling of the same upserts issued by bare gocql, in one run, on the
-// same engines. The ingest binary runs as its own process so its CPU time
-// and peak RSS are its own.
+// same engines, then scales the consumer group out to 1, 2 … -replicas
+// ingest processes on one machine (see measureReplicas). The ingest binary
+// runs as its own process so its CPU time and peak RSS are its own.
 func benchIngest(args []string) error {
 	b, err := parseIngest(args)
 	if err != nil {
@@ -48,14 +50,19 @@ func benchIngest(args []string) error {
 	if err := b.measureIngest(ctx); err != nil {
 		return err
 	}
+	if err := b.measureReplicas(ctx); err != nil {
+		return err
+	}
 	return b.report()
 }
 
 // ingestBench is one run of the ingest benchmark, filled in phase by phase.
 type ingestBench struct {
 	// flags
-	n, conc int
-	bin     string
+	n, conc    int
+	bin        string
+	replicas   int    // the replica phases run 1 … replicas processes
+	cpuProfile string // where the full path's ingest writes its CPU profile
 
 	// setup
 	lc     *local
@@ -73,7 +80,21 @@ type ingestBench struct {
 
 	// the full path
 	fullSecs, cpuSecs, rss float64
+
+	// the replica phases
+	replicaTopics []string
+	replicaRows   []replicaRow
 }
+
+// cpuTarget is the most CPU time ingest may spend per 100,000 events.
+const cpuTarget = 6.0
+
+// scrapeEvery is how often the benchmark reads ingest's /metrics to see
+// whether it is done. Each scrape costs ingest CPU (the process and Go
+// collectors read /proc and the runtime), which the benchmark would charge
+// to ingest: every 50 ms it was 5% of ingest's CPU, every 200 ms it is
+// about 1%, and the finish is still known to within 2% of a phase.
+const scrapeEvery = 200 * time.Millisecond
 
 func parseIngest(args []string) (*ingestBench, error) {
 	b := &ingestBench{}
@@ -81,6 +102,8 @@ func parseIngest(args []string) (*ingestBench, error) {
 	fs.IntVar(&b.n, "events", 100000, "events per phase")
 	fs.IntVar(&b.conc, "concurrency", 256, "writes in flight, for both the ceiling and ingest")
 	fs.StringVar(&b.bin, "bin", ".sluice/bin", "folder holding the ingest binary")
+	fs.IntVar(&b.replicas, "replicas", 3, "the replica phases run 1 up to this many ingest processes (0: none)")
+	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write the full path's ingest CPU profile to this file (go tool pprof reads it); the profiler adds a few percent to its CPU figure")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -139,6 +162,9 @@ func (b *ingestBench) measureCeiling() error {
 	return err
 }
 
+// ceilingAttempts bounds the tries of one bare write.
+const ceilingAttempts = 5
+
 // upsertAll writes evs with -concurrency writers and returns the seconds
 // it took.
 func (b *ingestBench) upsertAll(session *gocql.Session, store *eventstore.Store, what string, evs []contract.Event) (float64, error) {
@@ -161,7 +187,17 @@ func (b *ingestBench) upsertAll(session *gocql.Session, store *eventstore.Store,
 					failed.Add(1)
 					continue
 				}
-				if err := eventstore.ExecBatch(context.Background(), session, stmts); err != nil {
+				// A write timing out on a busy machine is retried, as
+				// ingest would: the ceiling is the bare writes, not a
+				// run that stops at the first timeout.
+				for attempt := 1; ; attempt++ {
+					err = eventstore.ExecBatch(context.Background(), session, stmts)
+					if err == nil || attempt == ceilingAttempts {
+						break
+					}
+					time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+				}
+				if err != nil {
 					failed.Add(1)
 				}
 			}
@@ -199,8 +235,14 @@ func (b *ingestBench) produceBacklog() error {
 // written every event, with its CPU time and peak RSS.
 func (b *ingestBench) measureIngest(ctx context.Context) error {
 	fmt.Println("full path: ingest draining the backlog")
-	b.launch = b.lc.launcher(b.bin, "bench-", "KAFKA_TOPIC="+b.topic, "KAFKA_DLQ_TOPIC="+b.topic+".dlq", "INGEST_GROUP="+b.topic,
-		fmt.Sprintf("INGEST_CONCURRENCY=%d", b.conc), "LOG_LEVEL=warn")
+	env := []string{"KAFKA_TOPIC=" + b.topic, "KAFKA_DLQ_TOPIC=" + b.topic + ".dlq", "INGEST_GROUP=" + b.topic,
+		fmt.Sprintf("INGEST_CONCURRENCY=%d", b.conc), "LOG_LEVEL=warn"}
+	if b.cpuProfile != "" {
+		// The process's working folder is the bench's, so a relative
+		// path means the same file to both.
+		env = append(env, deploy.EnvCPUProfile+"="+b.cpuProfile)
+	}
+	b.launch = b.lc.launcher(b.bin, "bench-", env...)
 	proc, err := b.launch.Start(ctx, localrun.Spec{Name: "ingest"})
 	if err != nil {
 		return err
@@ -214,7 +256,7 @@ func (b *ingestBench) measureIngest(ctx context.Context) error {
 	var written float64
 	deadline := start.Add(time.Duration(b.ceilingSecs*10+120) * time.Second)
 	for written < float64(b.n) {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(scrapeEvery)
 		mt, err := proc.Metrics()
 		if err != nil {
 			return err
@@ -235,8 +277,18 @@ func (b *ingestBench) measureIngest(ctx context.Context) error {
 		return err
 	}
 	b.cpuSecs = cpu1 - cpu0
-	b.rss, err = proc.PeakRSSMiB()
-	return err
+	if b.rss, err = proc.PeakRSSMiB(); err != nil {
+		return err
+	}
+	// Stopped now, so it idles through none of the replica phases and its
+	// CPU profile is complete.
+	if err := b.launch.StopAll(); err != nil {
+		return err
+	}
+	if b.cpuProfile != "" {
+		fmt.Printf("full path: ingest CPU profile in %s (go tool pprof -top %s/ingest %s)\n", b.cpuProfile, b.bin, b.cpuProfile)
+	}
+	return nil
 }
 
 // report prints the verdict and the result.
@@ -246,27 +298,58 @@ func (b *ingestBench) report() error {
 	ratio := full / ceiling
 	cpuPer100k := b.cpuSecs / float64(b.n) * 100000
 	verdict := "meets"
-	if ratio < 0.70 || b.rss > 200 {
+	if ratio < 0.70 || b.rss > 200 || cpuPer100k > cpuTarget {
 		verdict = "MISSES"
 	}
-	fmt.Fprintf(os.Stderr, "target ratio ≥ 0.70 and RSS ≤ 200 MiB: %s\n", verdict)
+	fmt.Fprintf(os.Stderr, "target ratio ≥ 0.70, RSS ≤ 200 MiB and CPU ≤ %.0f s per 100k events: %s\n", cpuTarget, verdict)
+	b.printReplicas()
+	type replicaJSON struct {
+		Replicas        int     `json:"replicas"`
+		EventsPerS      float64 `json:"events_per_s"`
+		Speedup         float64 `json:"speedup"`
+		Stored          int     `json:"stored"`
+		DuplicateWrites float64 `json:"duplicate_writes"`
+		CPUPer100k      float64 `json:"cpu_s_per_100k"`
+	}
+	replicas := []replicaJSON{}
+	for _, r := range b.replicaRows {
+		replicas = append(replicas, replicaJSON{r.replicas, round(r.rate(b.n)), round2(r.rate(b.n) / b.replicaRows[0].rate(b.n)),
+			r.stored, r.writes - float64(b.n), round2(r.cpuPer100k(b.n))})
+	}
 	return report("ingest", []row{
 		{"events per phase", fmt.Sprint(b.n)},
 		{"ceiling: bare gocql upserts (events/s)", fmt.Sprintf("%.0f", ceiling)},
 		{"full path Kafka→ingest→Cassandra (events/s)", fmt.Sprintf("%.0f", full)},
 		{"ratio (target ≥ 0.70)", fmt.Sprintf("%.2f", ratio)},
-		{"ingest CPU s per 100k events", fmt.Sprintf("%.2f", cpuPer100k)},
+		{fmt.Sprintf("ingest CPU s per 100k events (target ≤ %.0f)", cpuTarget), fmt.Sprintf("%.2f", cpuPer100k)},
 		{"ingest peak RSS MiB (target ≤ 200)", fmt.Sprintf("%.1f", b.rss)},
 	}, [][2]any{
 		{"events_per_s", round(full)}, {"ceiling_events_per_s", round(ceiling)}, {"ratio", round2(ratio)},
-		{"cpu_s_per_100k", round2(cpuPer100k)}, {"peak_rss_mib", round2(b.rss)}, {"events", b.n},
+		{"cpu_s_per_100k", round2(cpuPer100k)}, {"cpu_target_met", cpuPer100k <= cpuTarget}, {"peak_rss_mib", round2(b.rss)},
+		{"events", b.n}, {"replicas", replicas},
 	})
+}
+
+// printReplicas prints the replica phases' table.
+func (b *ingestBench) printReplicas() {
+	if len(b.replicaRows) == 0 {
+		return
+	}
+	fmt.Printf("\n  consumer group on one machine, %d partitions, %d events per phase:\n", replicaPartitions, b.n)
+	fmt.Printf("  %8s %12s %8s %8s %11s %11s %10s\n", "replicas", "events/s", "speedup", "stored", "duplicates", "redelivered", "CPU s/100k")
+	for _, r := range b.replicaRows {
+		fmt.Printf("  %8d %12.0f %8.2f %8d %11.0f %11.0f %10.2f\n", r.replicas, r.rate(b.n), r.rate(b.n)/b.replicaRows[0].rate(b.n),
+			r.stored, r.writes-float64(b.n), r.consumed-float64(b.n), r.cpuPer100k(b.n))
+	}
 }
 
 // teardown stops ingest, then deletes the backlog's topics.
 func (b *ingestBench) teardown() {
 	if b.launch != nil {
 		_ = b.launch.StopAll()
+	}
+	for _, t := range b.replicaTopics {
+		dropTopic(b.admin, t)
 	}
 	dropTopics(b.admin, b.topic)
 }
@@ -310,7 +393,15 @@ func dropTopics(admin sarama.ClusterAdmin, topic string) {
 	if admin == nil {
 		return
 	}
+	dropTopic(admin, topic)
+	_ = admin.Close()
+}
+
+// dropTopic deletes topic and its dead-letter topic, best effort.
+func dropTopic(admin sarama.ClusterAdmin, topic string) {
+	if admin == nil {
+		return
+	}
 	_ = admin.DeleteTopic(topic)
 	_ = admin.DeleteTopic(topic + ".dlq")
-	_ = admin.Close()
 }

@@ -2,7 +2,7 @@
 // Each benchmark measures its baseline in the same run and prints a table
 // and exactly one JSON line starting with {"bench":"<name>"}.
 //
-//	bench ingest [-events N]
+//	bench ingest [-events N] [-concurrency C] [-replicas R] [-cpuprofile FILE]
 //	bench spark [-events N] [-rate R] [-duration D] [-trigger T]
 package main
 
