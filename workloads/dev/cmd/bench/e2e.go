@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -43,6 +42,9 @@ func benchE2E(args []string) error {
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
+	if err := b.measureCeiling(); err != nil {
+		return err
+	}
 	if err := b.startWorkloads(ctx); err != nil {
 		return err
 	}
@@ -50,23 +52,90 @@ func benchE2E(args []string) error {
 	if err := b.produce(ctx); err != nil {
 		return err
 	}
-	res, err := b.collect()
+	res := b.collect()
+	if err := b.report(res); err != nil {
+		return err
+	}
+	// The figures are out; a critical event that never became visible
+	// still fails the run.
+	if res.Missing > 0 {
+		return fmt.Errorf("%d of %d critical events never became visible through the api within 30 s of the end (logs in %s)",
+			res.Missing, res.Missing+len(res.Latencies), b.launch.Logs)
+	}
+	return nil
+}
+
+// e2eDemoRate is the demo's rate: the benchmark runs at it when it fits
+// under -share of the machine's ceiling.
+const e2eDemoRate = 2000
+
+// e2eTarget is the produce → visible p99 target on warm engines.
+const e2eTarget = 500 * time.Millisecond
+
+// e2eCeilingEvents is how many bare upserts measure the ceiling, after a
+// warm-up of a quarter as many.
+const e2eCeilingEvents = 20000
+
+// measureCeiling measures what this machine's Cassandra stores with bare
+// batched upserts (the writes ingest makes, outbox included), and picks
+// the rate: -rate when given, else the demo's 2,000 events/s when it is
+// at most -share of the ceiling, else that share. A fixed rate above what
+// the machine can store would measure only the backlog.
+func (b *e2eBench) measureCeiling() error {
+	session, err := b.cc.Open()
 	if err != nil {
 		return err
 	}
-	return b.report(res)
+	defer session.Close()
+	store := eventstore.New(session, b.cc.Keyspace, eventstore.WithOutbox(""))
+	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, simulate.DefaultMix, uint64(b.run)+1)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	events := func(n int) []contract.Event {
+		out := make([]contract.Event, n)
+		for i := range out {
+			out[i] = *gen.Next(now).Event
+		}
+		return out
+	}
+	if _, err := bareUpserts(session, store, "ceiling warm-up", events(e2eCeilingEvents/4), 256); err != nil {
+		return err
+	}
+	secs, err := bareUpserts(session, store, "ceiling", events(e2eCeilingEvents), 256)
+	if err != nil {
+		return err
+	}
+	b.ceiling = e2eCeilingEvents / secs
+	switch {
+	case b.rate > 0:
+		b.rateWhy = "-rate"
+	case e2eDemoRate <= b.share*b.ceiling:
+		b.rate, b.rateWhy = e2eDemoRate, fmt.Sprintf("the demo's rate, under %.0f%% of the ceiling", b.share*100)
+	default:
+		b.rate = math.Floor(b.share * b.ceiling)
+		b.rateWhy = fmt.Sprintf("%.0f%% of the ceiling: the demo's %d events/s does not fit", b.share*100, e2eDemoRate)
+	}
+	fmt.Printf("ceiling: %.0f events/s as bare upserts; running at %.0f events/s (%s)\n", b.ceiling, b.rate, b.rateWhy)
+	return nil
 }
 
 // e2eBench is one run of the e2e benchmark, filled in phase by phase.
 type e2eBench struct {
 	// flags
 	bin                               string
-	rate, critical                    float64
+	rate, share, critical             float64
 	duration, poll, warmup, maxWarmup time.Duration
+
+	// the ceiling, and why the rate is what it is
+	ceiling float64
+	rateWhy string
 
 	// setup
 	run   int64 // names this run's topic, consumer group and feed
 	topic string
+	cc    cqlsession.Config
 	kc    kafkaclient.Config
 	sc    *sarama.Config
 	admin sarama.ClusterAdmin
@@ -97,7 +166,8 @@ func parseE2E(args []string) (*e2eBench, error) {
 	b := &e2eBench{}
 	fs := flag.NewFlagSet("bench e2e", flag.ContinueOnError)
 	fs.StringVar(&b.bin, "bin", ".sluice/bin", "folder holding the ingest, changefeed and api binaries")
-	fs.Float64Var(&b.rate, "rate", 2000, "events per second")
+	fs.Float64Var(&b.rate, "rate", 0, "events per second (0: the demo's 2,000 when it fits under -share of the measured ceiling, else that share)")
+	fs.Float64Var(&b.share, "share", 0.5, "share of the measured ceiling the rate may use when -rate is 0")
 	fs.DurationVar(&b.duration, "duration", 30*time.Second, "how long to produce")
 	fs.Float64Var(&b.critical, "critical-share", 0.02, "share of critical events")
 	fs.DurationVar(&b.poll, "poll", 25*time.Millisecond, "how often each site's critical events are read")
@@ -117,12 +187,12 @@ func (b *e2eBench) setup(ctx context.Context) error {
 		return err
 	}
 	r := lc.reader("LOG_LEVEL=warn")
-	cc := cqlsession.FromEnv(r)
+	b.cc = cqlsession.FromEnv(r)
 	b.kc = kafkaclient.FromEnv(r, "sluice-bench-e2e")
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if err := eventstore.MigrateConfig(ctx, cc, 1); err != nil {
+	if err := eventstore.MigrateConfig(ctx, b.cc, 1); err != nil {
 		return err
 	}
 	b.run = time.Now().UnixNano()
@@ -230,7 +300,7 @@ func (b *e2eBench) produce(ctx context.Context) error {
 		return err
 	}
 	if b.measureFrom.Load() == math.MaxInt64 {
-		return errors.New("production ended before the warm-up did")
+		fmt.Fprintln(os.Stderr, "production ended before the warm-up did: nothing was measured")
 	}
 	if !b.warm.keptUp {
 		fmt.Fprintf(os.Stderr, "ingest never kept up with %.0f events/s during a warm-up of %s: the measurement includes its backlog\n", b.rate, b.warm.lasted.Round(time.Second))
@@ -308,21 +378,15 @@ func (b *e2eBench) markWarm() {
 }
 
 // collect gives stragglers a bounded time to show up and returns the
-// probe's result; a critical event never seen fails the run.
-func (b *e2eBench) collect() (rtprobe.Result, error) {
+// probe's result; the report shows what is missing.
+func (b *e2eBench) collect() rtprobe.Result {
 	b.probe.WaitAll(30 * time.Second)
 	b.probe.Stop()
 	res := b.probe.Result()
 	if res.PollErrs > 0 {
 		fmt.Fprintf(os.Stderr, "%d polls failed (see %s)\n", res.PollErrs, b.launch.LogPath("api"))
 	}
-	if res.Missing > 0 {
-		return res, fmt.Errorf("%d of %d critical events never became visible through the api within 30 s of the end (logs in %s)", res.Missing, res.Missing+len(res.Latencies), b.launch.Logs)
-	}
-	if len(res.Latencies) == 0 {
-		return res, fmt.Errorf("no critical events were produced")
-	}
-	return res, nil
+	return res
 }
 
 // stage is a stage's mean / p99 in ms from the workloads' own histogram,
@@ -352,21 +416,37 @@ func (b *e2eBench) report(res rtprobe.Result) error {
 		late = fmt.Sprintf("%.0f of %.0f", mt["sluice_changefeed_late_changes_total"]-b.warm.lateMark, mt["sluice_changefeed_changes_total"]-b.warm.changesMark)
 	}
 	rateGot := float64(b.stats.Acked) / b.elapsed.Seconds()
-	p50, p99 := res.Percentile(0.50), res.Percentile(0.99)
-	verdict := "meets"
-	if p99 > time.Second {
-		verdict = "MISSES"
+	p50, p99, maxLat := "n/a", "n/a", "n/a"
+	var p50ms, p99ms any // JSON null when nothing was measured
+	verdict := "MISSES (nothing measured)"
+	if len(lat) > 0 {
+		p50d, p99d := res.Percentile(0.50), res.Percentile(0.99)
+		p50, p99, maxLat = fmt.Sprintf("%.1f", ms(p50d)), fmt.Sprintf("%.1f", ms(p99d)), fmt.Sprintf("%.1f", ms(lat[len(lat)-1]))
+		p50ms, p99ms = ms(p50d), ms(p99d)
+		verdict = "meets"
+		if p99d > e2eTarget || res.Missing > 0 {
+			verdict = "MISSES"
+		}
 	}
-	fmt.Fprintf(os.Stderr, "target p99 ≤ 1 s: %s\n", verdict)
+	fmt.Fprintf(os.Stderr, "target p99 ≤ %s with none missing: %s\n", e2eTarget, verdict)
+	fits := "yes"
+	if e2eDemoRate > b.share*b.ceiling {
+		fits = "no"
+	}
 	return report("e2e", []row{
+		{"ceiling: bare upserts, outbox included (events/s)", fmt.Sprintf("%.0f", b.ceiling)},
+		{"rate asked (events/s)", fmt.Sprintf("%.0f — %s", b.rate, b.rateWhy)},
+		{fmt.Sprintf("the demo's %d events/s fits under %.0f%% of the ceiling", e2eDemoRate, b.share*100), fits},
 		{"warm-up (until ingest kept up)", b.warm.lasted.Round(time.Second).String()},
+		{"ingest kept up after the warm-up", fmt.Sprint(b.warm.keptUp)},
 		{"events produced, warm-up included", fmt.Sprint(b.stats.Acked)},
 		{"produce rate (events/s)", fmt.Sprintf("%.0f", rateGot)},
 		{"critical events measured", fmt.Sprint(len(lat))},
+		{"critical events never visible within 30 s", fmt.Sprint(res.Missing)},
 		{"poll interval per site", b.poll.String()},
-		{"produce → visible in the api p50 ms", fmt.Sprintf("%.1f", ms(p50))},
-		{"produce → visible in the api p99 ms (≤ 1000)", fmt.Sprintf("%.1f", ms(p99))},
-		{"produce → visible in the api max ms", fmt.Sprintf("%.1f", ms(lat[len(lat)-1]))},
+		{"produce → visible in the api p50 ms", p50},
+		{fmt.Sprintf("produce → visible in the api p99 ms (≤ %d)", e2eTarget.Milliseconds()), p99},
+		{"produce → visible in the api max ms", maxLat},
 		{"event → stored by ingest, mean / p99 ms", ingestMean},
 		{"  of which the write to cassandra, mean / p99 ms", writeMean},
 		{"ingested → in redis by changefeed, mean / p99 ms", feedMean},
@@ -374,7 +454,10 @@ func (b *e2eBench) report(res rtprobe.Result) error {
 		{"  redis write per change batch, mean / p99 ms", handleMean},
 		{"changes found behind the feed tail", late},
 	}, [][2]any{
-		{"events_per_s", round(rateGot)}, {"p50_ms", ms(p50)}, {"p99_ms", ms(p99)},
+		{"events_per_s", round(rateGot)}, {"rate", b.rate}, {"ceiling_events_per_s", round(b.ceiling)},
+		{"share", b.share}, {"demo_rate_fits", fits == "yes"}, {"kept_up", b.warm.keptUp},
+		{"p50_ms", p50ms}, {"p99_ms", p99ms}, {"missing", res.Missing}, {"measured", len(lat)},
+		{"target_p99_ms", e2eTarget.Milliseconds()}, {"target_met", verdict == "meets"},
 	})
 }
 
