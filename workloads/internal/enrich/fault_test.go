@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/internal/enrich"
-	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
 // buildEnrich compiles the enrich binary for the test.
@@ -167,15 +165,7 @@ func TestFaultPgBouncerRestartMidRun(t *testing.T) {
 	ctx := context.Background()
 	cfg := f.config()
 	cfg.ChunkRows = 50000 // the default: one COPY long enough to crash under
-	cfg.Postgres.URL = bouncer.URL
-	cfg.Postgres.MaxConns = 6
-	pool, err := cfg.Postgres.Open(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	job := enrich.New(cfg, pool, f.session, refdata.Source{}, log)
+	job := f.jobThrough(t, cfg, bouncer.URL)
 
 	type result struct {
 		st  enrich.Stats

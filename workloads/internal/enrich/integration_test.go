@@ -128,6 +128,21 @@ func (f *fixture) job(t *testing.T, cfg enrich.Config, src refdata.Source) *enri
 	return enrich.New(cfg, f.db.Pool, f.session, src, log)
 }
 
+// jobThrough is a job whose pool (6 connections) goes to url, a PgBouncer
+// in front of the fixture's database.
+func (f *fixture) jobThrough(t *testing.T, cfg enrich.Config, url string) *enrich.Job {
+	t.Helper()
+	cfg.Postgres.URL = url
+	cfg.Postgres.MaxConns = 6
+	pool, err := cfg.Postgres.Open(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return enrich.New(cfg, pool, f.session, refdata.Source{}, log)
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -563,16 +578,7 @@ func TestThroughPgBouncer(t *testing.T) {
 		t.Fatalf("control: %d of 2 cache_statement clients failed, want 1: the bouncer does not pool per transaction", failures)
 	}
 
-	cfg := f.config()
-	cfg.Postgres.URL = bouncer
-	cfg.Postgres.MaxConns = 6
-	pool, err := cfg.Postgres.Open(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	job := enrich.New(cfg, pool, f.session, refdata.Source{}, log)
+	job := f.jobThrough(t, f.config(), bouncer)
 	var wg sync.WaitGroup
 	stats := make([]enrich.Stats, 3)
 	errs := make([]error, 3)
