@@ -371,6 +371,20 @@ func (l *leaseLog) stale(rng, owner string, at time.Time) bool {
 	return true
 }
 
+// heldAfter reports whether a read sent after at shows owner holding rng:
+// a range the frozen replica took back once the other lost it (a loaded
+// machine), where its writes are its right again.
+func (l *leaseLog) heldAfter(rng, owner string, at time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.seen[rng] {
+		if s.sent.After(at) && s.owner == owner {
+			return true
+		}
+	}
+	return false
+}
+
 // cfStream produces a steady stream of events of the pipeline's site,
 // every third one critical, and records each with its send time.
 type cfStream struct {
@@ -684,7 +698,7 @@ func TestFaultChangefeedLeaseHolderStopped(t *testing.T) {
 				t.Errorf("%s wrote %s for range %s at %s after it lost the range", name, w.cmd, rng, w.at.Format("15:04:05.000000"))
 			}
 		}
-		if name == holder.Name && lost[rng] && w.at.After(resumedAt) {
+		if name == holder.Name && lost[rng] && w.at.After(resumedAt) && !leases.heldAfter(rng, owners[holder.Name], resumedAt) {
 			afterResume++
 		}
 	}
@@ -848,8 +862,8 @@ func TestFaultChangefeedCassandraTimeouts(t *testing.T) {
 		streamEnd.Sub(faultEnd).Seconds(), inRedis.Seconds(), inAPI.Seconds(), recovery)
 	t.Logf("critical events %d, duplicate writes %d (bound %d: critical events sent from %s before the fault to its end), at most %d writes of one event",
 		len(per), dups, bound, window, most)
-	if delta("sluice_changefeed_leases_lost_total")+delta("sluice_changefeed_read_retries_total") == 0 {
-		t.Error("no read failed and no lease was lost: the fault never struck")
+	if delta("sluice_changefeed_leases_lost_total") == 0 {
+		t.Error("no lease was lost while every answer came after the timeout for twice the lease's life: the fault never struck")
 	}
 	if dups > bound {
 		t.Errorf("%d duplicate writes, over the bound of %d", dups, bound)
