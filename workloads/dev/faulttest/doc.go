@@ -23,6 +23,25 @@
 //   - Cosmos DB-style throttling (Overloaded with RetryAfterMs) on a share
 //     of the writes: ingest retries after the hinted delay, no duplicate.
 //
+// The changefeed's tests count its Redis writes instead: a MONITOR
+// connection sees every write command with its client's address, which
+// /proc maps to the process holding the socket, and a poll of the lease
+// table says who owned each range when. Every critical event must end up
+// in Redis as Cassandra stores it:
+//
+//   - two replicas on one feed, the lease holder frozen (SIGSTOP) for
+//     twice the lease's time to live, then resumed: the other takes the
+//     ranges over, and the frozen one writes nothing for a range after it
+//     lost it; duplicates at most the critical events of the taken-over
+//     ranges sent from a commit interval plus the grace window before the
+//     freeze (the new holder resumes at the last checkpoint);
+//   - the changefeed's Cassandra answers delayed past its CASSANDRA_TIMEOUT
+//     (Toxiproxy) for twice the lease's life: reads, renewals and saves
+//     time out and the leases are lost; once the delay is gone, every
+//     critical event is in Redis and in the api within 30 s, duplicates at
+//     most the critical events sent from a commit interval plus the grace
+//     window before the fault to its end.
+//
 // Other fault tests live beside the code they exercise: the change feed
 // (Cassandra restart, a read failing mid-sweep, changefeed SIGKILL), Redis
 // restart under the api, enrich killed mid-run and late events, the

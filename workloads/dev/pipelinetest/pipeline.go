@@ -185,6 +185,19 @@ func (p *Pipeline) RestartChangefeed(env ...string) {
 	p.mu.Unlock()
 }
 
+// StartChangefeedReplica starts another changefeed on the pipeline's feed
+// under name (its log's name too), as owner, with env added; it is stopped
+// with the other processes.
+func (p *Pipeline) StartChangefeedReplica(name, owner string, env ...string) *localrun.Proc {
+	p.t.Helper()
+	proc, err := p.launch.Start(context.Background(), localrun.Spec{Name: name, Binary: filepath.Join(p.Bin, "changefeed"),
+		Env: append([]string{"CHANGEFEED_NAME=" + p.Feed, "CHANGEFEED_OWNER=" + owner}, env...)})
+	if err != nil {
+		p.t.Fatalf("start %s: %v\n%s", name, err, p.Log(name))
+	}
+	return proc
+}
+
 // LogPath is the log file of a process.
 func (p *Pipeline) LogPath(name string) string { return p.launch.LogPath(name) }
 
