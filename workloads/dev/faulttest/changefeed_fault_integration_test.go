@@ -869,3 +869,56 @@ func TestFaultChangefeedCassandraTimeouts(t *testing.T) {
 		t.Errorf("%d duplicate writes, over the bound of %d", dups, bound)
 	}
 }
+
+// TestFaultChangefeedCassandraRestart stops Cassandra under the whole
+// real-time path while events stream (ingest and changefeed both lose it)
+// and starts it again five seconds later: the changefeed resumes from its
+// last saved checkpoint, every critical event reaches Redis in its final
+// state, and the duplicate writes stay within the redelivery of that
+// checkpoint: the critical events sent from a commit interval plus the
+// grace window (plus a second) before the stop until Cassandra is back.
+func TestFaultChangefeedCassandraRestart(t *testing.T) {
+	p := pipelinetest.Start(t, pipelinetest.Options{ChangefeedEnv: changefeedEnv(1500 * time.Millisecond)})
+	cl := newClients(p.Changefeed, p.Ingest)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go cl.watch(ctx)
+	mon := startMonitor(t, p)
+
+	stream, done := streamEvents(t, p, 150, 20*time.Second)
+	time.Sleep(5 * time.Second)
+	m := itest.Manager(t)
+	stopped := time.Now()
+	if err := m.Stop(context.Background(), devservices.Cassandra); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	itest.Up(t, devservices.Cassandra)
+	back := time.Now()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	settleRedis(t, p, stream, 2*time.Minute)
+	time.Sleep(time.Second)
+	mon.stop()
+	_ = cl.scan()
+
+	var fromFeed []redisWrite
+	for _, w := range mon.snapshot() {
+		if cl.of(w.client) == p.Changefeed.Name {
+			fromFeed = append(fromFeed, w)
+		}
+	}
+	per := eventWrites(fromFeed)
+	dups, most := duplicates(per)
+	window := cfCommitEvery + cfGrace + time.Second
+	bound := stream.criticalSentIn(stopped.Add(-window), back, nil)
+	t.Logf("cassandra down %.1fs; critical events %d, duplicate writes %d (bound %d: critical events sent from %s before the stop until it was back), at most %d writes of one event",
+		back.Sub(stopped).Seconds(), len(per), dups, bound, window, most)
+	if len(per) == 0 {
+		t.Fatal("no changefeed write was seen: the counts are not whole")
+	}
+	if dups > bound {
+		t.Errorf("%d duplicate writes, over the bound of %d", dups, bound)
+	}
+}
