@@ -40,7 +40,10 @@
 //     time out and the leases are lost; once the delay is gone, every
 //     critical event is in Redis and in the api within 30 s, duplicates at
 //     most the critical events sent from a commit interval plus the grace
-//     window before the fault to its end.
+//     window before the fault to its end;
+//   - Cassandra stopped under the whole real-time path and started again:
+//     duplicates at most the critical events sent from a commit interval
+//     plus the grace window before the stop until it is back.
 //
 // Other fault tests live beside the code they exercise: the change feed
 // (Cassandra restart, a read failing mid-sweep, changefeed SIGKILL), Redis
