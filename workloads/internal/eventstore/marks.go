@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocql/gocql"
@@ -37,13 +38,16 @@ type hourMarker struct {
 	write   func(ctx context.Context, hour, at time.Time) error
 	now     func() time.Time
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	hours map[time.Time]*hourMark
 }
 
+// hourMark is one hour's state. at is read without the lock on every
+// write (the common case: the mark is fresh); mu serializes the writes of
+// a stale mark.
 type hourMark struct {
 	mu sync.Mutex
-	at time.Time // when the latest acknowledged mark was taken
+	at atomic.Int64 // Unix ns when the latest acknowledged mark was taken; 0: none
 }
 
 // maxMarkedHours bounds the hours remembered; beyond it the ones not
@@ -58,49 +62,61 @@ func newHourMarker(refresh time.Duration, write func(ctx context.Context, hour, 
 // before the call: the caller's write then lands within the contract's lag
 // of a mark. It fails only when the mark write fails.
 func (m *hourMarker) ensure(ctx context.Context, hour time.Time) error {
-	m.mu.Lock()
+	hm := m.mark(hour)
+	if m.fresh(hm, m.now()) {
+		return nil
+	}
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	now := m.now()
+	if m.fresh(hm, now) { // another writer marked it meanwhile
+		return nil
+	}
+	if err := m.write(ctx, hour, now.UTC()); err != nil {
+		return fmt.Errorf("mark hour %s: %w", hour.UTC().Format(time.RFC3339), err)
+	}
+	hm.at.Store(now.UnixNano())
+	return nil
+}
+
+func (m *hourMarker) fresh(hm *hourMark, now time.Time) bool {
+	at := hm.at.Load()
+	return at != 0 && now.Sub(time.Unix(0, at)) < m.refresh
+}
+
+// mark returns hour's state, adding it when new.
+func (m *hourMarker) mark(hour time.Time) *hourMark {
+	m.mu.RLock()
 	hm := m.hours[hour]
-	if hm == nil {
+	m.mu.RUnlock()
+	if hm != nil {
+		return hm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if hm = m.hours[hour]; hm == nil {
 		if len(m.hours) >= maxMarkedHours {
 			m.forgetOldest()
 		}
 		hm = &hourMark{}
 		m.hours[hour] = hm
 	}
-	m.mu.Unlock()
-
-	hm.mu.Lock()
-	defer hm.mu.Unlock()
-	now := m.now()
-	if !hm.at.IsZero() && now.Sub(hm.at) < m.refresh {
-		return nil
-	}
-	if err := m.write(ctx, hour, now.UTC()); err != nil {
-		return fmt.Errorf("mark hour %s: %w", hour.UTC().Format(time.RFC3339), err)
-	}
-	hm.at = now
-	return nil
+	return hm
 }
 
 // forgetOldest drops the quarter of the remembered hours marked longest
 // ago. It runs under m.mu.
 func (m *hourMarker) forgetOldest() {
-	ats := make([]time.Time, 0, len(m.hours))
+	ats := make([]int64, 0, len(m.hours))
 	for _, hm := range m.hours {
-		// A mark being written is in use: not a candidate.
-		if hm.mu.TryLock() {
-			ats = append(ats, hm.at)
-			hm.mu.Unlock()
-		}
+		ats = append(ats, hm.at.Load())
 	}
-	if len(ats) == 0 {
-		return
-	}
-	slices.SortFunc(ats, time.Time.Compare)
+	slices.Sort(ats)
 	cut := ats[len(ats)/4]
 	for h, hm := range m.hours {
+		// A mark being written is in use: kept.
 		if hm.mu.TryLock() {
-			if !hm.at.After(cut) {
+			if hm.at.Load() <= cut {
 				delete(m.hours, h)
 			}
 			hm.mu.Unlock()
