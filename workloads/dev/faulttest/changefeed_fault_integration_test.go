@@ -31,8 +31,6 @@ import (
 	"github.com/sluicehq/sluice/workloads/dev/itest"
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 	"github.com/sluicehq/sluice/workloads/dev/pipelinetest"
-	"github.com/sluicehq/sluice/workloads/internal/eventstore"
-	"github.com/sluicehq/sluice/workloads/internal/rediscache"
 )
 
 // Changefeed settings of these tests: a short lease and grace window keep
@@ -464,97 +462,26 @@ func settleRedis(t *testing.T, p *pipelinetest.Pipeline, s *cfStream, within tim
 	rdb := redis.NewClient(&redis.Options{Addr: p.EP.RedisAddr, DB: p.EP.RedisDB, DisableIdentity: true, MaxRetries: -1})
 	defer rdb.Close()
 	session, _ := itest.Cassandra(t, p.EP)
-	store := eventstore.New(session, contract.Keyspace)
-	stored := func(id string) ([]byte, error) {
-		st, err := store.Get(context.Background(), id)
-		if err != nil {
-			return nil, fmt.Errorf("read %s from cassandra: %w", id, err)
-		}
-		return rediscache.Encode(st)
-	}
 	s.mu.Lock()
 	all := make(map[string]contract.Event, len(s.all))
 	for id, e := range s.all {
 		all[id] = e
 	}
 	s.mu.Unlock()
-	newest := map[string]contract.Event{}
-	for _, e := range all {
-		if cur, ok := newest[e.Device]; !ok || e.At.After(cur.At) {
-			newest[e.Device] = e
-		}
-	}
-	top := topCritical(all, 100)
-	ctx := context.Background()
 	itest.Eventually(t, within, func() error {
-		for _, e := range all {
-			if e.Severity != contract.SeverityCritical {
-				continue
-			}
-			got, err := rdb.Get(ctx, rediscache.EventKey(e.ID)).Bytes()
-			if err == redis.Nil {
-				return fmt.Errorf("critical event %s not in redis", e.ID)
-			}
-			if err != nil {
-				return err
-			}
-			want, err := stored(e.ID)
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(got, want) {
-				return fmt.Errorf("event %s in redis differs from cassandra:\n got %s\nwant %s", e.ID, got, want)
-			}
-		}
-		zs, err := rdb.ZRevRangeWithScores(ctx, rediscache.SiteCriticalKey(p.Site), 0, -1).Result()
-		if err != nil {
-			return err
-		}
-		if len(zs) != len(top) {
-			return fmt.Errorf("site set holds %d events, want %d", len(zs), len(top))
-		}
-		for i, z := range zs {
-			if z.Member != top[i].ID || int64(z.Score) != top[i].At.UnixMilli() {
-				return fmt.Errorf("site set position %d is %v@%v, want %s@%d", i, z.Member, z.Score, top[i].ID, top[i].At.UnixMilli())
-			}
-		}
-		for d, e := range newest {
-			h, err := rdb.HGetAll(ctx, rediscache.DeviceLatestKey(d)).Result()
-			if err != nil {
-				return err
-			}
-			if h["id"] != e.ID {
-				return fmt.Errorf("device %s latest is %q, want %s", d, h["id"], e.ID)
-			}
-			want, err := stored(e.ID)
-			if err != nil {
-				return err
-			}
-			if h["doc"] != string(want) {
-				return fmt.Errorf("device %s latest document differs from cassandra", d)
-			}
-		}
-		return nil
+		return pipelinetest.RedisState(context.Background(), rdb, session, p.Site, all)
 	})
 }
 
-// topCritical returns the newest n critical events by time, then id, as
-// the site's sorted set holds them.
-func topCritical(evs map[string]contract.Event, n int) []contract.Event {
-	var out []contract.Event
-	for _, e := range evs {
-		if e.Severity == contract.SeverityCritical {
-			out = append(out, e)
+// writesOf keeps the writes the process named proc sent.
+func writesOf(ws []redisWrite, cl *clients, proc string) []redisWrite {
+	var out []redisWrite
+	for _, w := range ws {
+		if cl.of(w.client) == proc {
+			out = append(out, w)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].At.UnixMilli(), out[j].At.UnixMilli()
-		if a != b {
-			return a > b
-		}
-		return out[i].ID > out[j].ID
-	})
-	return out[:min(n, len(out))]
+	return out
 }
 
 // eventWrites counts the SET event:{id} writes per critical event.
@@ -808,7 +735,7 @@ func TestFaultChangefeedCassandraTimeouts(t *testing.T) {
 
 	// The api serves the site's newest critical events.
 	stream.mu.Lock()
-	top := topCritical(stream.all, 50)
+	top := pipelinetest.SortedCritical(stream.all, 50)
 	stream.mu.Unlock()
 	client := &http.Client{Timeout: 5 * time.Second}
 	itest.Eventually(t, max(recovery-time.Since(faultEnd), time.Second), func() error {
@@ -844,14 +771,7 @@ func TestFaultChangefeedCassandraTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	delta := func(name string) float64 { return after[name] - before[name] }
-	ws := mon.snapshot()
-	var fromFeed []redisWrite
-	for _, w := range ws {
-		if cl.of(w.client) == p.Changefeed.Name {
-			fromFeed = append(fromFeed, w)
-		}
-	}
-	per := eventWrites(fromFeed)
+	per := eventWrites(writesOf(mon.snapshot(), cl, p.Changefeed.Name))
 	dups, most := duplicates(per)
 	window := cfCommitEvery + cfGrace + time.Second
 	bound := stream.criticalSentIn(faultStart.Add(-window), faultEnd, nil)
@@ -903,13 +823,7 @@ func TestFaultChangefeedCassandraRestart(t *testing.T) {
 	mon.stop()
 	_ = cl.scan()
 
-	var fromFeed []redisWrite
-	for _, w := range mon.snapshot() {
-		if cl.of(w.client) == p.Changefeed.Name {
-			fromFeed = append(fromFeed, w)
-		}
-	}
-	per := eventWrites(fromFeed)
+	per := eventWrites(writesOf(mon.snapshot(), cl, p.Changefeed.Name))
 	dups, most := duplicates(per)
 	window := cfCommitEvery + cfGrace + time.Second
 	bound := stream.criticalSentIn(stopped.Add(-window), back, nil)

@@ -3,7 +3,6 @@
 package pipelinetest_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/workloads/contract"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
@@ -239,54 +236,8 @@ func TestFaultChangefeedKill(t *testing.T) {
 	mu.Unlock()
 
 	s := cassandra(t, p)
-	newest := map[string]contract.Event{}
-	for _, e := range all {
-		if cur, ok := newest[e.Device]; !ok || e.At.After(cur.At) {
-			newest[e.Device] = e
-		}
-	}
-	top := sortedCritical(all, 100)
 	itest.Eventually(t, 2*time.Minute, func() error {
-		for _, e := range all {
-			if e.Severity != contract.SeverityCritical {
-				continue
-			}
-			got, err := rdb.Get(ctx, rediscache.EventKey(e.ID)).Bytes()
-			if err == redis.Nil {
-				return fmt.Errorf("critical event %s not in redis", e.ID)
-			}
-			if err != nil {
-				return err
-			}
-			if want := stored(t, s, e.ID); !bytes.Equal(got, want) {
-				return fmt.Errorf("event %s in redis differs from cassandra:\n got %s\nwant %s", e.ID, got, want)
-			}
-		}
-		zs, err := rdb.ZRevRangeWithScores(ctx, rediscache.SiteCriticalKey(p.Site), 0, -1).Result()
-		if err != nil {
-			return err
-		}
-		if len(zs) != len(top) {
-			return fmt.Errorf("site set holds %d events, want %d", len(zs), len(top))
-		}
-		for i, z := range zs {
-			if z.Member != top[i].ID || int64(z.Score) != top[i].At.UnixMilli() {
-				return fmt.Errorf("site set position %d is %v@%v, want %s@%d", i, z.Member, z.Score, top[i].ID, top[i].At.UnixMilli())
-			}
-		}
-		for d, e := range newest {
-			h, err := rdb.HGetAll(ctx, rediscache.DeviceLatestKey(d)).Result()
-			if err != nil {
-				return err
-			}
-			if h["id"] != e.ID {
-				return fmt.Errorf("device %s latest is %q, want %s", d, h["id"], e.ID)
-			}
-			if want := stored(t, s, e.ID); h["doc"] != string(want) {
-				return fmt.Errorf("device %s latest document differs from cassandra", d)
-			}
-		}
-		return nil
+		return pipelinetest.RedisState(ctx, rdb, s, p.Site, all)
 	})
 
 	m, err := p.Changefeed.Metrics()

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -312,23 +311,4 @@ func waitJS(t *testing.T, ctx context.Context, b *pipelinetest.Browser, cond str
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// sortedCritical returns the newest n critical events by time, then id, as
-// the site's sorted set must hold them.
-func sortedCritical(evs map[string]contract.Event, n int) []contract.Event {
-	var out []contract.Event
-	for _, e := range evs {
-		if e.Severity == contract.SeverityCritical {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].At.UnixMilli(), out[j].At.UnixMilli()
-		if a != b {
-			return a > b
-		}
-		return out[i].ID > out[j].ID
-	})
-	return out[:min(n, len(out))]
 }
