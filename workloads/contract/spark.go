@@ -40,6 +40,30 @@ type SparkContract struct {
 	// refuses to start without each (a JUnit test holds its Settings to
 	// this list, and the plan check holds the SparkApplication to it).
 	RequiredEnv []string `json:"requiredEnv"`
+	// EnrichEnv are the variables the batch job (SparkEnrichClass) reads
+	// and EnrichRequiredEnv those it cannot start without; the plan check
+	// holds the enrich SparkApplication to them. Either POSTGRES_URL or
+	// POSTGRES_HOST must be set; neither is listed as required.
+	EnrichEnv         []string `json:"enrichEnv"`
+	EnrichRequiredEnv []string `json:"enrichRequiredEnv"`
+}
+
+// SparkStreamClass and SparkEnrichClass are the main classes of the Spark
+// jobs, both in the one jar workloads/spark builds.
+const (
+	SparkStreamClass = "io.sluice.spark.StreamJob"
+	SparkEnrichClass = "io.sluice.spark.EnrichJob"
+)
+
+// sparkEnrichEnv are the variables the Spark enrich job reads: the same
+// CASSANDRA_*, POSTGRES_* and ENRICH_MODELS_URL as the Go job, and
+// SPARK_MASTER.
+var sparkEnrichEnv = []string{
+	deploy.EnvCassandraHosts, deploy.EnvCassandraPort, deploy.EnvCassandraUsername, deploy.EnvCassandraPassword,
+	deploy.EnvCassandraPasswordFile, deploy.EnvCassandraKeyspace, deploy.EnvCassandraTLS,
+	deploy.EnvPostgresURL, deploy.EnvPostgresHost, deploy.EnvPostgresPort, deploy.EnvPostgresDatabase,
+	deploy.EnvPostgresUser, deploy.EnvPostgresPassword, deploy.EnvPostgresSSLMode, deploy.EnvPostgresAuth,
+	deploy.EnvEnrichModelsURL, deploy.EnvSparkMaster,
 }
 
 // SparkField is one wire field: its JSON name, its Spark SQL type (as
@@ -82,6 +106,9 @@ func Spark() SparkContract {
 	} {
 		env[k] = k
 	}
+	for _, k := range sparkEnrichEnv {
+		env[k] = k
+	}
 	return SparkContract{
 		SchemaVersion: SchemaVersion,
 		Fields: []SparkField{
@@ -104,6 +131,8 @@ func Spark() SparkContract {
 		Tables:               tables,
 		Env:                  env,
 		RequiredEnv:          []string{deploy.EnvKafkaBrokers, deploy.EnvCassandraHosts, deploy.EnvSparkCheckpoint},
+		EnrichEnv:            sparkEnrichEnv,
+		EnrichRequiredEnv:    []string{deploy.EnvCassandraHosts, deploy.EnvEnrichModelsURL},
 	}
 }
 

@@ -150,4 +150,13 @@ const (
 	EnvEnrichSettle          = "ENRICH_SETTLE"
 	EnvEnrichStaleAfter      = "ENRICH_STALE_AFTER"
 	EnvEnrichWorkMem         = "ENRICH_WORK_MEM"
+	// EnvEnrichEngine picks the engine that enriches a window: go (this
+	// process) or spark (the Spark job io.sluice.spark.EnrichJob, launched
+	// by the command of EnvEnrichSparkCommand or, on Kubernetes, as a
+	// SparkApplication made from the template at EnvEnrichSparkApplication).
+	EnvEnrichEngine           = "ENRICH_ENGINE"
+	EnvEnrichSparkCommand     = "ENRICH_SPARK_COMMAND"
+	EnvEnrichSparkApplication = "ENRICH_SPARK_APPLICATION"
+	// EnvEnrichSparkTimeout bounds one Spark run, launch to exit.
+	EnvEnrichSparkTimeout = "ENRICH_SPARK_TIMEOUT"
 )
