@@ -7,6 +7,21 @@ package enrich
 // JobName is the job column of the enrich job's batch_runs rows.
 const JobName = "enrich"
 
+// EnrichedColumns are the columns of enriched_events an engine computes for
+// each event, in the table's order; run_id, the run that last changed the
+// row, follows them.
+var EnrichedColumns = []string{
+	"event_id", "at", "hour", "site_id", "device_id", "kind", "value", "unit", "severity",
+	"site_name", "city", "country", "model", "vendor", "warn_threshold", "crit_threshold", "threshold_state",
+	"site_known", "device_known", "model_known", "attrs", "ingested_at",
+}
+
+// enrichedColumnList is EnrichedColumns as SQL; a test holds the two to
+// the same list.
+const enrichedColumnList = `event_id, at, hour, site_id, device_id, kind, value, unit, severity, ` +
+	`site_name, city, country, model, vendor, warn_threshold, crit_threshold, threshold_state, ` +
+	`site_known, device_known, model_known, attrs, ingested_at`
+
 // LockClass is the first key of the job's transaction-scoped advisory locks;
 // the second is the hour (hours since the Unix epoch).
 const LockClass = 0x5e1c
@@ -83,10 +98,7 @@ CREATE TEMP TABLE enrich_models (
 	// Should one id have been stored twice with different content, the
 	// copy ingested last wins whatever the order of reading.
 	sqlInsert = `
-INSERT INTO enriched_events AS e (
-    event_id, at, hour, site_id, device_id, kind, value, unit, severity,
-    site_name, city, country, model, vendor, warn_threshold, crit_threshold, threshold_state,
-    site_known, device_known, model_known, attrs, ingested_at, run_id)
+INSERT INTO enriched_events AS e (` + enrichedColumnList + `, run_id)
 SELECT s.event_id, s.at, s.hour, s.site_id, s.device_id, s.kind, s.value, s.unit, s.severity,
        COALESCE(si.name, 'unknown'), COALESCE(si.city, 'unknown'), COALESCE(si.country, 'unknown'),
        COALESCE(d.model, 'unknown'), COALESCE(m.vendor, 'unknown'), m.warn_threshold, m.crit_threshold,
