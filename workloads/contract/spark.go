@@ -50,12 +50,9 @@ type SparkContract struct {
 	EnrichRequiredEnv []string `json:"enrichRequiredEnv"`
 }
 
-// SparkStreamClass and SparkEnrichClass are the main classes of the Spark
-// jobs, both in the one jar workloads/spark builds.
-const (
-	SparkStreamClass = "io.sluice.spark.StreamJob"
-	SparkEnrichClass = "io.sluice.spark.EnrichJob"
-)
+// SparkEnrichClass is the main class of the Spark enrich job, in the one
+// jar workloads/spark builds (deploy.SparkEnrichMainClass).
+const SparkEnrichClass = deploy.SparkEnrichMainClass
 
 // sparkEnrichEnv are the variables the Spark enrich job reads: the same
 // CASSANDRA_*, POSTGRES_* and ENRICH_MODELS_URL as the Go job, and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
 )
 
@@ -41,6 +42,15 @@ type SparkSQL struct {
 	DeleteHourly    string   `json:"deleteHourly"`
 	RecomputeHourly string   `json:"recomputeHourly"`
 	Succeed         string   `json:"succeed"`
+	End             string   `json:"end"`
+	// ReferenceInfo formats the reference column: the models' location
+	// and count, then the sites and devices counted.
+	ReferenceInfo string `json:"referenceInfo"`
+	// LockTimeout and WorkMem are the defaults of ENRICH_LOCK_TIMEOUT
+	// and ENRICH_WORK_MEM.
+	LockTimeout        string `json:"lockTimeout"`
+	WorkMem            string `json:"workMem"`
+	PostgresEntraScope string `json:"postgresEntraScope"`
 }
 
 // sqlCreateSparkStage makes a run's staging table with enriched_events'
@@ -48,11 +58,13 @@ type SparkSQL struct {
 // the next run does not redo.
 var sqlCreateSparkStage = `CREATE UNLOGGED TABLE %s AS SELECT ` + enrichedColumnList + ` FROM enriched_events WITH NO DATA`
 
-// sqlSparkMerge writes a staged window: the rows are already enriched and
-// one per event id, so it is the upsert alone.
+// sqlSparkMerge writes a staged window: the rows are already enriched, so
+// it is the upsert alone, from one row per event id (the latest ingested,
+// as the Go job keeps: an id stored twice, or a row a retried Spark task
+// staged twice).
 var sqlSparkMerge = `
 INSERT INTO enriched_events AS e (` + enrichedColumnList + `, run_id)
-SELECT ` + enrichedColumnList + `, $1::int8 FROM %s` + sqlOnConflict
+SELECT ` + enrichedColumnList + `, $1::int8 FROM ` + distinctStaged + ` s` + sqlOnConflict
 
 // sqlSparkSucceed is sqlSucceed for a run the Go side recorded: it
 // succeeds only a run still running, so a driver that outlived its
@@ -62,21 +74,26 @@ var sqlSparkSucceed = strings.TrimRight(sqlSucceed, "\n") + ` AND status = 'runn
 // Spark returns what the Spark job shares with this package.
 func Spark() SparkSQL {
 	return SparkSQL{
-		Job:             JobName,
-		LockClass:       LockClass,
-		StagePrefix:     SparkStagePrefix,
-		EnrichedColumns: EnrichedColumns,
-		Unknown:         "unknown",
-		ModelPattern:    refdata.ModelPattern.String(),
-		KindPattern:     refdata.KindPattern.String(),
-		CreateStage:     sqlCreateSparkStage,
-		AbandonStale:    strings.TrimSpace(sqlAbandonStale),
-		LockHours:       sqlLockHours,
-		SupersededBy:    strings.TrimSpace(sqlSupersededBy),
-		Merge:           strings.TrimSpace(sqlSparkMerge),
-		DeleteHourly:    sqlDeleteHourly,
-		RecomputeHourly: strings.TrimSpace(sqlRecomputeHourly),
-		Succeed:         strings.TrimSpace(sqlSparkSucceed),
+		Job:                JobName,
+		LockClass:          LockClass,
+		StagePrefix:        SparkStagePrefix,
+		EnrichedColumns:    EnrichedColumns,
+		Unknown:            "unknown",
+		ModelPattern:       refdata.ModelPattern.String(),
+		KindPattern:        refdata.KindPattern.String(),
+		CreateStage:        sqlCreateSparkStage,
+		AbandonStale:       strings.TrimSpace(sqlAbandonStale),
+		LockHours:          sqlLockHours,
+		SupersededBy:       strings.TrimSpace(sqlSupersededBy),
+		Merge:              strings.TrimSpace(sqlSparkMerge),
+		DeleteHourly:       sqlDeleteHourly,
+		RecomputeHourly:    strings.TrimSpace(sqlRecomputeHourly),
+		Succeed:            strings.TrimSpace(sqlSparkSucceed),
+		End:                strings.TrimSpace(sqlEnd),
+		ReferenceInfo:      referenceInfo,
+		LockTimeout:        DefaultLockTimeout.String(),
+		WorkMem:            DefaultWorkMem,
+		PostgresEntraScope: pgstore.EntraScope,
 	}
 }
 
