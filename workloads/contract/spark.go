@@ -62,7 +62,7 @@ var sparkEnrichEnv = []string{
 	deploy.EnvCassandraPasswordFile, deploy.EnvCassandraKeyspace, deploy.EnvCassandraTLS,
 	deploy.EnvPostgresURL, deploy.EnvPostgresHost, deploy.EnvPostgresPort, deploy.EnvPostgresDatabase,
 	deploy.EnvPostgresUser, deploy.EnvPostgresPassword, deploy.EnvPostgresSSLMode, deploy.EnvPostgresAuth,
-	deploy.EnvEnrichModelsURL, deploy.EnvSparkMaster,
+	deploy.EnvEnrichModelsURL, deploy.EnvEnrichLockTimeout, deploy.EnvEnrichWorkMem, deploy.EnvSparkMaster,
 }
 
 // SparkField is one wire field: its JSON name, its Spark SQL type (as

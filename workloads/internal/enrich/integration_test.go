@@ -389,25 +389,7 @@ func TestFailedRunCommitsNothing(t *testing.T) {
 func TestDuplicateIDsKeepTheLatestIngested(t *testing.T) {
 	f := newFixture(t, 800, 0, 0)
 	ctx := context.Background()
-	var copies int64
-	for i := 0; copies < 5 && i < 800; i++ {
-		ev := f.gen.Event(i)
-		later := ev.At.Add(time.Second)
-		if ev.At.Before(f.window.From) || !later.Before(f.window.To) {
-			continue
-		}
-		id, err := gocql.ParseUUID(ev.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.session.Query(`INSERT INTO `+f.cc.Keyspace+`.`+contract.TableEventsByHour+
-			` (hour, shard, id, site, device, kind, value, unit, severity, at, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			contract.Hour(later), contract.Shard(ev.ID), id, ev.Site, ev.Device, ev.Kind, ev.Value+1000, ev.Unit, ev.Severity, later,
-			later.Add(time.Hour)).Exec(); err != nil {
-			t.Fatal(err)
-		}
-		copies++
-	}
+	copies := f.storeLaterCopies(t, 5)
 	latest := func() int64 {
 		return f.db.Count(t, `SELECT count(*) FROM enriched_events WHERE value >= 1000 AND ingested_at > at + interval '59 minutes'`)
 	}
@@ -435,6 +417,34 @@ func TestDuplicateIDsKeepTheLatestIngested(t *testing.T) {
 	if events1 != events2 || hourly1 != hourly2 {
 		t.Error("a run with small chunks resolved the duplicate ids differently")
 	}
+}
+
+// storeLaterCopies stores up to n events of the window a second time, with
+// the same id, an event time a second later, another value and a later
+// ingest time, the way a replayed event with a corrected clock arrives. It
+// returns how many it stored.
+func (f *fixture) storeLaterCopies(t *testing.T, n int64) int64 {
+	t.Helper()
+	var copies int64
+	for i := 0; copies < n && i < 800; i++ {
+		ev := f.gen.Event(i)
+		later := ev.At.Add(time.Second)
+		if ev.At.Before(f.window.From) || !later.Before(f.window.To) {
+			continue
+		}
+		id, err := gocql.ParseUUID(ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.session.Query(`INSERT INTO `+f.cc.Keyspace+`.`+contract.TableEventsByHour+
+			` (hour, shard, id, site, device, kind, value, unit, severity, at, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			contract.Hour(later), contract.Shard(ev.ID), id, ev.Site, ev.Device, ev.Kind, ev.Value+1000, ev.Unit, ev.Severity, later,
+			later.Add(time.Hour)).Exec(); err != nil {
+			t.Fatal(err)
+		}
+		copies++
+	}
+	return copies
 }
 
 type staticCredential struct{}
