@@ -14,6 +14,10 @@
 // tables. With --if-empty it keeps what is there: the file when it exists,
 // the tables when sites has a row; a deployment seeds that way, so a
 // user's own reference data is never overwritten.
+// With ENRICH_ENGINE=spark each window is enriched by the Spark job
+// (io.sluice.spark.EnrichJob), launched by ENRICH_SPARK_COMMAND or as a
+// SparkApplication from the template at ENRICH_SPARK_APPLICATION; this
+// process still plans the windows and records the runs.
 // Configuration comes from the environment (POSTGRES_*, CASSANDRA_*,
 // ENRICH_*, LOG_LEVEL; GOGC and GOMEMLIMIT default to 300 and 320 MiB). A
 // progress bar shows on a terminal, structured progress logs otherwise. The
@@ -40,6 +44,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/logging"
 	"github.com/sluicehq/sluice/workloads/internal/progress"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
+	"github.com/sluicehq/sluice/workloads/internal/sparklaunch"
 	"github.com/sluicehq/sluice/workloads/internal/version"
 )
 
@@ -135,6 +140,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	job := enrich.New(cfg, pool, session, source, log)
 	job.NewProgress = func(w enrich.Window) enrich.Progress { return progress.New("enrich "+w.String(), -1) }
+	if cfg.Engine == enrich.EngineSpark {
+		if job.Spark, err = sparkLauncher(cfg, log); err != nil {
+			return err
+		}
+		log.Info("windows are enriched on spark", "launch", launchName(cfg))
+	}
 	var due []enrich.Due
 	if explicit != nil {
 		due = append(due, enrich.Due{Window: *explicit, Reason: enrich.ReasonRequested})
@@ -160,6 +171,22 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 			st.HourlyRows, st.Total.Round(time.Millisecond))
 	}
 	return nil
+}
+
+// sparkLauncher is the Spark engine's launcher the configuration names: a
+// local command, or a SparkApplication on Kubernetes.
+func sparkLauncher(cfg enrich.Config, log *slog.Logger) (sparklaunch.Launcher, error) {
+	if len(cfg.SparkCommand) > 0 {
+		return &sparklaunch.Command{Argv: cfg.SparkCommand, Output: os.Stderr}, nil
+	}
+	return sparklaunch.NewOperator(cfg.SparkApplication, log)
+}
+
+func launchName(cfg enrich.Config) string {
+	if len(cfg.SparkCommand) > 0 {
+		return "command " + cfg.SparkCommand[0]
+	}
+	return "sparkapplication from " + cfg.SparkApplication
 }
 
 func seed(ctx context.Context, args []string, log *slog.Logger) error {
