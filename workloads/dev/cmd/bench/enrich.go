@@ -118,28 +118,41 @@ func (b *enrichBench) setupDatabase(ctx context.Context) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if b.dbURL, err = recreateDatabase(ctx, b.lc.Endpoints.PostgresURL, benchDatabase); err != nil {
+	if b.dbURL, b.pool, err = b.freshDatabase(ctx, benchDatabase); err != nil {
 		return err
 	}
-	pc := pgstore.Config{URL: b.dbURL, MaxConns: 4, ConnectTimeout: 10 * time.Second, AppName: "bench"}
+	_, _, models := refdata.Fleet(12, 500)
+	b.modelsPath = filepath.Join(b.lc.Home, "bench", "device_models.parquet")
+	return refdata.WriteModelsFile(b.modelsPath, models)
+}
+
+// freshDatabase recreates database name beside the local one, with the
+// schema and the reference data, and opens a pool on it.
+func (b *enrichBench) freshDatabase(ctx context.Context, name string) (string, *pgxpool.Pool, error) {
+	dbURL, err := recreateDatabase(ctx, b.lc.Endpoints.PostgresURL, name)
+	if err != nil {
+		return "", nil, err
+	}
+	pc := pgstore.Config{URL: dbURL, MaxConns: 4, ConnectTimeout: 10 * time.Second, AppName: "bench"}
 	db, err := pc.OpenDB(ctx, nil)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	_, err = pgmigrate.Up(ctx, db, nil)
 	db.Close()
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	if b.pool, err = pc.Open(ctx, nil); err != nil {
-		return err
+	pool, err := pc.Open(ctx, nil)
+	if err != nil {
+		return "", nil, err
 	}
-	sites, devices, models := refdata.Fleet(12, 500)
-	if err := refdata.SeedPostgres(ctx, b.pool, sites, devices); err != nil {
-		return err
+	sites, devices, _ := refdata.Fleet(12, 500)
+	if err := refdata.SeedPostgres(ctx, pool, sites, devices); err != nil {
+		pool.Close()
+		return "", nil, err
 	}
-	b.modelsPath = filepath.Join(b.lc.Home, "bench", "device_models.parquet")
-	return refdata.WriteModelsFile(b.modelsPath, models)
+	return dbURL, pool, nil
 }
 
 // setupEvents writes the window's events into events_by_hour, unless an
