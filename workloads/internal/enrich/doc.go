@@ -98,4 +98,22 @@
 // and settings are transaction-scoped), so the job runs through PgBouncer
 // in transaction pooling mode; see package pgstore for the connection
 // settings and package pgmigrate for the schema.
+//
+// # Engines
+//
+// ENRICH_ENGINE picks what enriches a window: go, this process as above,
+// or spark, the Spark job io.sluice.spark.EnrichJob (workloads/spark) for
+// windows that outgrow one pod. Planning, the batch_runs row, its
+// heartbeat and the failure record stay here whatever the engine (see
+// Job.Spark and package sparklaunch); the Spark driver reads the window's
+// events_by_hour partitions in parallel on its executors, joins them with
+// the models file and the sites and devices tables, stages the enriched
+// rows in an unlogged table of the run (SparkStagePrefix + run id, which
+// its executors fill over JDBC, each task committing its part) and then,
+// in one transaction, takes the same hour locks, upserts with the same
+// statement, recomputes site_hourly with the same statement and marks the
+// run succeeded — only a run still running — before it commits and drops
+// the staging table. The statements come from this package through a
+// generated file (SparkSQLPath), so the engines cannot drift apart, and a
+// test enriches one window with both and compares every row and count.
 package enrich
