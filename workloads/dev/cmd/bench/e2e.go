@@ -181,8 +181,12 @@ type e2eBench struct {
 	measureFrom atomic.Int64 // event time (Unix ns) from which criticals are measured
 	warm        e2eWarmup
 	coldRun     e2eCold
-	stats       simulate.Stats
-	elapsed     time.Duration
+	// procPIDs are the processes whose CPU the windows account for;
+	// cpuMarks bound the cold window (0, 1) and the warm one (2, 3).
+	procPIDs map[string]int
+	cpuMarks [4]cpuMark
+	stats    simulate.Stats
+	elapsed  time.Duration
 }
 
 // e2eCold is what -cold measured: the restart, the engines' warm-ups and
@@ -310,6 +314,7 @@ func (b *e2eBench) startProbe(ctx context.Context) {
 	for i, s := range fleet {
 		siteIDs[i] = s.ID
 	}
+	b.procPIDs = b.pids(ctx)
 	b.probe = rtprobe.New("http://"+b.api.Addr, 60, b.poll)
 	b.probe.Start(ctx, siteIDs)
 }
@@ -361,11 +366,13 @@ func (b *e2eBench) produce(ctx context.Context) error {
 		defer close(phasesDone)
 		warmFrom := start
 		if b.cold {
+			b.cpuMarks[0] = b.cpuMark()
 			select {
 			case <-prodCtx.Done():
 				return
 			case <-time.After(b.duration):
 			}
+			b.cpuMarks[1] = b.cpuMark()
 			b.markCold()
 			phase.Store("warming up")
 			warmFrom = time.Now()
@@ -377,10 +384,12 @@ func (b *e2eBench) produce(ctx context.Context) error {
 			b.takeCold(warmFrom)
 		}
 		b.markWarm()
+		b.cpuMarks[2] = b.cpuMark()
 		phase.Store("measuring")
 		select {
 		case <-prodCtx.Done():
 		case <-time.After(b.duration):
+			b.cpuMarks[3] = b.cpuMark()
 			stopProducing()
 		}
 	}()
@@ -578,11 +587,13 @@ func (b *e2eBench) report(res rtprobe.Result) error {
 		{"  redis write per change batch, mean / p99 ms", handleMean},
 		{"changes found behind the feed tail", late},
 	}
+	rows = append(rows, cpuRows("measured window", b.cpuMarks[2], b.cpuMarks[3])...)
 	fields := [][2]any{
 		{"events_per_s", round(rateGot)}, {"rate", b.rate}, {"ceiling_events_per_s", round(b.ceiling)},
 		{"share", b.share}, {"demo_rate_fits", fits == "yes"}, {"kept_up", b.warm.keptUp},
 		{"p50_ms", p50ms}, {"p99_ms", p99ms}, {"missing", res.Missing}, {"measured", len(lat)},
 		{"target_p99_ms", e2eTarget.Milliseconds()}, {"target_met", verdict == "meets"},
+		{"cpu_per_s", cpuWindow(b.cpuMarks[2], b.cpuMarks[3])},
 		{"cold", b.cold},
 	}
 	if b.cold {
@@ -635,12 +646,13 @@ func (b *e2eBench) coldReport(warm rtprobe.Result) ([]row, [][2]any) {
 		row{"cold window: ingested → in redis, mean / p99 ms", meanP99(c.marks["sluice_changefeed_lag_seconds"])},
 		row{fmt.Sprintf("cold p99 / warm p99 (≤ %.0f)", e2eColdRatio), ratioS},
 	)
+	rows = append(rows, cpuRows("cold window", b.cpuMarks[0], b.cpuMarks[1])...)
 	fmt.Fprintf(os.Stderr, "target cold p99 ≤ %s with none missing: %s\n", e2eColdTarget, metOrMissed(coldMet))
 	fmt.Fprintf(os.Stderr, "target cold p99 ≤ %.0f× warm p99: %s\n", e2eColdRatio, metOrMissed(ratioMet))
 	return rows, [][2]any{
 		{"restart_s", round2(c.restart.Seconds())}, {"warmup_s", warmupS}, {"warmup_settled", settled},
 		{"cold_p50_ms", p50ms}, {"cold_p99_ms", p99ms}, {"cold_missing", c.res.Missing}, {"cold_measured", len(c.res.Latencies)},
-		{"cold_warm_ratio", ratio},
+		{"cold_warm_ratio", ratio}, {"cold_cpu_per_s", cpuWindow(b.cpuMarks[0], b.cpuMarks[1])},
 		{"cold_target_p99_ms", e2eColdTarget.Milliseconds()}, {"cold_target_met", coldMet},
 		{"cold_ratio_target", e2eColdRatio}, {"cold_ratio_met", ratioMet},
 	}
