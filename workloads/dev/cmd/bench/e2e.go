@@ -266,7 +266,11 @@ func (b *e2eBench) setup(ctx context.Context) error {
 // again, with the warm-up devservices runs after a start. It always tries
 // the start, so a failed stop leaves no engine down.
 func (b *e2eBench) restartEngines(ctx context.Context) error {
-	fmt.Printf("-cold: restarting %v (stop, then start with the warm-up)\n", e2eColdEngines)
+	warmup := "with the warm-up"
+	if d, err := devservices.ParseWarmup(os.Getenv(devservices.WarmupEnv)); err == nil && d == 0 {
+		warmup = "without a warm-up: " + devservices.WarmupEnv + "=0"
+	}
+	fmt.Printf("-cold: restarting %v (stop, then start %s)\n", e2eColdEngines, warmup)
 	begin := time.Now()
 	stopErr := b.lc.Manager.Stop(ctx, e2eColdEngines...)
 	if err := b.lc.Manager.Up(ctx, e2eColdEngines...); err != nil {
