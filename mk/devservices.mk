@@ -15,7 +15,7 @@ $(DEVSERVICES): $(DEVSERVICES_SRC)
 	@mkdir -p $(BIN)
 	$(GO) build -o $@ ./workloads/dev/cmd/devservices
 
-services-up: $(DEVSERVICES) ## start the local engines (ENGINE=... for some) and wait until they answer
+services-up: $(DEVSERVICES) ## start the local engines (ENGINE=... for some), wait until they answer, then warm up those it started (SLUICE_WARMUP=0 skips, =2m caps each)
 	@$(DEVSERVICES) up $(ENGINE)
 
 services-down: $(DEVSERVICES) ## stop the local engines (ENGINE=... for some); data stays
@@ -37,5 +37,5 @@ services-env: $(DEVSERVICES) ## print export lines for the local endpoints (to e
 test-devservices: ## unit tests of the engine tooling (no engines needed)
 	$(GO) test -count=1 ./workloads/dev/devservices/... ./workloads/dev/cmd/devservices/...
 
-test-devservices-integration: ## integration test of the engine tooling: brings every engine up, restarts Kafka
+test-devservices-integration: ## integration test of the engine tooling: brings every engine up, runs the warm-ups, restarts Kafka
 	$(GO) test -tags integration -count=1 -timeout 20m -p 1 ./workloads/dev/devservices/...

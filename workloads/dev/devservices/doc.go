@@ -43,6 +43,24 @@
 // shutdown signal (SIGINT, fast shutdown, for PostgreSQL; SIGTERM otherwise),
 // waits, then kills the process group. Purge also deletes data/.
 //
+// Answering is not serving at speed: a JVM just started interprets its hot
+// paths until the JIT has compiled them (a Cassandra just started stored a
+// few hundred events/s with a p99 of tens of seconds). So after an engine
+// it started answers, Up warms it up before calling it ready, exercising
+// the paths the workloads use on scratch data it removes: Cassandra takes
+// ingest-shaped UNLOGGED batches (an event's rows by device, by id, by hour
+// shard and the outbox) from 16 workers at ONE, with the api's and the
+// change feed's reads, in the keyspace WarmupKeyspace, for at least 10,000
+// batches and then until the p99 of a window of batches is under a
+// threshold or flat over three windows; Kafka takes synchronous produce
+// requests (acks from all) on a 6-partition scratch topic that a consumer
+// fetches, until the produce and produce → fetch p99s settle the same way;
+// PostgreSQL and Redis, native and fast at once, get a fixed 2,000 round
+// trips that show it. Each prints one line with its duration and settled
+// latencies. $SLUICE_WARMUP caps each warm-up (DefaultWarmupCap) or, at 0,
+// skips them; an engine already running is never warmed again by Up.
+// Manager.WarmUp runs the warm-ups on running engines on demand.
+//
 // The same Manager is used by the devservices command and by tests that
 // restart engines mid-stream:
 //

@@ -369,6 +369,20 @@ func TestFaultDevservicesKafkaRestart(t *testing.T) {
 		t.Fatalf("up kafka after stop: %v", err)
 	}
 	t.Logf("kafka start after stop: %s", time.Since(begin).Round(time.Millisecond))
+	// A start is followed by the warm-up (unless SLUICE_WARMUP=0), which
+	// leaves no scratch topic behind.
+	if ws := m.Warmups(); m.warmupCap() > 0 {
+		if len(ws) != 1 || ws[0].Engine != Kafka || ws[0].Ops == 0 || len(ws[0].Paths) != 2 || ws[0].Paths[0].P99 <= 0 {
+			t.Errorf("warm-ups after a start of kafka: %+v", ws)
+		} else {
+			t.Logf("kafka warm-up after the start: %s", ws[0])
+		}
+		if left := warmupTopics(t, ep.KafkaBrokers); len(left) > 0 {
+			t.Errorf("warm-up topics left behind: %v", left)
+		}
+	} else if len(ws) != 0 {
+		t.Errorf("warm-ups ran with %s=0: %+v", WarmupEnv, ws)
+	}
 	st = statusByEngine(t, m)[Kafka]
 	if !st.Healthy || st.PID == 0 || st.PID == pidBefore {
 		t.Fatalf("kafka after up: %+v (pid before %d)", st, pidBefore)

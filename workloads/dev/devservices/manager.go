@@ -56,8 +56,10 @@ type Manager struct {
 	layout Layout
 	sys    *system
 
-	outMu sync.Mutex
-	out   io.Writer
+	outMu       sync.Mutex
+	out         io.Writer
+	statusShown bool                 // a transient status line is on the terminal
+	lastStatus  map[Engine]time.Time // when each engine's last status line was printed
 
 	mu                sync.Mutex
 	aptUpdated        bool
@@ -65,11 +67,14 @@ type Manager struct {
 	timeouts          map[Engine]time.Duration
 	services          map[Engine]service
 	logMaxBytes       int64
+	warmup            time.Duration // cap of each warm-up after a start; 0 skips them
+	warmups           map[Engine]Warmup
 }
 
 // New returns a Manager for home, or for the default home ($SLUICE_HOME, else
 // .sluice at the repository root) when home is "". $SLUICE_CACHE_DIR, when
-// set, moves the download cache out of the home folder.
+// set, moves the download cache out of the home folder; $SLUICE_WARMUP
+// bounds the warm-up after a start (see WarmupEnv).
 func New(home string) (*Manager, error) {
 	if home == "" {
 		wd, err := os.Getwd()
@@ -92,8 +97,15 @@ func New(home string) (*Manager, error) {
 			return nil, fmt.Errorf("resolve %s: %w", CacheEnv, err)
 		}
 	}
+	warmup, err := ParseWarmup(os.Getenv(WarmupEnv))
+	if err != nil {
+		return nil, err
+	}
 	m := &Manager{
 		layout:            layout,
+		lastStatus:        map[Engine]time.Time{},
+		warmup:            warmup,
+		warmups:           map[Engine]Warmup{},
 		sys:               realSystem(),
 		out:               os.Stderr,
 		cassandraPassword: CassandraPassword,
@@ -142,6 +154,10 @@ func (m *Manager) progressf(e Engine, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if e != "" {
 		msg = string(e) + ": " + msg
+	}
+	if m.statusShown {
+		fmt.Fprint(m.out, "\r\x1b[K")
+		m.statusShown = false
 	}
 	fmt.Fprintln(m.out, msg)
 }
@@ -420,6 +436,15 @@ func (m *Manager) waitReady(ctx context.Context, st starting) error {
 	}
 	if err := svc.check(bctx); err != nil {
 		return m.failure(e, "health check after start: "+err.Error())
+	}
+	m.progressf(e, "answers (%.1fs)", time.Since(st.begin).Seconds())
+	// Answering is not serving at speed: a JVM just started interprets
+	// its hot paths until the JIT has compiled them. Only an engine this
+	// call started is warmed; one another process started is its to warm.
+	if limit := m.warmupCap(); limit > 0 && st.exited != nil {
+		if _, err := m.warmUp(ctx, svc, limit); err != nil {
+			return err
+		}
 	}
 	m.progressf(e, "ready (%.1fs)", time.Since(st.begin).Seconds())
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,9 +26,18 @@ var (
 )
 
 // Manager returns the devservices manager for the repository's engines.
+// It warms up no engine it starts unless $SLUICE_WARMUP asks for it: a
+// test that restarts an engine under a stream measures how the workloads
+// recover, which a warm-up beside them would blur, and `make test` starts
+// the engines (warmed up) with services-up before any test runs.
 func Manager(t testing.TB) *devservices.Manager {
 	t.Helper()
-	mgrOnce.Do(func() { mgr, mgrErr = devservices.New("") })
+	mgrOnce.Do(func() {
+		mgr, mgrErr = devservices.New("")
+		if mgrErr == nil && os.Getenv(devservices.WarmupEnv) == "" {
+			mgr.SetWarmup(0)
+		}
+	})
 	if mgrErr != nil {
 		t.Fatalf("devservices: %v", mgrErr)
 	}

@@ -183,3 +183,17 @@ func (p *Probe) Result() Result {
 	}
 	return Result{Latencies: lat, Missing: missing, PollErrs: p.pollErrs}
 }
+
+// Take returns the measurements so far and starts afresh, polling on: an
+// event still pending counts as missing in what Take returns and is
+// forgotten, so the next window measures only events expected after it.
+func (p *Probe) Take() Result {
+	r := p.Result()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen, p.pollErrs = nil, 0
+	for site := range p.pending {
+		p.pending[site] = map[string]time.Time{}
+	}
+	return r
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -32,6 +33,13 @@ const e2eSites, e2eDevices = 12, 500
 // visible in GET /v1/sites/{site}/critical. Every critical event's latency
 // runs from its event time (stamped as it is produced) to the first poll
 // that sees it; pollers ask each site every -poll.
+//
+// With -cold it first restarts the engines it uses (stop, then start with
+// devservices' warm-up, as `make services-up` after a reboot), measures the
+// first -duration window of the stream from its first event, and then, in
+// the same stream, warms up and measures the warm window as without
+// -cold. It stops engines others may be using: run it holding the engines
+// lock exclusively.
 func benchE2E(args []string) error {
 	b, err := parseE2E(args)
 	if err != nil {
@@ -44,6 +52,13 @@ func benchE2E(args []string) error {
 	}
 	if err := b.measureCeiling(); err != nil {
 		return err
+	}
+	// The ceiling is measured on the engines as they were; a cold run
+	// restarts them after, so its own bare upserts warm nothing.
+	if b.cold {
+		if err := b.restartEngines(ctx); err != nil {
+			return err
+		}
 	}
 	if err := b.startWorkloads(ctx); err != nil {
 		return err
@@ -71,6 +86,21 @@ const e2eDemoRate = 2000
 
 // e2eTarget is the produce → visible p99 target on warm engines.
 const e2eTarget = 500 * time.Millisecond
+
+// The targets of -cold: the first window after the engines start (and
+// warm up) has a produce → visible p99 of at most e2eColdTarget and at
+// most e2eColdRatio times the warm window's.
+const (
+	e2eColdTarget = time.Second
+	e2eColdRatio  = 2.0
+)
+
+// e2eColdEngines are the engines the benchmark uses, which -cold restarts.
+var e2eColdEngines = []devservices.Engine{devservices.Kafka, devservices.Cassandra, devservices.Redis}
+
+// e2eSeenWithin is how long after its window an event may still become
+// visible before it counts as missing.
+const e2eSeenWithin = 30 * time.Second
 
 // e2eCeilingEvents is how many bare upserts measure the ceiling, after a
 // warm-up of a quarter as many.
@@ -127,6 +157,7 @@ type e2eBench struct {
 	bin                               string
 	rate, share, critical             float64
 	duration, poll, warmup, maxWarmup time.Duration
+	cold                              bool
 
 	// the ceiling, and why the rate is what it is
 	ceiling float64
@@ -140,6 +171,7 @@ type e2eBench struct {
 	sc    *sarama.Config
 	admin sarama.ClusterAdmin
 
+	lc                      *local
 	launch                  *localrun.Launcher
 	changefeed, ingest, api *localrun.Proc
 	probe                   *rtprobe.Probe
@@ -148,8 +180,24 @@ type e2eBench struct {
 	prod        *simulate.Producer
 	measureFrom atomic.Int64 // event time (Unix ns) from which criticals are measured
 	warm        e2eWarmup
-	stats       simulate.Stats
-	elapsed     time.Duration
+	coldRun     e2eCold
+	// procPIDs are the processes whose CPU the windows account for;
+	// cpuMarks bound the cold window (0, 1) and the warm one (2, 3).
+	procPIDs map[string]int
+	cpuMarks [4]cpuMark
+	stats    simulate.Stats
+	elapsed  time.Duration
+}
+
+// e2eCold is what -cold measured: the restart, the engines' warm-ups and
+// the first window.
+type e2eCold struct {
+	restart time.Duration
+	warmups []devservices.Warmup
+	// marks are the stage histograms as the cold window ended (the
+	// workloads started with it, so they hold only the cold window).
+	marks map[string]histogram
+	res   rtprobe.Result
 }
 
 // e2eWarmup is what the warm-up leaves to the report.
@@ -173,6 +221,8 @@ func parseE2E(args []string) (*e2eBench, error) {
 	fs.DurationVar(&b.poll, "poll", 25*time.Millisecond, "how often each site's critical events are read")
 	fs.DurationVar(&b.warmup, "warmup", 15*time.Second, "produce at the same rate for at least this long before measuring, so Cassandra's JIT and caches are warm")
 	fs.DurationVar(&b.maxWarmup, "max-warmup", 3*time.Minute, "longest warm-up: past -warmup it goes on until ingest keeps up (no backlog for 5 s in a row)")
+	fs.BoolVar(&b.cold, "cold", false, "restart kafka, cassandra and redis first (stop, start with the devservices warm-up; SLUICE_WARMUP applies) and measure the first -duration window too; "+
+		"it stops engines others may use: hold the engines lock exclusively")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -186,6 +236,7 @@ func (b *e2eBench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.lc = lc
 	r := lc.reader("LOG_LEVEL=warn")
 	b.cc = cqlsession.FromEnv(r)
 	b.kc = kafkaclient.FromEnv(r, "sluice-bench-e2e")
@@ -208,6 +259,35 @@ func (b *e2eBench) setup(ctx context.Context) error {
 	}
 	b.launch = lc.launcher(b.bin, "bench-e2e-", "LOG_LEVEL=warn", "KAFKA_TOPIC="+b.topic, "KAFKA_DLQ_TOPIC="+b.topic+".dlq")
 	b.launch.ReadyTimeout = 2 * time.Minute
+	return nil
+}
+
+// restartEngines stops the engines the benchmark uses and starts them
+// again, with the warm-up devservices runs after a start. It always tries
+// the start, so a failed stop leaves no engine down.
+func (b *e2eBench) restartEngines(ctx context.Context) error {
+	warmup := "with the warm-up"
+	if d, err := devservices.ParseWarmup(os.Getenv(devservices.WarmupEnv)); err == nil && d == 0 {
+		warmup = "without a warm-up: " + devservices.WarmupEnv + "=0"
+	}
+	fmt.Printf("-cold: restarting %v (stop, then start %s)\n", e2eColdEngines, warmup)
+	begin := time.Now()
+	stopErr := b.lc.Manager.Stop(ctx, e2eColdEngines...)
+	if err := b.lc.Manager.Up(ctx, e2eColdEngines...); err != nil {
+		return errors.Join(stopErr, fmt.Errorf("start engines: %w", err))
+	}
+	if stopErr != nil {
+		return fmt.Errorf("stop engines: %w", stopErr)
+	}
+	b.coldRun.restart = time.Since(begin)
+	b.coldRun.warmups = b.lc.Manager.Warmups()
+	// The admin's connections went with the broker.
+	_ = b.admin.Close() // a new one replaces it either way
+	admin, err := sarama.NewClusterAdmin(b.kc.Brokers, b.sc)
+	if err != nil {
+		return fmt.Errorf("cluster admin after the restart: %w", err)
+	}
+	b.admin = admin
 	return nil
 }
 
@@ -238,6 +318,7 @@ func (b *e2eBench) startProbe(ctx context.Context) {
 	for i, s := range fleet {
 		siteIDs[i] = s.ID
 	}
+	b.procPIDs = b.pids(ctx)
 	b.probe = rtprobe.New("http://"+b.api.Addr, 60, b.poll)
 	b.probe.Start(ctx, siteIDs)
 }
@@ -258,16 +339,26 @@ func (b *e2eBench) produce(ctx context.Context) error {
 		return fmt.Errorf("producer: %w", err)
 	}
 	b.measureFrom.Store(math.MaxInt64)
+	if b.cold {
+		b.measureFrom.Store(0) // the cold window: every event from the first
+	}
 	b.prod = &simulate.Producer{AP: ap, Topic: b.topic, Gen: gen, OnAck: func(a simulate.Acked) {
 		if ev := a.Record.Event; ev != nil && ev.Severity == contract.SeverityCritical && ev.At.UnixNano() >= b.measureFrom.Load() {
 			b.probe.Expect(ev.Site, ev.ID, ev.At)
 		}
 	}}
-	fmt.Printf("producing %.0f events/s (%.0f%% critical) through ingest → changefeed → api: a warm-up of %s to %s until ingest keeps up, then %s measured\n",
-		b.rate, b.critical*100, b.warmup, b.maxWarmup, b.duration)
+	coldWindow := ""
+	if b.cold {
+		coldWindow = fmt.Sprintf("a cold window of %s measured from the first event, then ", b.duration)
+	}
+	fmt.Printf("producing %.0f events/s (%.0f%% critical) through ingest → changefeed → api: %sa warm-up of %s to %s until ingest keeps up, then %s measured\n",
+		b.rate, b.critical*100, coldWindow, b.warmup, b.maxWarmup, b.duration)
 	bar := progress.New("events", -1)
 	var phase atomic.Value
 	phase.Store("warming up")
+	if b.cold {
+		phase.Store("cold window")
+	}
 	stopBar := progress.Tick(func() {
 		bar.Set(b.prod.Stats().Acked, fmt.Sprintf("%s · %d critical visible", phase.Load(), b.probe.Seen()))
 	})
@@ -277,20 +368,42 @@ func (b *e2eBench) produce(ctx context.Context) error {
 	start := time.Now()
 	go func() {
 		defer close(phasesDone)
-		if !b.warmUp(prodCtx, start) {
+		warmFrom := start
+		if b.cold {
+			b.cpuMarks[0] = b.cpuMark()
+			select {
+			case <-prodCtx.Done():
+				return
+			case <-time.After(b.duration):
+			}
+			b.cpuMarks[1] = b.cpuMark()
+			b.markCold()
+			phase.Store("warming up")
+			warmFrom = time.Now()
+		}
+		if !b.warmUp(prodCtx, warmFrom) {
 			return
 		}
+		if b.cold {
+			b.takeCold(warmFrom)
+		}
 		b.markWarm()
+		b.cpuMarks[2] = b.cpuMark()
 		phase.Store("measuring")
 		select {
 		case <-prodCtx.Done():
 		case <-time.After(b.duration):
+			b.cpuMarks[3] = b.cpuMark()
 			stopProducing()
 		}
 	}()
 	// The plan's duration is only a backstop: the goroutine above ends
 	// production once the measured phase is over.
-	b.stats, err = b.prod.Run(prodCtx, simulate.Plan{Rate: b.rate, Duration: b.maxWarmup + b.duration + time.Minute})
+	backstop := b.maxWarmup + b.duration + time.Minute
+	if b.cold {
+		backstop += b.duration + e2eSeenWithin
+	}
+	b.stats, err = b.prod.Run(prodCtx, simulate.Plan{Rate: b.rate, Duration: backstop})
 	stopProducing()
 	<-phasesDone
 	b.elapsed = time.Since(start)
@@ -377,10 +490,30 @@ func (b *e2eBench) markWarm() {
 	b.measureFrom.Store(time.Now().UnixNano())
 }
 
+// markCold ends the cold window: no event from now on is measured until
+// the warm-up is over, and the stage histograms are kept as they are.
+func (b *e2eBench) markCold() {
+	b.measureFrom.Store(math.MaxInt64)
+	b.coldRun.marks = map[string]histogram{}
+	for _, m := range b.e2eStages() {
+		if h, err := scrapeHistogram("http://"+m.proc.Addr+"/metrics", m.name); err == nil {
+			b.coldRun.marks[m.name] = h
+		}
+	}
+}
+
+// takeCold gives the cold window's stragglers until e2eSeenWithin after
+// the window (the warm-up measures nothing meanwhile), then takes its
+// result, leaving the probe empty for the warm window.
+func (b *e2eBench) takeCold(coldEnd time.Time) {
+	b.probe.WaitAll(e2eSeenWithin - time.Since(coldEnd))
+	b.coldRun.res = b.probe.Take()
+}
+
 // collect gives stragglers a bounded time to show up and returns the
 // probe's result; the report shows what is missing.
 func (b *e2eBench) collect() rtprobe.Result {
-	b.probe.WaitAll(30 * time.Second)
+	b.probe.WaitAll(e2eSeenWithin)
 	b.probe.Stop()
 	res := b.probe.Result()
 	if res.PollErrs > 0 {
@@ -396,7 +529,11 @@ func (b *e2eBench) stage(proc *localrun.Proc, name string) string {
 	if err != nil {
 		return "n/a"
 	}
-	h = h.since(b.warm.marks[name])
+	return meanP99(h.since(b.warm.marks[name]))
+}
+
+// meanP99 is a histogram's mean / p99 in ms.
+func meanP99(h histogram) string {
 	if h.count == 0 {
 		return "n/a"
 	}
@@ -433,7 +570,7 @@ func (b *e2eBench) report(res rtprobe.Result) error {
 	if e2eDemoRate > b.share*b.ceiling {
 		fits = "no"
 	}
-	return report("e2e", []row{
+	rows := []row{
 		{"ceiling: bare upserts, outbox included (events/s)", fmt.Sprintf("%.0f", b.ceiling)},
 		{"rate asked (events/s)", fmt.Sprintf("%.0f — %s", b.rate, b.rateWhy)},
 		{fmt.Sprintf("the demo's %d events/s fits under %.0f%% of the ceiling", e2eDemoRate, b.share*100), fits},
@@ -453,12 +590,83 @@ func (b *e2eBench) report(res rtprobe.Result) error {
 		{"  feed read, mean / p99 ms", readMean},
 		{"  redis write per change batch, mean / p99 ms", handleMean},
 		{"changes found behind the feed tail", late},
-	}, [][2]any{
+	}
+	rows = append(rows, cpuRows("measured window", b.cpuMarks[2], b.cpuMarks[3])...)
+	fields := [][2]any{
 		{"events_per_s", round(rateGot)}, {"rate", b.rate}, {"ceiling_events_per_s", round(b.ceiling)},
 		{"share", b.share}, {"demo_rate_fits", fits == "yes"}, {"kept_up", b.warm.keptUp},
 		{"p50_ms", p50ms}, {"p99_ms", p99ms}, {"missing", res.Missing}, {"measured", len(lat)},
 		{"target_p99_ms", e2eTarget.Milliseconds()}, {"target_met", verdict == "meets"},
-	})
+		{"cpu_per_s", cpuWindow(b.cpuMarks[2], b.cpuMarks[3])},
+		{"cold", b.cold},
+	}
+	if b.cold {
+		coldRows, coldFields := b.coldReport(res)
+		rows, fields = append(rows, coldRows...), append(fields, coldFields...)
+	}
+	return report("e2e", rows, fields)
+}
+
+// coldReport is -cold's part of the report: the restart and warm-ups, the
+// cold window beside the warm one, and the cold targets' verdicts.
+func (b *e2eBench) coldReport(warm rtprobe.Result) ([]row, [][2]any) {
+	c := b.coldRun
+	rows := []row{{fmt.Sprintf("-cold: %v restarted, warm-ups included", e2eColdEngines), c.restart.Round(100 * time.Millisecond).String()}}
+	warmupS, settled := map[string]float64{}, map[string]bool{}
+	for _, w := range c.warmups {
+		state := "settled"
+		if !w.Settled {
+			state = "stopped at its cap"
+		}
+		rows = append(rows, row{fmt.Sprintf("  warm-up of %s", w.Engine), fmt.Sprintf("%.1fs, %s", w.Took.Seconds(), state)})
+		for _, p := range w.Paths {
+			rows = append(rows, row{fmt.Sprintf("    %s p99 ms at its end", p.Name), fmt.Sprintf("%.1f", ms(p.P99))})
+		}
+		warmupS[string(w.Engine)], settled[string(w.Engine)] = round2(w.Took.Seconds()), w.Settled
+	}
+	if len(c.warmups) == 0 {
+		rows = append(rows, row{"  warm-ups", "none (" + devservices.WarmupEnv + "=0)"})
+	}
+	var p50ms, p99ms, ratio any // JSON null when nothing was measured
+	p50, p99, ratioS := "n/a", "n/a", "n/a"
+	coldMet, ratioMet := false, false
+	if len(c.res.Latencies) > 0 {
+		p50d, p99d := c.res.Percentile(0.50), c.res.Percentile(0.99)
+		p50, p99 = fmt.Sprintf("%.1f", ms(p50d)), fmt.Sprintf("%.1f", ms(p99d))
+		p50ms, p99ms = ms(p50d), ms(p99d)
+		coldMet = p99d <= e2eColdTarget && c.res.Missing == 0
+		if len(warm.Latencies) > 0 && warm.Percentile(0.99) > 0 {
+			r := float64(p99d) / float64(warm.Percentile(0.99))
+			ratio, ratioS, ratioMet = round2(r), fmt.Sprintf("%.2f", r), r <= e2eColdRatio
+		}
+	}
+	rows = append(rows,
+		row{"cold window: critical events measured", fmt.Sprint(len(c.res.Latencies))},
+		row{"cold window: never visible within 30 s", fmt.Sprint(c.res.Missing)},
+		row{"cold window: produce → visible p50 ms", p50},
+		row{fmt.Sprintf("cold window: produce → visible p99 ms (≤ %d)", e2eColdTarget.Milliseconds()), p99},
+		row{"cold window: event → stored by ingest, mean / p99 ms", meanP99(c.marks["sluice_ingest_event_age_seconds"])},
+		row{"  of which the write to cassandra, mean / p99 ms", meanP99(c.marks["sluice_ingest_write_seconds"])},
+		row{"cold window: ingested → in redis, mean / p99 ms", meanP99(c.marks["sluice_changefeed_lag_seconds"])},
+		row{fmt.Sprintf("cold p99 / warm p99 (≤ %.0f)", e2eColdRatio), ratioS},
+	)
+	rows = append(rows, cpuRows("cold window", b.cpuMarks[0], b.cpuMarks[1])...)
+	fmt.Fprintf(os.Stderr, "target cold p99 ≤ %s with none missing: %s\n", e2eColdTarget, metOrMissed(coldMet))
+	fmt.Fprintf(os.Stderr, "target cold p99 ≤ %.0f× warm p99: %s\n", e2eColdRatio, metOrMissed(ratioMet))
+	return rows, [][2]any{
+		{"restart_s", round2(c.restart.Seconds())}, {"warmup_s", warmupS}, {"warmup_settled", settled},
+		{"cold_p50_ms", p50ms}, {"cold_p99_ms", p99ms}, {"cold_missing", c.res.Missing}, {"cold_measured", len(c.res.Latencies)},
+		{"cold_warm_ratio", ratio}, {"cold_cpu_per_s", cpuWindow(b.cpuMarks[0], b.cpuMarks[1])},
+		{"cold_target_p99_ms", e2eColdTarget.Milliseconds()}, {"cold_target_met", coldMet},
+		{"cold_ratio_target", e2eColdRatio}, {"cold_ratio_met", ratioMet},
+	}
+}
+
+func metOrMissed(ok bool) string {
+	if ok {
+		return "meets"
+	}
+	return "MISSES"
 }
 
 // teardown stops the probe and the workloads (the api first), then deletes

@@ -4,6 +4,11 @@
 //
 //	bench ingest [-events N] [-concurrency C] [-replicas R] [-cpuprofile FILE]
 //	bench spark [-events N] [-rate R] [-duration D] [-trigger T]
+//	bench e2e [-rate R] [-duration D] [-cold]
+//
+// bench e2e -cold restarts the engines it uses, which others may share:
+// whoever runs it holds the engines lock exclusively (a benchmark process
+// cannot take it for its own engines without them inheriting it).
 package main
 
 import (

@@ -1,7 +1,8 @@
 // Command devservices starts, stops and checks the local engines (Kafka,
 // Cassandra, PostgreSQL, Redis) that Sluice's workloads and tests run against.
 //
-//	devservices up [engine...]          start (default: all) and wait until healthy
+//	devservices up [engine...]          start (default: all), wait until healthy and warm
+//	devservices warmup [engine...]      run the warm-up on running engines and print its figures
 //	devservices down [--purge] [engine...]  stop; --purge also deletes all engine data
 //	devservices restart engine...       stop and start again
 //	devservices status                  show what runs and answers
@@ -17,6 +18,10 @@
 // Cassandra connector and their dependencies). dir defaults to
 // <home>/build/spark/image-jars; `make images` passes it to imagebuild
 // -spark-jars.
+//
+// up warms up each engine it starts before calling it ready: the paths the
+// workloads use, on scratch data it removes (see devservices.Warmup).
+// $SLUICE_WARMUP=0 skips that; a duration (such as 2m) caps each engine's.
 //
 // Engines: kafka, cassandra, postgres, redis. The home folder is .sluice at
 // the repository root, or $SLUICE_HOME.
@@ -45,7 +50,9 @@ import (
 const usage = `usage: devservices <command> [arguments]
 
 commands:
-  up [engine...]              start engines (default: all) and wait until they answer
+  up [engine...]              start engines (default: all), wait until they answer, then warm up
+                              those it started (SLUICE_WARMUP=0 skips, a duration caps each)
+  warmup [engine...]          run the warm-up on running engines now and print its figures
   down [--purge] [engine...]  stop engines (default: all); --purge also deletes .sluice/data
   restart engine...           stop and start engines again
   status                      show which engines run and answer
@@ -112,6 +119,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "all requested engines are ready (%.1fs); `devservices env` prints their endpoints\n", time.Since(begin).Seconds())
 		return nil
+	case "warmup":
+		engines, err := parseEngines(rest)
+		if err != nil {
+			return err
+		}
+		_, err = m.WarmUp(ctx, engines...)
+		return err
 	case "down":
 		fs := flag.NewFlagSet("down", flag.ContinueOnError)
 		fs.SetOutput(stderr)
