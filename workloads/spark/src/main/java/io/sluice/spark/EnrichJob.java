@@ -3,14 +3,10 @@ package io.sluice.spark;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
@@ -35,7 +31,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,6 +119,8 @@ public final class EnrichJob {
     Map<String, String> conf = new HashMap<>(s.cassandra.sparkConf());
     conf.put("spark.sql.session.timeZone", "UTC");
     conf.put("spark.ui.enabled", "false");
+    // A speculative copy of a staging task would stage its rows twice.
+    conf.put("spark.speculation", "false");
     // Pages as large as the Go engine reads.
     conf.put("spark.cassandra.input.fetch.sizeInRows", "5000");
     if (s.master != null && s.master.startsWith("local")) {
@@ -153,23 +150,17 @@ public final class EnrichJob {
     r.referenceMs = ms(t0);
 
     t0 = System.nanoTime();
-    Dataset<Row> enriched = enrich(events(), sites, devices, models).persist(StorageLevel.MEMORY_AND_DISK());
-    Row c = enriched.agg(count(lit(1)), sum(when(not(col("device_known")), 1).otherwise(0)),
-        sum(when(not(col("site_known")), 1).otherwise(0)),
-        sum(when(col("device_known").and(not(col("model_known"))), 1).otherwise(0)),
-        countDistinct(col("event_id"))).first();
-    r.eventsRead = c.getLong(0);
-    r.unknownDevices = r.eventsRead == 0 ? 0 : c.getLong(1);
-    r.unknownSites = r.eventsRead == 0 ? 0 : c.getLong(2);
-    r.unknownModels = r.eventsRead == 0 ? 0 : c.getLong(3);
-    r.duplicates = r.eventsRead - c.getLong(4);
+    Dataset<Row> enriched = enrich(events(), sites, devices, models);
     String stage = q.stagePrefix() + s.runId;
     exec(String.format(q.text("createStage"), stage));
     try {
+      // One pass: read, join, stage. The run's counts are then read from
+      // the staging table, which holds exactly what was read (each task's
+      // rows commit once, at its end, and tasks are not speculated).
       Properties props = s.postgres.properties();
       props.setProperty("batchsize", "5000");
       enriched.write().mode(SaveMode.Append).jdbc(s.postgres.jdbcURL(), stage, props);
-      enriched.unpersist();
+      count(stage, r);
       r.copyMs = ms(t0);
       LOG.info("run {}: {} events staged in {} in {} ms", s.runId, r.eventsRead, stage, r.copyMs);
       merge(stage, startedAt, r, begin);
@@ -181,6 +172,20 @@ public final class EnrichJob {
       exec("DROP TABLE IF EXISTS " + stage);
     }
     return r;
+  }
+
+  /** The run's counts, from its staging table: as the Go engine counts, unknown models only of known devices. */
+  private void count(String stage, Result r) throws SQLException {
+    try (Statement st = db.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*), count(*) FILTER (WHERE NOT device_known), count(*) FILTER (WHERE NOT site_known),"
+             + " count(*) FILTER (WHERE device_known AND NOT model_known), count(DISTINCT event_id) FROM " + stage)) {
+      rs.next();
+      r.eventsRead = rs.getLong(1);
+      r.unknownDevices = rs.getLong(2);
+      r.unknownSites = rs.getLong(3);
+      r.unknownModels = rs.getLong(4);
+      r.duplicates = r.eventsRead - rs.getLong(5);
+    }
   }
 
   /** The run's row must be a running run of this job and window, as the Go side recorded it. */

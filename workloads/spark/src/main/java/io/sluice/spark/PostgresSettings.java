@@ -99,10 +99,8 @@ final class PostgresSettings {
         password = decode(info.substring(colon + 1));
       }
     }
-    Map<String, String> q = query(u.getRawQuery());
-    if (q.containsKey("sslmode")) {
-      sslMode = q.get("sslmode");
-    }
+    // Without sslmode a URL means what it means to libpq and pgx: prefer.
+    sslMode = query(u.getRawQuery()).getOrDefault("sslmode", "prefer");
   }
 
   private static Map<String, String> query(String raw) {
