@@ -29,6 +29,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,6 +61,8 @@ commands:
   env                         print export lines for the local endpoints
   redis-clear-tests           empty the tests' Redis database (make test does, before and after)
   spark                       fetch the Spark jar set (once) and build the Spark jobs' jar; print both paths
+  spark-enrich-env            as spark, then print export lines that run enrich on the Spark engine locally
+                              (ENRICH_ENGINE, ENRICH_SPARK_COMMAND, SPARK_MASTER, SPARK_LOCAL_IP)
   spark-image [-out dir]      as spark, then fill dir (default <home>/build/spark/image-jars) with the
                               stream image's jars: the job jar and the jars Spark's distribution lacks
 
@@ -177,6 +180,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "spark jars: %s\njob jar: %s\n", job.Runtime.Jars, job.Jar)
+		return nil
+	case "spark-enrich-env":
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: spark-enrich-env takes no arguments", errUsage)
+		}
+		job, err := sparkrun.Prepare(ctx, m)
+		if err != nil {
+			return err
+		}
+		argv, err := sparkrun.Command(job, sparkrun.EnrichJob, "2g")
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(argv)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "export %s=%s\nexport %s=%s\n", deploy.EnvEnrichEngine, "spark", deploy.EnvEnrichSparkCommand, shellQuote(string(b)))
+		for _, kv := range sparkrun.LocalEnv() {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(stdout, "export %s=%s\n", k, shellQuote(v))
+		}
 		return nil
 	case "spark-image":
 		return sparkImage(ctx, m, rest, stdout, stderr)
