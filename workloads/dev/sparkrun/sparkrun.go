@@ -3,6 +3,7 @@ package sparkrun
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,6 +97,20 @@ func Command(job Job, class, heap string) ([]string, error) {
 	}
 	argv := append([]string{job.Runtime.Java}, devservices.SparkJavaOptions()...)
 	return append(argv, "-Xmx"+heap, "-cp", cp, class), nil
+}
+
+// EnrichCommandJSON is ENRICH_SPARK_COMMAND's value for a local run of the
+// Spark enrich job with a driver heap of heap.
+func EnrichCommandJSON(job Job, heap string) (string, error) {
+	argv, err := Command(job, EnrichJob, heap)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(argv)
+	if err != nil {
+		return "", fmt.Errorf("encode the spark command: %w", err)
+	}
+	return string(b), nil
 }
 
 // Proc is a running job.

@@ -128,8 +128,8 @@ func (f *fixture) job(t *testing.T, cfg enrich.Config, src refdata.Source) *enri
 	return enrich.New(cfg, f.db.Pool, f.session, src, log)
 }
 
-// jobThrough is a job whose pool (6 connections) goes to url, a PgBouncer
-// in front of the fixture's database.
+// jobThrough is a job whose pool (6 connections) goes to url: a PgBouncer
+// in front of the fixture's database, or another database.
 func (f *fixture) jobThrough(t *testing.T, cfg enrich.Config, url string) *enrich.Job {
 	t.Helper()
 	cfg.Postgres.URL = url

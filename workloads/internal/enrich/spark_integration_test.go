@@ -5,7 +5,6 @@ package enrich_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,21 +87,14 @@ func (f *fixture) sparkLauncher(t *testing.T, pgURL string) *sparklaunch.Command
 	return &sparklaunch.Command{Argv: argv, Env: env, Output: out, Grace: 5 * time.Second}
 }
 
-// sparkJobOn is the Go job with the Spark engine, its pool at pgURL.
+// sparkJobOn is the Go job with the Spark engine, its pool and the
+// driver's connections at pgURL.
 func (f *fixture) sparkJobOn(t *testing.T, pgURL string) *enrich.Job {
 	t.Helper()
 	cfg := f.config()
 	cfg.Engine = enrich.EngineSpark
 	cfg.SparkTimeout = 10 * time.Minute
-	cfg.Postgres.URL = pgURL
-	cfg.Postgres.MaxConns = 4
-	pool, err := cfg.Postgres.Open(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	job := enrich.New(cfg, pool, f.session, refdata.Source{}, log)
+	job := f.jobThrough(t, cfg, pgURL)
 	job.Spark = f.sparkLauncher(t, pgURL)
 	return job
 }

@@ -50,10 +50,7 @@ func benchEnrich(args []string) error {
 	}
 	ctx := context.Background()
 	defer b.teardown()
-	if err := b.setupDatabase(ctx); err != nil {
-		return err
-	}
-	if err := b.setupEvents(ctx); err != nil {
+	if err := b.setup(ctx); err != nil {
 		return err
 	}
 	if err := b.measureCeiling(ctx); err != nil {
@@ -104,6 +101,14 @@ func parseEnrich(args []string) (*enrichBench, error) {
 		return nil, errors.New("-events and -hours must be positive")
 	}
 	return b, nil
+}
+
+// setup prepares the database and the window's events (not measured).
+func (b *enrichBench) setup(ctx context.Context) error {
+	if err := b.setupDatabase(ctx); err != nil {
+		return err
+	}
+	return b.setupEvents(ctx)
 }
 
 // setupDatabase brings the engines up and gives a fresh database the

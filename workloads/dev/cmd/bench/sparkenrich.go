@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -49,10 +48,7 @@ func benchSparkEnrich(args []string) error {
 	}
 	ctx := context.Background()
 	defer b.teardown()
-	if err := b.setupDatabase(ctx); err != nil {
-		return err
-	}
-	if err := b.setupEvents(ctx); err != nil {
+	if err := b.setup(ctx); err != nil {
 		return err
 	}
 	fmt.Println("setup: building the Spark job and fetching its jar set")
@@ -60,11 +56,7 @@ func benchSparkEnrich(args []string) error {
 	if err != nil {
 		return err
 	}
-	argv, err := sparkrun.Command(job, sparkrun.EnrichJob, "3g")
-	if err != nil {
-		return err
-	}
-	command, err := json.Marshal(argv)
+	command, err := sparkrun.EnrichCommandJSON(job, "3g")
 	if err != nil {
 		return err
 	}
@@ -82,7 +74,7 @@ func benchSparkEnrich(args []string) error {
 			return err
 		}
 		r, err := b.runEngine(ctx, name, dbURL, pool, append(sparkrun.LocalEnv(),
-			deploy.EnvEnrichEngine+"="+enrich.EngineSpark, deploy.EnvEnrichSparkCommand+"="+string(command),
+			deploy.EnvEnrichEngine+"="+enrich.EngineSpark, deploy.EnvEnrichSparkCommand+"="+command,
 			fmt.Sprintf("SPARK_MASTER=local[%d]", cores)))
 		pool.Close()
 		if err != nil {

@@ -29,7 +29,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -189,15 +188,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		argv, err := sparkrun.Command(job, sparkrun.EnrichJob, "2g")
+		command, err := sparkrun.EnrichCommandJSON(job, "2g")
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(argv)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "export %s=%s\nexport %s=%s\n", deploy.EnvEnrichEngine, "spark", deploy.EnvEnrichSparkCommand, shellQuote(string(b)))
+		fmt.Fprintf(stdout, "export %s=%s\nexport %s=%s\n", deploy.EnvEnrichEngine, "spark", deploy.EnvEnrichSparkCommand, shellQuote(command))
 		for _, kv := range sparkrun.LocalEnv() {
 			k, v, _ := strings.Cut(kv, "=")
 			fmt.Fprintf(stdout, "export %s=%s\n", k, shellQuote(v))
