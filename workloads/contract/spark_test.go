@@ -61,7 +61,8 @@ func TestSparkContractRules(t *testing.T) {
 			t.Errorf("spark table %s is not a keyspace table", tb.Name)
 		}
 	}
-	if len(c.Tables) != 2 {
+	// The stream job's two and the table the enrich job reads.
+	if len(c.Tables) != 3 {
 		t.Errorf("spark tables %v", c.Tables)
 	}
 	// The fields are the wire form's, in order: Event's JSON names.
