@@ -1,24 +1,18 @@
 package plancheck
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/sluicehq/sluice/infra/internal/mocks"
+	"github.com/sluicehq/sluice/internal/crdschema"
 )
 
 // SharedEnv overrides where the shared folder (published CRD schemas under
 // schemas/crds) is; by default it is ../shared beside the repository root.
-const SharedEnv = "SLUICE_SHARED_DIR"
+const SharedEnv = crdschema.SharedEnv
 
 // CRDDir is the folder of the published CRDs for the repository at root.
-func CRDDir(root string) string {
-	shared := os.Getenv(SharedEnv)
-	if shared == "" {
-		shared = filepath.Join(root, "..", "shared")
-	}
-	return filepath.Join(shared, "schemas", "crds")
-}
+func CRDDir(root string) string { return crdschema.Dir(root) }
 
 // RepoCRDDir holds the published CRDs of AKS add-ons that ../shared does
 // not carry (see its README).
