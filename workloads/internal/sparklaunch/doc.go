@@ -11,9 +11,13 @@
 //     spark-submit, or java with Spark's jars on the classpath) as a child
 //     process with the window's arguments appended; a local run and the
 //     tests use it. The child dies with the launcher.
-//   - The operator launcher creates a SparkApplication from a template
-//     (ENRICH_SPARK_APPLICATION) through the Kubernetes API and follows its
-//     state; the enrich CronJob on AKS uses it.
+//   - [Operator] creates a SparkApplication (enrich-run-<id>) from a
+//     template (ENRICH_SPARK_APPLICATION, a ConfigMap the infra mounts)
+//     through the in-cluster Kubernetes API with plain HTTP and follows its
+//     state until COMPLETED or a failure; cancelling deletes the
+//     application, driver first, so nothing commits. The enrich CronJob on
+//     AKS uses it; its service account may only manage sparkapplications
+//     in its namespace.
 //
 // The driver's arguments are [Args]: --run-id, --from and --to.
 package sparklaunch
