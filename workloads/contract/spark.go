@@ -20,22 +20,24 @@ const SparkContractPath = "workloads/spark/src/main/resources/sluice-contract.js
 // The jobs drop what Decode rejects (ingest dead-letters it) and check at
 // start-up that the rows they write have exactly the tables' columns.
 type SparkContract struct {
-	SchemaVersion        int                   `json:"schemaVersion"`
-	Fields               []SparkField          `json:"fields"`
-	IDPattern            string                `json:"idPattern"`
-	NamePattern          string                `json:"namePattern"`
-	KindPattern          string                `json:"kindPattern"`
-	TimePattern          string                `json:"timePattern"`
-	Severities           []string              `json:"severities"`
-	MaxRecordBytes       int                   `json:"maxRecordBytes"`
-	MaxUnitLen           int                   `json:"maxUnitLen"`
-	MaxAttrs             int                   `json:"maxAttrs"`
-	MaxAttrKeyLen        int                   `json:"maxAttrKeyLen"`
-	MaxAttrValueLen      int                   `json:"maxAttrValueLen"`
-	MaxFutureSkewSeconds int                   `json:"maxFutureSkewSeconds"`
-	Keyspace             string                `json:"keyspace"`
-	Tables               map[string]SparkTable `json:"tables"`
-	Env                  map[string]string     `json:"env"`
+	SchemaVersion        int          `json:"schemaVersion"`
+	Fields               []SparkField `json:"fields"`
+	IDPattern            string       `json:"idPattern"`
+	NamePattern          string       `json:"namePattern"`
+	KindPattern          string       `json:"kindPattern"`
+	TimePattern          string       `json:"timePattern"`
+	Severities           []string     `json:"severities"`
+	MaxRecordBytes       int          `json:"maxRecordBytes"`
+	MaxUnitLen           int          `json:"maxUnitLen"`
+	MaxAttrs             int          `json:"maxAttrs"`
+	MaxAttrKeyLen        int          `json:"maxAttrKeyLen"`
+	MaxAttrValueLen      int          `json:"maxAttrValueLen"`
+	MaxFutureSkewSeconds int          `json:"maxFutureSkewSeconds"`
+	Keyspace             string       `json:"keyspace"`
+	// HourShards is how many events_by_hour partitions an hour has.
+	HourShards int                   `json:"hourShards"`
+	Tables     map[string]SparkTable `json:"tables"`
+	Env        map[string]string     `json:"env"`
 	// RequiredEnv are the variables without a default: the stream job
 	// refuses to start without each (a JUnit test holds its Settings to
 	// this list, and the plan check holds the SparkApplication to it).
@@ -48,12 +50,9 @@ type SparkContract struct {
 	EnrichRequiredEnv []string `json:"enrichRequiredEnv"`
 }
 
-// SparkStreamClass and SparkEnrichClass are the main classes of the Spark
-// jobs, both in the one jar workloads/spark builds.
-const (
-	SparkStreamClass = "io.sluice.spark.StreamJob"
-	SparkEnrichClass = "io.sluice.spark.EnrichJob"
-)
+// SparkEnrichClass is the main class of the Spark enrich job, in the one
+// jar workloads/spark builds (deploy.SparkEnrichMainClass).
+const SparkEnrichClass = deploy.SparkEnrichMainClass
 
 // sparkEnrichEnv are the variables the Spark enrich job reads: the same
 // CASSANDRA_*, POSTGRES_* and ENRICH_MODELS_URL as the Go job, and
@@ -74,7 +73,7 @@ type SparkField struct {
 	Required bool   `json:"required"`
 }
 
-// SparkTable is a table a Spark job writes: its name and columns.
+// SparkTable is a table a Spark job writes or reads: its name and columns.
 type SparkTable struct {
 	Name    string   `json:"name"`
 	Columns []string `json:"columns"`
@@ -87,7 +86,9 @@ const idPattern = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-
 func Spark() SparkContract {
 	tables := map[string]SparkTable{}
 	for _, t := range Tables() {
-		if t.Name != TableSiteMinutes && t.Name != TableSilentDevices {
+		// The stream job writes the first two; the enrich job reads the
+		// third.
+		if t.Name != TableSiteMinutes && t.Name != TableSilentDevices && t.Name != TableEventsByHour {
 			continue
 		}
 		st := SparkTable{Name: t.Name}
@@ -128,6 +129,7 @@ func Spark() SparkContract {
 		MaxAttrValueLen:      MaxAttrValueLen,
 		MaxFutureSkewSeconds: int(MaxFutureSkew.Seconds()),
 		Keyspace:             Keyspace,
+		HourShards:           HourShards,
 		Tables:               tables,
 		Env:                  env,
 		RequiredEnv:          []string{deploy.EnvKafkaBrokers, deploy.EnvCassandraHosts, deploy.EnvSparkCheckpoint},

@@ -38,6 +38,9 @@ const (
 	SparkVersion                   = "3.5.7"
 	SparkScala                     = "2.12"
 	SparkCassandraConnectorVersion = "3.5.1"
+	// SparkPostgresJDBCVersion is the PostgreSQL JDBC driver the enrich
+	// job on Spark writes with; Spark does not ship one.
+	SparkPostgresJDBCVersion = "42.7.14"
 )
 
 // The stream image's layout: what the images tool writes and the
@@ -50,6 +53,8 @@ const (
 	SparkJarDir          = "/opt/sluice/jars"
 	SparkJobJar          = SparkJarDir + "/sluice-spark.jar"
 	SparkStreamMainClass = "io.sluice.spark.StreamJob"
+	// SparkEnrichMainClass is the enrich job on Spark, in the same jar.
+	SparkEnrichMainClass = "io.sluice.spark.EnrichJob"
 	SparkUID             = 185
 )
 

@@ -2,6 +2,7 @@ package devservices
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ const (
 	SparkVersion                   = deploy.SparkVersion
 	SparkScala                     = deploy.SparkScala
 	SparkCassandraConnectorVersion = deploy.SparkCassandraConnectorVersion
+	SparkPostgresJDBCVersion       = deploy.SparkPostgresJDBCVersion
 )
 
 // Spark is not a service: it names the jar set Spark jobs run from in local
@@ -27,7 +29,19 @@ func sparkArtifacts() []artifact {
 		{"org.apache.spark", "spark-sql_" + SparkScala, SparkVersion},
 		{"org.apache.spark", "spark-sql-kafka-0-10_" + SparkScala, SparkVersion},
 		{"com.datastax.spark", "spark-cassandra-connector_" + SparkScala, SparkCassandraConnectorVersion},
+		{"org.postgresql", "postgresql", SparkPostgresJDBCVersion},
 	}
+}
+
+// sparkJarSet names the jar set's folder: Spark's version and a digest of
+// the artifacts, so a jar set fetched before an artifact was added is
+// fetched again rather than used without it.
+func sparkJarSet() string {
+	h := sha256.New()
+	for _, a := range sparkArtifacts() {
+		fmt.Fprintf(h, "%v\n", a)
+	}
+	return fmt.Sprintf("%s-%x", SparkVersion, h.Sum(nil)[:4])
 }
 
 // SparkRuntime is what a Spark job runs with locally: the jar set's folder
@@ -44,7 +58,7 @@ func (m *Manager) SparkJars(ctx context.Context) (SparkRuntime, error) {
 	if err != nil {
 		return SparkRuntime{}, err
 	}
-	dir, err := m.fetchJars(ctx, t, Spark, SparkVersion, sparkArtifacts())
+	dir, err := m.fetchJars(ctx, t, Spark, sparkJarSet(), sparkArtifacts())
 	if err != nil {
 		return SparkRuntime{}, err
 	}

@@ -12,12 +12,16 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/modroot"
+	"github.com/sluicehq/sluice/workloads/contract/deploy"
 	"github.com/sluicehq/sluice/workloads/dev/devservices"
 	"github.com/sluicehq/sluice/workloads/dev/localrun"
 )
 
 // StreamJob is the stream job's main class.
-const StreamJob = "io.sluice.spark.StreamJob"
+const StreamJob = deploy.SparkStreamMainClass
+
+// EnrichJob is the Spark enrich job's main class.
+const EnrichJob = deploy.SparkEnrichMainClass
 
 // JarName is the job jar Maven builds.
 const JarName = "sluice-spark.jar"
@@ -76,6 +80,24 @@ type Options struct {
 	Log string
 }
 
+// LocalEnv is the environment of a job in local mode: local[2] unless the
+// environment after it says otherwise, on the loopback address.
+func LocalEnv() []string {
+	return []string{"SPARK_LOCAL_IP=127.0.0.1", "SPARK_MASTER=local[2]"}
+}
+
+// Command is the command line that starts class of job in a JVM of heap
+// (-Xmx): what the Go enrich job's ENRICH_SPARK_COMMAND holds for a local
+// run of the Spark engine (with LocalEnv in its environment).
+func Command(job Job, class, heap string) ([]string, error) {
+	cp, err := devservices.SparkClasspath(job.Jar, job.Runtime.Jars)
+	if err != nil {
+		return nil, err
+	}
+	argv := append([]string{job.Runtime.Java}, devservices.SparkJavaOptions()...)
+	return append(argv, "-Xmx"+heap, "-cp", cp, class), nil
+}
+
 // Proc is a running job.
 type Proc struct {
 	cmd  *exec.Cmd
@@ -88,10 +110,6 @@ type Proc struct {
 // Start starts the job in local mode (local[2] unless the environment sets
 // SPARK_MASTER) on the loopback address.
 func Start(o Options) (*Proc, error) {
-	cp, err := devservices.SparkClasspath(o.Job.Jar, o.Job.Runtime.Jars)
-	if err != nil {
-		return nil, err
-	}
 	class, heap := o.Class, o.Heap
 	if class == "" {
 		class = StreamJob
@@ -99,9 +117,12 @@ func Start(o Options) (*Proc, error) {
 	if heap == "" {
 		heap = "1g"
 	}
-	args := append(devservices.SparkJavaOptions(), "-Xmx"+heap, "-cp", cp, class)
-	cmd := exec.Command(o.Job.Runtime.Java, args...)
-	cmd.Env = append(append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1", "SPARK_MASTER=local[2]"), o.Env...)
+	argv, err := Command(o.Job, class, heap)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append(os.Environ(), LocalEnv()...), o.Env...)
 	logf, err := os.OpenFile(o.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open spark job log: %w", err)

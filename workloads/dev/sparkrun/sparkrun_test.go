@@ -25,6 +25,7 @@ func TestPomVersionsAreDevservices(t *testing.T) {
 			Scala     string `xml:"scala.binary"`
 			Spark     string `xml:"spark.version"`
 			Connector string `xml:"cassandra.connector.version"`
+			Postgres  string `xml:"postgresql.version"`
 			Release   string `xml:"maven.compiler.release"`
 		} `xml:"properties"`
 	}
@@ -35,6 +36,9 @@ func TestPomVersionsAreDevservices(t *testing.T) {
 	if p.Spark != devservices.SparkVersion || p.Scala != devservices.SparkScala || p.Connector != devservices.SparkCassandraConnectorVersion {
 		t.Fatalf("pom.xml compiles against Spark %s (Scala %s, connector %s); devservices runs Spark %s (Scala %s, connector %s)",
 			p.Spark, p.Scala, p.Connector, devservices.SparkVersion, devservices.SparkScala, devservices.SparkCassandraConnectorVersion)
+	}
+	if p.Postgres != devservices.SparkPostgresJDBCVersion {
+		t.Fatalf("pom.xml compiles against PostgreSQL JDBC %s; devservices runs %s", p.Postgres, devservices.SparkPostgresJDBCVersion)
 	}
 	if p.Release != "17" {
 		t.Fatalf("the job targets Java %s; the images and the machines run 17", p.Release)

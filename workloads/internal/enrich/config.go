@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/workloads/contract/deploy"
@@ -14,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/envconfig"
 	"github.com/sluicehq/sluice/workloads/internal/pgstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
+	"github.com/sluicehq/sluice/workloads/internal/sparklaunch"
 )
 
 // Config is the enrich job's configuration.
@@ -47,7 +49,29 @@ type Config struct {
 	WorkMem string
 	// Worker names this process in batch_runs (the pod name on Kubernetes).
 	Worker string
+	// Engine is EngineGo or EngineSpark (ENRICH_ENGINE).
+	Engine string
+	// SparkCommand launches the Spark driver locally (ENRICH_SPARK_COMMAND,
+	// a JSON array); SparkApplication is the SparkApplication template a
+	// Kubernetes launch uses (ENRICH_SPARK_APPLICATION). The Spark engine
+	// takes exactly one of them.
+	SparkCommand     []string
+	SparkApplication string
+	// SparkTimeout bounds one Spark run, launch to exit.
+	SparkTimeout time.Duration
 }
+
+// The engines a window can be enriched with.
+const (
+	EngineGo    = "go"
+	EngineSpark = "spark"
+)
+
+// The defaults of ENRICH_LOCK_TIMEOUT and ENRICH_WORK_MEM, for both engines.
+const (
+	DefaultLockTimeout = 10 * time.Minute
+	DefaultWorkMem     = "256MB"
+)
 
 var workMemPattern = regexp.MustCompile(`^[0-9]{1,7}(kB|MB|GB)$`)
 
@@ -69,9 +93,31 @@ func ConfigFromEnv(r *envconfig.Reader) (Config, error) {
 		Catchup:         r.Duration(deploy.EnvEnrichCatchup, 24*time.Hour, time.Hour, 35*24*time.Hour),
 		Heartbeat:       r.Duration(deploy.EnvEnrichHeartbeat, 15*time.Second, 100*time.Millisecond, 10*time.Minute),
 		StaleAfter:      r.Duration(deploy.EnvEnrichStaleAfter, 2*time.Minute, time.Second, 24*time.Hour),
-		LockTimeout:     r.Duration(deploy.EnvEnrichLockTimeout, 10*time.Minute, time.Second, 24*time.Hour),
-		WorkMem:         r.String(deploy.EnvEnrichWorkMem, "256MB"),
+		LockTimeout:     r.Duration(deploy.EnvEnrichLockTimeout, DefaultLockTimeout, time.Second, 24*time.Hour),
+		WorkMem:         r.String(deploy.EnvEnrichWorkMem, DefaultWorkMem),
 		Worker:          r.String("HOSTNAME", ""),
+		Engine:          r.OneOf(deploy.EnvEnrichEngine, EngineGo, EngineGo, EngineSpark),
+		SparkTimeout:    r.Duration(deploy.EnvEnrichSparkTimeout, 2*time.Hour, time.Minute, 48*time.Hour),
+	}
+	c.SparkApplication = r.String(deploy.EnvEnrichSparkApplication, "")
+	if cmd := r.String(deploy.EnvEnrichSparkCommand, ""); cmd != "" {
+		argv, err := sparklaunch.ParseCommand(cmd)
+		if err != nil {
+			r.Problem("%s: %v", deploy.EnvEnrichSparkCommand, err)
+		}
+		c.SparkCommand = argv
+	}
+	if c.Engine == EngineSpark {
+		switch {
+		case len(c.SparkCommand) == 0 && c.SparkApplication == "":
+			r.Problem("ENRICH_ENGINE=spark needs %s (a local launch) or %s (a SparkApplication on Kubernetes)",
+				deploy.EnvEnrichSparkCommand, deploy.EnvEnrichSparkApplication)
+		case len(c.SparkCommand) > 0 && c.SparkApplication != "":
+			r.Problem("set only one of %s and %s", deploy.EnvEnrichSparkCommand, deploy.EnvEnrichSparkApplication)
+		}
+		if loc, err := refdata.ParseLocation(c.ModelsURL); err == nil && loc.Local == "" && !strings.HasPrefix(c.ModelsURL, "abfss://") {
+			r.Problem("%s: the Spark engine reads a path or an abfss:// URL, not %s", deploy.EnvEnrichModelsURL, loc)
+		}
 	}
 	if c.ModelsURL != "" {
 		if _, err := refdata.ParseLocation(c.ModelsURL); err != nil {

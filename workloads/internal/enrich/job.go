@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/workloads/internal/cqlsession"
 	"github.com/sluicehq/sluice/workloads/internal/eventstore"
 	"github.com/sluicehq/sluice/workloads/internal/refdata"
+	"github.com/sluicehq/sluice/workloads/internal/sparklaunch"
 )
 
 // Status values of a batch run.
@@ -73,6 +74,10 @@ type Job struct {
 	Now func() time.Time
 	// NewProgress makes the progress display of one window.
 	NewProgress func(w Window) Progress
+	// Spark, when set, enriches each window on the Spark engine: this job
+	// plans, records the run and keeps its heartbeat, the launched driver
+	// enriches and commits the window (see package sparklaunch).
+	Spark sparklaunch.Launcher
 }
 
 // New returns a job over an open pool and Cassandra session.
@@ -220,14 +225,19 @@ func (j *Job) run(ctx context.Context, w Window, reason Reason, redoes int64) (S
 		hbWG.Wait()
 	}
 
-	err := j.runWindow(ctx, w, startedAt, &st, stop, begin)
+	var err error
+	if j.Spark != nil {
+		err = j.runSpark(ctx, w, &st, log)
+	} else {
+		err = j.runWindow(ctx, w, startedAt, &st, stop, begin)
+	}
 	stop()
 	st.Total = time.Since(begin)
 	if err == nil {
 		log.Info("enrich run ended", "status", st.Status, "events_read", st.EventsRead, "events_changed", st.EventsChanged,
 			"unknown_devices", st.UnknownDevices, "unknown_sites", st.UnknownSites, "unknown_models", st.UnknownModels,
 			"hourly_rows", st.HourlyRows, "superseded_by", st.SupersededBy, "total_ms", st.Total.Milliseconds())
-		if st.Status == StatusSkipped {
+		if st.Status == StatusSkipped && j.Spark == nil {
 			return st, j.end(st, StatusSkipped, fmt.Sprintf("run %d enriched this window while this run waited for its lock", st.SupersededBy))
 		}
 		return st, nil
@@ -333,7 +343,7 @@ func (j *Job) runWindow(ctx context.Context, w Window, startedAt time.Time, st *
 	if _, err := tx.Exec(ctx, sqlAnalyzeReference); err != nil {
 		return fmt.Errorf("analyze reference data: %w", err)
 	}
-	st.ReferenceInfo = fmt.Sprintf("%s (%d models), %d sites, %d devices", j.cfg.ModelsURL, len(models), len(ref.sites), len(ref.devices))
+	st.ReferenceInfo = fmt.Sprintf(referenceInfo, j.cfg.ModelsURL, len(models), len(ref.sites), len(ref.devices))
 
 	if _, err := tx.Exec(ctx, StageTableSQL("enrich_stage")); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
@@ -513,7 +523,7 @@ func upsert(ctx context.Context, tx pgx.Tx, runID int64) (changed, duplicates in
 	}{
 		{fmt.Sprintf(sqlInsert, stagedRows), "23505"},
 		{fmt.Sprintf(sqlInsert, stagedRows) + sqlOnConflict, "21000"},
-		{fmt.Sprintf(sqlInsert, stagedRowsDistinct) + sqlOnConflict, ""},
+		{fmt.Sprintf(sqlInsert, fmt.Sprintf(distinctStaged, stagedRows)) + sqlOnConflict, ""},
 	}
 	for i, a := range attempts {
 		if i == len(attempts)-1 {
@@ -541,4 +551,49 @@ func upsert(ctx context.Context, tx pgx.Tx, runID int64) (changed, duplicates in
 	}
 	// The last attempt has no retry code, so the loop always returns.
 	return 0, 0, errors.New("upsert enriched events: no attempt left")
+}
+
+// runSpark hands the window to the Spark driver and reads back what it
+// recorded: the driver commits the window together with the run's success
+// (or records it skipped), so a driver that ended any other way committed
+// nothing, whatever its exit said.
+func (j *Job) runSpark(ctx context.Context, w Window, st *Stats, log *slog.Logger) error {
+	lctx, cancel := context.WithTimeout(ctx, j.cfg.SparkTimeout)
+	defer cancel()
+	log.Info("spark driver launched")
+	launchErr := j.Spark.Launch(lctx, sparklaunch.Run{ID: st.RunID, From: w.From, To: w.To})
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer rcancel()
+	var msg *string
+	var refInfo *string
+	var refMs, copyMs, upsertMs, aggMs, totalMs int64
+	err := j.pool.QueryRow(rctx, sqlRunResult, st.RunID).Scan(&st.Status, &refInfo, &st.EventsRead, &st.EventsChanged,
+		&st.UnknownDevices, &st.UnknownSites, &st.UnknownModels, &st.Duplicates, &st.HourlyRows,
+		&refMs, &copyMs, &upsertMs, &aggMs, &totalMs, &msg)
+	if err != nil {
+		return errors.Join(launchErr, fmt.Errorf("read the spark run's record: %w", err))
+	}
+	if refInfo != nil {
+		st.ReferenceInfo = *refInfo
+	}
+	st.Reference, st.Copy, st.Upsert, st.Aggregate = time.Duration(refMs)*time.Millisecond, time.Duration(copyMs)*time.Millisecond,
+		time.Duration(upsertMs)*time.Millisecond, time.Duration(aggMs)*time.Millisecond
+	switch st.Status {
+	case StatusSucceeded, StatusSkipped:
+		if launchErr != nil {
+			log.Warn("the spark driver committed the window but did not exit cleanly", "err", launchErr)
+		}
+		return nil
+	case StatusRunning:
+		if launchErr == nil {
+			launchErr = errors.New("the spark driver exited without committing the window")
+		}
+		return launchErr
+	default:
+		detail := ""
+		if msg != nil {
+			detail = *msg
+		}
+		return errors.Join(launchErr, fmt.Errorf("the run is %s: %s", st.Status, detail))
+	}
 }

@@ -7,6 +7,21 @@ package enrich
 // JobName is the job column of the enrich job's batch_runs rows.
 const JobName = "enrich"
 
+// EnrichedColumns are the columns of enriched_events an engine computes for
+// each event, in the table's order; run_id, the run that last changed the
+// row, follows them.
+var EnrichedColumns = []string{
+	"event_id", "at", "hour", "site_id", "device_id", "kind", "value", "unit", "severity",
+	"site_name", "city", "country", "model", "vendor", "warn_threshold", "crit_threshold", "threshold_state",
+	"site_known", "device_known", "model_known", "attrs", "ingested_at",
+}
+
+// enrichedColumnList is EnrichedColumns as SQL; a test holds the two to
+// the same list.
+const enrichedColumnList = `event_id, at, hour, site_id, device_id, kind, value, unit, severity, ` +
+	`site_name, city, country, model, vendor, warn_threshold, crit_threshold, threshold_state, ` +
+	`site_known, device_known, model_known, attrs, ingested_at`
+
 // LockClass is the first key of the job's transaction-scoped advisory locks;
 // the second is the hour (hours since the Unix epoch).
 const LockClass = 0x5e1c
@@ -83,10 +98,7 @@ CREATE TEMP TABLE enrich_models (
 	// Should one id have been stored twice with different content, the
 	// copy ingested last wins whatever the order of reading.
 	sqlInsert = `
-INSERT INTO enriched_events AS e (
-    event_id, at, hour, site_id, device_id, kind, value, unit, severity,
-    site_name, city, country, model, vendor, warn_threshold, crit_threshold, threshold_state,
-    site_known, device_known, model_known, attrs, ingested_at, run_id)
+INSERT INTO enriched_events AS e (` + enrichedColumnList + `, run_id)
 SELECT s.event_id, s.at, s.hour, s.site_id, s.device_id, s.kind, s.value, s.unit, s.severity,
        COALESCE(si.name, 'unknown'), COALESCE(si.city, 'unknown'), COALESCE(si.country, 'unknown'),
        COALESCE(d.model, 'unknown'), COALESCE(m.vendor, 'unknown'), m.warn_threshold, m.crit_threshold,
@@ -124,10 +136,14 @@ WHERE COALESCE(EXCLUDED.ingested_at, '-infinity') >= COALESCE(e.ingested_at, '-i
 
 	// stagedRows is the staging table as the upsert reads it normally.
 	stagedRows = `enrich_stage`
-	// stagedRowsDistinct keeps one row per event id (the latest ingested)
-	// for the rare window where an id was stored twice with different
-	// event times.
-	stagedRowsDistinct = `(SELECT DISTINCT ON (event_id) * FROM enrich_stage ORDER BY event_id, ingested_at DESC NULLS LAST, at DESC)`
+	// distinctStaged keeps one row per event id of a staging table (%s),
+	// the latest ingested, for the rare window where an id was stored
+	// twice with different event times.
+	distinctStaged = `(SELECT DISTINCT ON (event_id) * FROM %s ORDER BY event_id, ingested_at DESC NULLS LAST, at DESC)`
+
+	// referenceInfo formats batch_runs.reference: the models' location
+	// and count, the sites and the devices.
+	referenceInfo = "%s (%d models), %d sites, %d devices"
 
 	sqlCountDuplicates = `SELECT count(*) - count(DISTINCT event_id) FROM enrich_stage`
 
@@ -165,12 +181,23 @@ SET status = 'succeeded', finished_at = clock_timestamp(), heartbeat_at = clock_
     aggregate_ms = $13, total_ms = $14, error = NULL
 WHERE run_id = $1`
 
+	// sqlEnd records a run that did not commit; a run that is no longer
+	// running (its Spark driver committed it after all, or another run
+	// marked it abandoned) keeps what it says.
 	sqlEnd = `
 UPDATE batch_runs
 SET status = $2, finished_at = clock_timestamp(), heartbeat_at = clock_timestamp(), reference = $3,
     events_read = $4, unknown_devices = $5, unknown_sites = $6, unknown_models = $7,
     reference_ms = $8, copy_ms = $9, upsert_ms = $10, aggregate_ms = $11, total_ms = $12, error = $13
-WHERE run_id = $1`
+WHERE run_id = $1 AND status = 'running'`
+
+	// sqlRunResult reads back what a run recorded (the Spark engine's).
+	sqlRunResult = `
+SELECT status, reference, COALESCE(events_read, 0), COALESCE(events_changed, 0), COALESCE(unknown_devices, 0),
+       COALESCE(unknown_sites, 0), COALESCE(unknown_models, 0), COALESCE(duplicates, 0), COALESCE(hourly_rows, 0),
+       COALESCE(reference_ms, 0), COALESCE(copy_ms, 0), COALESCE(upsert_ms, 0), COALESCE(aggregate_ms, 0),
+       COALESCE(total_ms, 0), error
+FROM batch_runs WHERE run_id = $1`
 
 	sqlSucceededWindows = `
 SELECT window_start, window_end, run_id, started_at FROM batch_runs

@@ -66,9 +66,11 @@ var optionalColumns = []struct {
 	{"range_max", []parquet.Kind{parquet.Double, parquet.Float}},
 }
 
+// ModelPattern and KindPattern are what a model's name and kind must match
+// (the Spark enrich job applies them too).
 var (
-	modelPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	kindPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	ModelPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	KindPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 )
 
 // WriteModels writes models as a zstd-compressed Parquet file.
@@ -207,15 +209,15 @@ func validate(rows []wireModel) ([]Model, error) {
 			return fmt.Errorf("%w: row %d (model %q): %s", ErrMalformed, i+1, str(w.Model), fmt.Sprintf(format, args...))
 		}
 		m := Model{Model: str(w.Model), Kind: str(w.Kind), Unit: str(w.Unit), Vendor: str(w.Vendor)}
-		if !modelPattern.MatchString(m.Model) {
-			return nil, bad("model must match %s", modelPattern)
+		if !ModelPattern.MatchString(m.Model) {
+			return nil, bad("model must match %s", ModelPattern)
 		}
 		if prev, dup := seen[m.Model]; dup {
 			return nil, bad("model repeats row %d", prev)
 		}
 		seen[m.Model] = i + 1
-		if !kindPattern.MatchString(m.Kind) {
-			return nil, bad("kind must match %s", kindPattern)
+		if !KindPattern.MatchString(m.Kind) {
+			return nil, bad("kind must match %s", KindPattern)
 		}
 		if w.WarnThreshold == nil || w.CritThreshold == nil {
 			return nil, bad("warn_threshold and crit_threshold must not be null")

@@ -61,6 +61,11 @@ public final class Contract {
     return out;
   }
 
+  /** How many events_by_hour partitions an hour has. */
+  public int hourShards() {
+    return root.path("hourShards").asInt();
+  }
+
   public String keyspace() {
     return root.path("keyspace").asText();
   }
