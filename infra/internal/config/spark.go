@@ -31,7 +31,39 @@ type Spark struct {
 	// an operator image built on Spark 3.5 removes that gap. Empty keeps
 	// the chart's.
 	OperatorImage string
+	// EnrichEngine is the enrich job's engine (sluice:enrichEngine):
+	// EnrichEngineGo enriches in the CronJob's own process,
+	// EnrichEngineSpark has the CronJob launch each window as a
+	// SparkApplication (the Spark Operator is then deployed, and the
+	// stream image, which holds both Spark jobs).
+	EnrichEngine string
+	// Enrich sizes the Spark enrich job's executors and driver, checked
+	// like the stream job's.
+	Enrich SparkEnrich
 }
+
+// SparkEnrich sizes one Spark enrich run: Executors executors of
+// ExecutorCores cores and ExecutorMemory each, a one-core driver of
+// DriverMemory.
+type SparkEnrich struct {
+	Executors      int
+	ExecutorCores  int
+	ExecutorMemory string
+	DriverMemory   string
+}
+
+// The enrich engines (deploy.EnvEnrichEngine's values).
+const (
+	EnrichEngineGo    = "go"
+	EnrichEngineSpark = "spark"
+)
+
+// EnrichOnSpark tells whether the enrich job runs on Spark.
+func (s Spark) EnrichOnSpark() bool { return s.EnrichEngine == EnrichEngineSpark }
+
+// Operator tells whether the stack deploys the Spark Operator: for the
+// stream job, for the Spark enrich job, or both.
+func (s Spark) Operator() bool { return s.Stream || s.EnrichOnSpark() }
 
 // OperatorImageParts splits OperatorImage into the chart's image.registry,
 // image.repository and image.tag values (the tag carries the digest).
@@ -70,6 +102,13 @@ func readSpark(r *reader) Spark {
 		CheckpointGB:   r.integer("sparkCheckpointGb"),
 		Trigger:        r.str("sparkTrigger"),
 		OperatorImage:  r.str("sparkOperatorImage"),
+		EnrichEngine:   r.str("enrichEngine"),
+		Enrich: SparkEnrich{
+			Executors:      r.integer("enrichSparkExecutors"),
+			ExecutorCores:  r.integer("enrichSparkExecutorCores"),
+			ExecutorMemory: r.str("enrichSparkExecutorMemory"),
+			DriverMemory:   r.str("enrichSparkDriverMemory"),
+		},
 	}
 }
 
@@ -92,17 +131,13 @@ func (v *validator) spark(c *Config) {
 	v.between("sparkExecutors", s.Executors, 1, MaxSparkExecutors)
 	v.between("sparkExecutorCores", s.ExecutorCores, 1, MaxSparkExecutorCores)
 	v.between("sparkCheckpointGb", s.CheckpointGB, MinSparkCheckpointGB, MaxSparkCheckpointGB)
-	for _, m := range []struct{ key, value string }{{"sparkExecutorMemory", s.ExecutorMemory}, {"sparkDriverMemory", s.DriverMemory}} {
-		mib, ok := SparkMemoryMiB(m.value)
-		switch {
-		case !ok:
-			v.addf("sluice:%s %q is not a Spark memory size (a whole number of m or g, like 512m or 2g)", m.key, m.value)
-		case mib < 512:
-			v.addf("sluice:%s is %s; Spark needs at least 512m", m.key, m.value)
-		case mib > 64*1024:
-			v.addf("sluice:%s is %s; at most 64g", m.key, m.value)
-		}
-	}
+	v.sparkMemory("sparkExecutorMemory", s.ExecutorMemory)
+	v.sparkMemory("sparkDriverMemory", s.DriverMemory)
+	v.oneOf("enrichEngine", s.EnrichEngine, EnrichEngineGo, EnrichEngineSpark)
+	v.between("enrichSparkExecutors", s.Enrich.Executors, 1, MaxSparkExecutors)
+	v.between("enrichSparkExecutorCores", s.Enrich.ExecutorCores, 1, MaxSparkExecutorCores)
+	v.sparkMemory("enrichSparkExecutorMemory", s.Enrich.ExecutorMemory)
+	v.sparkMemory("enrichSparkDriverMemory", s.Enrich.DriverMemory)
 	if _, _, _, ok := s.OperatorImageParts(); s.OperatorImage != "" && !ok {
 		v.addf("sluice:sparkOperatorImage %q is not <registry>/<repository>:<tag>@sha256:<64 hex> (the chart needs a tag, the digest pins it)", s.OperatorImage)
 	}
@@ -111,12 +146,25 @@ func (v *validator) spark(c *Config) {
 	}
 }
 
+func (v *validator) sparkMemory(key, value string) {
+	mib, ok := SparkMemoryMiB(value)
+	switch {
+	case !ok:
+		v.addf("sluice:%s %q is not a Spark memory size (a whole number of m or g, like 512m or 2g)", key, value)
+	case mib < 512:
+		v.addf("sluice:%s is %s; Spark needs at least 512m", key, value)
+	case mib > 64*1024:
+		v.addf("sluice:%s is %s; at most 64g", key, value)
+	}
+}
+
 // DeployedImages are the workloads whose images the stack deploys: every
-// Go workload, and the stream job's when Spark is on.
+// Go workload, and the stream image (both Spark jobs) when either Spark
+// job is on.
 func (c *Config) DeployedImages() []string {
 	var out []string
 	for _, w := range ImageWorkloads {
-		if w == deploy.Stream && !c.Spark.Stream {
+		if w == deploy.Stream && !c.Spark.Operator() {
 			continue
 		}
 		out = append(out, w)

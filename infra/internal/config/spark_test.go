@@ -85,3 +85,59 @@ func TestSparkOperatorImage(t *testing.T) {
 		t.Errorf("parts %q %q %q %v", reg, repo, tag, ok)
 	}
 }
+
+func TestEnrichEngine(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		want      string
+	}{
+		{"unknown engine", map[string]string{"enrichEngine": "flink"}, `sluice:enrichEngine is "flink"; want one of go, spark`},
+		{"engine case", map[string]string{"enrichEngine": "Spark"}, `sluice:enrichEngine is "Spark"`},
+		{"no executors", map[string]string{"enrichEngine": "spark", "enrichSparkExecutors": "0"}, "sluice:enrichSparkExecutors is 0; want 1 to 50"},
+		{"too many cores", map[string]string{"enrichEngine": "spark", "enrichSparkExecutorCores": "17"}, "sluice:enrichSparkExecutorCores is 17"},
+		{"memory unit", map[string]string{"enrichEngine": "spark", "enrichSparkExecutorMemory": "2GB"}, `sluice:enrichSparkExecutorMemory "2GB" is not a Spark memory size`},
+		{"driver too small", map[string]string{"enrichEngine": "spark", "enrichSparkDriverMemory": "256m"}, "sluice:enrichSparkDriverMemory is 256m; Spark needs at least 512m"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load("prod", values(t, "prod", tc.overrides))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+	// Every problem at once, before anything is created.
+	_, err := load("prod", values(t, "prod", map[string]string{"enrichEngine": "flink", "enrichSparkExecutors": "0", "enrichSparkDriverMemory": "1t"}))
+	for _, want := range []string{"sluice:enrichEngine", "sluice:enrichSparkExecutors", "sluice:enrichSparkDriverMemory"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %s among the problems, got %v", want, err)
+		}
+	}
+	for _, engine := range []string{"go", "spark"} {
+		c, err := load("prod", values(t, "prod", map[string]string{"enrichEngine": engine, "enrichSparkExecutorMemory": "1536m"}))
+		if err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		if c.Spark.EnrichOnSpark() != (engine == "spark") || c.Spark.Operator() != (engine == "spark" || c.Spark.Stream) {
+			t.Errorf("%s: EnrichOnSpark %v, Operator %v", engine, c.Spark.EnrichOnSpark(), c.Spark.Operator())
+		}
+		if c.Spark.Enrich.ExecutorMemory != "1536m" {
+			t.Errorf("%s: executor memory %q", engine, c.Spark.Enrich.ExecutorMemory)
+		}
+	}
+}
+
+// The Spark enrich job runs in the stream image: with enrichEngine spark
+// the image is deployed, and so required, even with the stream job off.
+func TestStreamImageWithSparkEnrich(t *testing.T) {
+	c, err := load("dev", values(t, "dev", map[string]string{"sparkStream": "false", "enrichEngine": "spark", "imageStream": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(c.DeployedImages(), deploy.Stream) {
+		t.Errorf("Spark enrich deploys %v", c.DeployedImages())
+	}
+	if err := c.WorkloadsReady(); err == nil || !strings.Contains(err.Error(), "no image for stream") {
+		t.Errorf("Spark enrich without a stream image: %v", err)
+	}
+}

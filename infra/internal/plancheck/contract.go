@@ -90,24 +90,36 @@ func checkPodContract(r *mocks.Resource, pod map[string]any) []Violation {
 	return out
 }
 
-// checkSparkEnv holds a stream container's environment to the Spark
-// contract: every variable one the job reads, every required one set.
+// checkSparkEnv holds a Spark job's container (the stream image runs
+// both) to the Spark contract of the job its SparkApplication's mainClass
+// names: every variable one the job reads, every required one set, and
+// for the enrich job a PostgreSQL address (POSTGRES_URL or POSTGRES_HOST).
 func checkSparkEnv(r *mocks.Resource, c map[string]any) []Violation {
 	var out []Violation
 	sc := contract.Spark()
+	job, reads, required := "stream", sc.Env, sc.RequiredEnv
+	if mocks.String(r.Inputs, "spec.mainClass") == contract.SparkEnrichClass || mocks.String(r.Inputs, "spec.template.mainClass") == contract.SparkEnrichClass {
+		job, reads, required = "enrich", map[string]string{}, sc.EnrichRequiredEnv
+		for _, k := range sc.EnrichEnv {
+			reads[k] = k
+		}
+	}
 	set := map[string]bool{}
 	for _, v := range asList(c["env"]) {
 		vm, _ := v.(map[string]any)
 		n, _ := vm["name"].(string)
 		set[n] = true
-		if _, ok := sc.Env[n]; !ok {
-			out = append(out, violation("contract", r, "container %v: the stream job does not read %s (its contract lists %s)", c["name"], n, strings.Join(slices.Sorted(maps.Keys(sc.Env)), ", ")))
+		if _, ok := reads[n]; !ok {
+			out = append(out, violation("contract", r, "container %v: the %s job does not read %s (its contract lists %s)", c["name"], job, n, strings.Join(slices.Sorted(maps.Keys(reads)), ", ")))
 		}
 	}
-	for _, n := range sc.RequiredEnv {
+	for _, n := range required {
 		if !set[n] {
-			out = append(out, violation("contract", r, "container %v: %s is required by the stream job and not set", c["name"], n))
+			out = append(out, violation("contract", r, "container %v: %s is required by the %s job and not set", c["name"], n, job))
 		}
+	}
+	if job == "enrich" && !set[deploy.EnvPostgresURL] && !set[deploy.EnvPostgresHost] {
+		out = append(out, violation("contract", r, "container %v: the enrich job needs %s or %s and neither is set", c["name"], deploy.EnvPostgresURL, deploy.EnvPostgresHost))
 	}
 	return out
 }

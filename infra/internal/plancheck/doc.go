@@ -56,7 +56,15 @@
 //     container running one of the repository's workload images, fed to
 //     that workload's own loader through workloads/contract/envcheck; a
 //     variable the workload never reads is a violation, so a rename on
-//     either side fails.
+//     either side fails. A Spark job's containers (the stream image runs
+//     both) are held to the Spark contract of the job the application's
+//     mainClass names: the stream's variables, or the enrich job's
+//     (EnrichEnv, EnrichRequiredEnv, and POSTGRES_URL or POSTGRES_HOST).
+//
+// Objects a workload creates at run time from a template in a ConfigMap
+// (WithTemplates: a ".json" data value with an apiVersion and a kind, the
+// enrich CronJob's SparkApplication) are checked by order, manifests and
+// contract as objects of the plan, created right after their ConfigMap.
 //
 // What only a real subscription shows is out of reach: quotas and SKU
 // availability in a region, role assignment propagation delays, policy

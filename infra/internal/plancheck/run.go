@@ -37,6 +37,10 @@ func Check(resources []*mocks.Resource, crds *CRDs) ([]Violation, error) {
 	var out []Violation
 	out = append(out, CheckSchema(s, resources)...)
 	out = append(out, CheckNames(resources)...)
+	// Templates a workload creates at run time are checked like the
+	// plan's own objects from here on.
+	resources, vs := WithTemplates(resources)
+	out = append(out, vs...)
 	out = append(out, CheckOrder(resources)...)
 	out = append(out, CheckManifests(crds, resources)...)
 	out = append(out, CheckContract(resources)...)

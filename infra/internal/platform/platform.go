@@ -266,7 +266,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (*Outputs, error) {
 		{Name: Enrich, Grants: []identity.Grant{
 			keyUser(Enrich),
 			{Label: "reference-reader", Role: base.RoleStorageBlobDataReader, Scope: lake.ContainerID},
-		}},
+		}, AlsoServiceAccounts: sparkEnrichAccounts(cfg)},
 		{Name: Migrate, Grants: seedGrants(cfg, lake.ContainerID)},
 		{Name: PostgresAdmin},
 	}
@@ -378,4 +378,20 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, out *Outputs, clus
 		DependsOn:             needs,
 	})
 	return err
+}
+
+// sparkEnrichAccounts are the service accounts federated to the enrich
+// identity besides enrich's own: with sluice:enrichEngine spark, the Spark
+// enrich job's driver and executors (workloads.EnrichSpark). They do the
+// enrich job's work (read the events with the read-only Cosmos DB key, the
+// models, write the window as the enrich PostgreSQL role), so they get
+// exactly its rights, and nothing else: no second identity, no second
+// PostgreSQL role with the same grants to keep in step. Their Kubernetes
+// rights stay apart: the driver's service account may manage executor
+// pods, enrich's may manage SparkApplications, neither both.
+func sparkEnrichAccounts(cfg *config.Config) []string {
+	if !cfg.Spark.EnrichOnSpark() {
+		return nil
+	}
+	return []string{workloads.EnrichSpark}
 }

@@ -413,8 +413,17 @@ func clearKey(v resource.PropertyValue) string {
 	return ""
 }
 
+// The grants are the same with either enrich engine: the Spark enrich pods
+// sign in as the enrich identity (a second federated credential), so they
+// hold exactly enrich's rights.
 func TestLeastPrivilegeRoleAssignments(t *testing.T) {
-	r := runStack(t, "prod", nil)
+	for _, engine := range []string{"go", "spark"} {
+		t.Run(engine, func(t *testing.T) { checkLeastPrivilege(t, map[string]string{"enrichEngine": engine}) })
+	}
+}
+
+func checkLeastPrivilege(t *testing.T, overrides map[string]string) {
+	r := runStack(t, "prod", overrides)
 	who := map[string]string{}
 	for _, id := range r.all(tIdentity) {
 		who[mocks.Lookup(id.Outputs, "principalId").(string)] = strings.TrimPrefix(id.Name, "workload-identities-")
@@ -510,11 +519,20 @@ func TestLeastPrivilegeRoleAssignments(t *testing.T) {
 }
 
 func TestFederatedCredentialsAreSequential(t *testing.T) {
-	r := runStack(t, "staging", nil)
+	t.Run("go", func(t *testing.T) { checkFederatedCredentials(t, nil, nil) })
+	// The Spark enrich pods' service account is federated to the enrich
+	// identity, in the same chain.
+	t.Run("spark", func(t *testing.T) {
+		checkFederatedCredentials(t, map[string]string{"enrichEngine": "spark"}, []string{"system:serviceaccount:sluice:enrich-spark"})
+	})
+}
+
+func checkFederatedCredentials(t *testing.T, overrides map[string]string, extra []string) {
+	r := runStack(t, "staging", overrides)
 	issuer := mocks.Lookup(r.one(tCluster).Outputs, "oidcIssuerProfile.issuerURL")
 	fics := r.all(tFederation)
-	if len(fics) != 6 {
-		t.Fatalf("%d federated credentials, want one per identity (6)", len(fics))
+	if len(fics) != 6+len(extra) {
+		t.Fatalf("%d federated credentials, want one per identity (6) and %d more", len(fics), len(extra))
 	}
 	urns := map[string]*mocks.Resource{}
 	for _, f := range fics {
@@ -552,6 +570,8 @@ func TestFederatedCredentialsAreSequential(t *testing.T) {
 	sort.Strings(subjects)
 	want := []string{"system:serviceaccount:sluice:api", "system:serviceaccount:sluice:changefeed", "system:serviceaccount:sluice:enrich",
 		"system:serviceaccount:sluice:ingest", "system:serviceaccount:sluice:migrate", "system:serviceaccount:sluice:postgres-admin"}
+	want = append(want, extra...)
+	sort.Strings(want)
 	if !slices.Equal(subjects, want) {
 		t.Errorf("subjects = %v", subjects)
 	}

@@ -27,6 +27,11 @@ type Grant struct {
 type Workload struct {
 	Name   string
 	Grants []Grant
+	// AlsoServiceAccounts are further service accounts federated to the
+	// same identity (a credential each): pods that do the workload's own
+	// work under another Kubernetes service account, with the workload's
+	// Azure and database rights and nothing more.
+	AlsoServiceAccounts []string
 	// DataAccess are data-plane grants outside Azure RBAC (e.g. Redis
 	// access policies), given the identity's principal id.
 	DataAccess []func(ctx *pulumi.Context, name string, principalID pulumi.StringInput) error
@@ -101,6 +106,22 @@ func New(ctx *pulumi.Context, name string, env *base.Env, args Args, opts ...pul
 		}
 		previous = fic
 		c.Resources = append(c.Resources, id, fic)
+		for _, sa := range w.AlsoServiceAccounts {
+			// Serialised after the one before, like every credential.
+			also, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-"+sa+"-federation", &managedidentity.FederatedIdentityCredentialArgs{
+				ResourceGroupName:                       env.ResourceGroupName,
+				ResourceName:                            id.Name,
+				FederatedIdentityCredentialResourceName: pulumi.String("aks-" + sa),
+				Issuer:                                  args.Issuer,
+				Subject:                                 pulumi.String(Subject(args.Namespace, sa)),
+				Audiences:                               pulumi.StringArray{pulumi.String(Audience)},
+			}, parent, pulumi.DependsOn([]pulumi.Resource{previous}))
+			if err != nil {
+				return nil, fmt.Errorf("federated credential %s: %w", sa, err)
+			}
+			previous = also
+			c.Resources = append(c.Resources, also)
+		}
 		for _, g := range w.Grants {
 			ra, err := env.Grant(ctx, name+"-"+w.Name+"-"+g.Label, id.PrincipalId, g.Role, g.Scope, parent)
 			if err != nil {

@@ -91,5 +91,15 @@
 // Hubs, Cosmos DB, the Spark ports between its pods and the driver's way
 // to the API server.
 //
+// With sluice:enrichEngine spark (enrichspark.go), the same operator (one
+// release for both jobs) and, for the enrich CronJob, a ConfigMap holding
+// the SparkApplication template it launches each window from
+// (workloads/internal/sparklaunch.Operator), mounted into its pod with an
+// API token; a Role letting enrich manage sparkapplications only; the
+// Spark pods' service account enrich-spark, federated to the enrich
+// identity (its rights exactly: the read-only Cosmos DB key, the models,
+// the enrich PostgreSQL role) with the driver's Role; and NetworkPolicies
+// for their data flows, the Spark ports and the API server.
+//
 // Images are referenced by digest only (config validation refuses tags).
 package workloads

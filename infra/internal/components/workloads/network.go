@@ -33,6 +33,8 @@ func (d *deployer) flows() map[string][]port {
 		Principals: {{"postgres-direct", pulumi.Int(PostgresDirectPort)}},
 		Seed:       {postgres, {"storage", pulumi.Int(443)}},
 		Stream:     {kafka, cassandra},
+		// The Spark enrich pods do enrich's work.
+		EnrichSpark: {cassandra, postgres, {"storage", pulumi.Int(443)}},
 	}
 }
 
@@ -112,7 +114,13 @@ func (d *deployer) networkPolicies() error {
 	egress := []string{Ingest, Changefeed, API, Enrich, Migrate, Principals, Seed}
 	if d.cfg.Spark.Stream {
 		egress = append(egress, Stream)
-		if err := d.streamPolicies(); err != nil {
+		if err := d.sparkPeerPolicies(Stream); err != nil {
+			return err
+		}
+	}
+	if d.cfg.Spark.EnrichOnSpark() {
+		egress = append(egress, EnrichSpark)
+		if err := d.enrichSparkPolicies(); err != nil {
 			return err
 		}
 	}

@@ -78,7 +78,15 @@ type podSpec struct {
 	// zones makes the zone spread a hard constraint.
 	zones bool
 	args  []string
+	// apiToken mounts the service account's Kubernetes API token (the
+	// enrich launcher's); every other pod has none.
+	apiToken bool
+	// configMap is mounted read-only, when set.
+	configMap *configMount
 }
+
+// configMount is a ConfigMap mounted as a directory.
+type configMount struct{ name, dir string }
 
 func labels(workload string) pulumi.StringMap {
 	return pulumi.StringMap{
@@ -113,6 +121,13 @@ func (p podSpec) template() corev1.PodTemplateSpecArgs {
 				ReadOnly:         pulumi.Bool(true),
 				VolumeAttributes: pulumi.StringMap{"secretProviderClass": pulumi.String(SecretProviderClassName(p.serviceAccount))},
 			},
+		})
+	}
+	if p.configMap != nil {
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(p.configMap.dir), ReadOnly: pulumi.Bool(true)})
+		volumes = append(volumes, corev1.VolumeArgs{
+			Name:      pulumi.String("config"),
+			ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(p.configMap.name)},
 		})
 	}
 	c := corev1.ContainerArgs{
@@ -164,7 +179,7 @@ func (p podSpec) template() corev1.PodTemplateSpecArgs {
 	}
 	spec := corev1.PodSpecArgs{
 		ServiceAccountName:            pulumi.String(p.serviceAccount),
-		AutomountServiceAccountToken:  pulumi.Bool(false),
+		AutomountServiceAccountToken:  pulumi.Bool(p.apiToken),
 		EnableServiceLinks:            pulumi.Bool(false),
 		TerminationGracePeriodSeconds: pulumi.Int(30),
 		SecurityContext: corev1.PodSecurityContextArgs{

@@ -101,33 +101,34 @@ func (d *deployer) sparkOperator() (pulumi.Resource, error) {
 	return rel, nil
 }
 
-// sparkDriverRole lets the stream job's driver manage its executors: the
-// pods, the driver's headless service and the config maps spark-submit
-// writes, in the workloads' namespace only.
-func (d *deployer) sparkDriverRole() (pulumi.Resource, error) {
+// sparkDriverRole lets a Spark job's driver (service account workload)
+// manage its executors: the pods, the driver's headless service and the
+// config maps spark-submit writes (and the stream's volume claims), in the
+// workloads' namespace only.
+func (d *deployer) sparkDriverRole(workload string, resources []string) (pulumi.Resource, error) {
 	verbs := pulumi.ToStringArray([]string{"create", "get", "list", "watch", "update", "patch", "delete", "deletecollection"})
-	role, err := rbacv1.NewRole(d.ctx, d.name+"-stream-driver-role", &rbacv1.RoleArgs{
-		Metadata: d.meta(Stream+"-driver", Stream),
+	role, err := rbacv1.NewRole(d.ctx, d.name+"-"+workload+"-driver-role", &rbacv1.RoleArgs{
+		Metadata: d.meta(workload+"-driver", workload),
 		Rules: rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
 			ApiGroups: pulumi.StringArray{pulumi.String("")},
-			Resources: pulumi.ToStringArray([]string{"pods", "services", "configmaps", "persistentvolumeclaims"}),
+			Resources: pulumi.ToStringArray(resources),
 			Verbs:     verbs,
 		}},
 	}, d.with(pulumi.DependsOn([]pulumi.Resource{d.namespace}))...)
 	if err != nil {
-		return nil, fmt.Errorf("stream driver role: %w", err)
+		return nil, fmt.Errorf("%s driver role: %w", workload, err)
 	}
-	binding, err := rbacv1.NewRoleBinding(d.ctx, d.name+"-stream-driver-binding", &rbacv1.RoleBindingArgs{
-		Metadata: d.meta(Stream+"-driver", Stream),
+	binding, err := rbacv1.NewRoleBinding(d.ctx, d.name+"-"+workload+"-driver-binding", &rbacv1.RoleBindingArgs{
+		Metadata: d.meta(workload+"-driver", workload),
 		RoleRef: rbacv1.RoleRefArgs{
-			ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: pulumi.String(Stream + "-driver"),
+			ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: pulumi.String(workload + "-driver"),
 		},
 		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
-			Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(Stream), Namespace: pulumi.String(d.ns),
+			Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(workload), Namespace: pulumi.String(d.ns),
 		}},
 	}, d.with(pulumi.DependsOn([]pulumi.Resource{role}))...)
 	if err != nil {
-		return nil, fmt.Errorf("stream driver role binding: %w", err)
+		return nil, fmt.Errorf("%s driver role binding: %w", workload, err)
 	}
 	return binding, nil
 }
@@ -167,77 +168,19 @@ func (d *deployer) streamEnv() []envVar {
 	}, d.cassandraEnv()...)
 }
 
-// streamPod is the pod template of the driver or the executors (the
-// operator hands it to spark-submit as podTemplateFile, with the container
-// names below as podTemplateContainerName). Spark merges it with what
-// spark-submit sets (image, resources, its own volumes
-// and environment); what it holds is what keeps the pods within the
-// restricted Pod Security Standard, the Cosmos DB key (CSI, with the
-// stream identity), the checkpoint volume and writable scratch space.
-// Only the driver mounts a Kubernetes API token: it creates the executors.
+// streamPod is the pod template of the stream job's driver or executors
+// (sparkPod), with the checkpoint volume.
 func (d *deployer) streamPod(role string) pulumi.Map {
-	uid := pulumi.Int(deploy.SparkUID)
-	volumes := pulumi.Array{
-		pulumi.Map{"name": pulumi.String("tmp"), "emptyDir": pulumi.Map{"sizeLimit": pulumi.String("1Gi")}},
-		pulumi.Map{"name": pulumi.String("work-dir"), "emptyDir": pulumi.Map{"sizeLimit": pulumi.String("1Gi")}},
-		pulumi.Map{"name": pulumi.String("checkpoints"), "persistentVolumeClaim": pulumi.Map{"claimName": pulumi.String(Stream + "-checkpoints")}},
-		pulumi.Map{"name": pulumi.String("cosmos-key"), "csi": pulumi.Map{
-			"driver":           pulumi.String(CSIDriver),
-			"readOnly":         pulumi.Bool(true),
-			"volumeAttributes": pulumi.Map{"secretProviderClass": pulumi.String(SecretProviderClassName(Stream))},
-		}},
-	}
-	mounts := pulumi.Array{
-		pulumi.Map{"name": pulumi.String("tmp"), "mountPath": pulumi.String("/tmp")},
-		pulumi.Map{"name": pulumi.String("work-dir"), "mountPath": pulumi.String(sparkWorkDir)},
-		pulumi.Map{"name": pulumi.String("checkpoints"), "mountPath": pulumi.String(CheckpointDir)},
-		pulumi.Map{"name": pulumi.String("cosmos-key"), "mountPath": pulumi.String(SecretsDir), "readOnly": pulumi.Bool(true)},
-	}
-	var envs pulumi.Array
-	for _, e := range d.streamEnv() {
-		envs = append(envs, pulumi.Map{"name": pulumi.String(e.name), "value": e.value})
-	}
-	return pulumi.Map{
-		"metadata": pulumi.Map{"labels": pulumi.StringMap{WorkloadIdentityUse: pulumi.String("true")}},
-		"spec": pulumi.Map{
-			"automountServiceAccountToken": pulumi.Bool(role == "driver"),
-			"enableServiceLinks":           pulumi.Bool(false),
-			"securityContext": pulumi.Map{
-				"runAsNonRoot":   pulumi.Bool(true),
-				"runAsUser":      uid,
-				"runAsGroup":     uid,
-				"fsGroup":        uid,
-				"seccompProfile": pulumi.Map{"type": pulumi.String("RuntimeDefault")},
-			},
-			"volumes": volumes,
-			"containers": pulumi.Array{pulumi.Map{
-				"name":         pulumi.String("spark-kubernetes-" + role),
-				"env":          envs,
-				"volumeMounts": mounts,
-				"securityContext": pulumi.Map{
-					"runAsNonRoot":             pulumi.Bool(true),
-					"runAsUser":                uid,
-					"runAsGroup":               uid,
-					"allowPrivilegeEscalation": pulumi.Bool(false),
-					"privileged":               pulumi.Bool(false),
-					"readOnlyRootFilesystem":   pulumi.Bool(true),
-					"capabilities":             pulumi.Map{"drop": pulumi.StringArray{pulumi.String("ALL")}},
-					"seccompProfile":           pulumi.Map{"type": pulumi.String("RuntimeDefault")},
-				},
-			}},
-		},
-	}
+	return sparkPod(role, Stream, d.streamEnv(),
+		pulumi.Array{pulumi.Map{"name": pulumi.String("checkpoints"), "persistentVolumeClaim": pulumi.Map{"claimName": pulumi.String(Stream + "-checkpoints")}}},
+		pulumi.Array{pulumi.Map{"name": pulumi.String("checkpoints"), "mountPath": pulumi.String(CheckpointDir)}})
 }
 
-// stream declares the stream job: the operator, the driver's Role, the
-// checkpoint volume, and the SparkApplication, restarted whenever it
+// stream declares the stream job (after the operator): the driver's Role,
+// the checkpoint volume, and the SparkApplication, restarted whenever it
 // stops (a streaming query has no end).
 func (d *deployer) stream() error {
-	operator, err := d.sparkOperator()
-	if err != nil {
-		return err
-	}
-	role, err := d.sparkDriverRole()
+	role, err := d.sparkDriverRole(Stream, []string{"pods", "services", "configmaps", "persistentvolumeclaims"})
 	if err != nil {
 		return err
 	}
@@ -246,9 +189,15 @@ func (d *deployer) stream() error {
 		return err
 	}
 	s := d.cfg.Spark
-	classPath := deploy.SparkJarDir + "/*"
+	conf := sparkConf()
+	// Two shuffle partitions (and so state store partitions) per
+	// executor core, not Spark's 200, which would cost a task each per
+	// micro-batch. The checkpoint keeps the count it started with,
+	// whatever the executors later.
+	conf["spark.sql.shuffle.partitions"] = pulumi.String(strconv.Itoa(ShufflePartitions(s.Executors, s.ExecutorCores)))
+	conf["spark.sql.streaming.stopGracefullyOnShutdown"] = pulumi.String("true")
 	podLabels := pulumi.StringMap{NameLabel: pulumi.String(Stream), "app.kubernetes.io/part-of": pulumi.String("sluice")}
-	needs := append(append([]pulumi.Resource{}, d.ready...), operator, role, pvc)
+	needs := append(append([]pulumi.Resource{}, d.ready...), d.operator, role, pvc)
 	if _, err := apiextensions.NewCustomResource(d.ctx, d.name+"-stream", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("sparkoperator.k8s.io/v1beta2"),
 		Kind:       pulumi.String("SparkApplication"),
@@ -271,19 +220,7 @@ func (d *deployer) stream() error {
 					"onFailureRetryInterval":           pulumi.Int(10),
 					"onSubmissionFailureRetryInterval": pulumi.Int(10),
 				},
-				"sparkConf": pulumi.StringMap{
-					"spark.driver.extraClassPath":   pulumi.String(classPath),
-					"spark.executor.extraClassPath": pulumi.String(classPath),
-					"spark.driver.port":             pulumi.String(strconv.Itoa(SparkDriverPort)),
-					"spark.blockManager.port":       pulumi.String(strconv.Itoa(SparkBlockManagerPort)),
-					"spark.ui.enabled":              pulumi.String("false"),
-					// Two shuffle partitions (and so state store partitions)
-					// per executor core, not Spark's 200, which would cost
-					// a task each per micro-batch. The checkpoint keeps the
-					// count it started with, whatever the executors later.
-					"spark.sql.shuffle.partitions":                 pulumi.String(strconv.Itoa(ShufflePartitions(s.Executors, s.ExecutorCores))),
-					"spark.sql.streaming.stopGracefullyOnShutdown": pulumi.String("true"),
-				},
+				"sparkConf": conf,
 				"driver": pulumi.Map{
 					"cores":          pulumi.Int(1),
 					"coreLimit":      pulumi.String("1"),
@@ -309,34 +246,39 @@ func (d *deployer) stream() error {
 	return nil
 }
 
-// streamPolicies let the stream job's pods talk to each other on the
-// driver and block manager ports, and its driver reach the Kubernetes API
-// server (HTTPS; at public addresses, or in the nodes subnet where a
-// private cluster's API server endpoint is).
-func (d *deployer) streamPolicies() error {
+// sparkPeerPolicies let a Spark job's pods (label workload) talk to each
+// other on the driver and block manager ports, and its driver reach the
+// Kubernetes API server.
+func (d *deployer) sparkPeerPolicies(workload string) error {
 	sparkPorts := networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{
 		Protocol: pulumi.String("TCP"), Port: pulumi.Int(SparkDriverPort), EndPort: pulumi.Int(SparkBlockManagerPort),
 	}}
 	peers := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
-		PodSelector: metav1.LabelSelectorArgs{MatchLabels: selector(Stream)},
+		PodSelector: metav1.LabelSelectorArgs{MatchLabels: selector(workload)},
 	}}
-	if err := d.policy("stream-peers", networkingv1.NetworkPolicySpecArgs{
-		PodSelector: metav1.LabelSelectorArgs{MatchLabels: selector(Stream)},
+	if err := d.policy(workload+"-peers", networkingv1.NetworkPolicySpecArgs{
+		PodSelector: metav1.LabelSelectorArgs{MatchLabels: selector(workload)},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 		Ingress:     networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: sparkPorts}},
 		Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: peers, Ports: sparkPorts}},
 	}); err != nil {
 		return err
 	}
-	apiServer := publicPeers()
+	return d.policy(workload+"-driver-api-server", networkingv1.NetworkPolicySpecArgs{
+		PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(workload), "spark-role": pulumi.String("driver")}},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+		Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: d.apiServerPeers(), Ports: networkingv1.NetworkPolicyPortArray{tcp(pulumi.Int(443))}}},
+	})
+}
+
+// apiServerPeers is where the Kubernetes API server is for a pod: HTTPS at
+// public addresses, or in the nodes subnet where a private cluster's API
+// server endpoint is.
+func (d *deployer) apiServerPeers() networkingv1.NetworkPolicyPeerArray {
 	if d.cfg.AKS.PrivateAPIServer {
-		apiServer = networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
 			IpBlock: networkingv1.IPBlockArgs{Cidr: pulumi.String(d.cfg.Network.AKSNodesSubnetCIDR)},
 		}}
 	}
-	return d.policy("stream-driver-api-server", networkingv1.NetworkPolicySpecArgs{
-		PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(Stream), "spark-role": pulumi.String("driver")}},
-		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-		Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: apiServer, Ports: networkingv1.NetworkPolicyPortArray{tcp(pulumi.Int(443))}}},
-	})
+	return publicPeers()
 }

@@ -262,6 +262,8 @@ type deployer struct {
 	images map[string]pulumi.StringOutput
 
 	namespace *corev1.Namespace
+	// operator is the Spark Operator's release, with either Spark job.
+	operator pulumi.Resource
 	// ready are what workload pods wait for: namespace objects, the
 	// secret provider classes, the migration, the platform's grants.
 	ready []pulumi.Resource
@@ -333,6 +335,11 @@ func (d *deployer) deploy() error {
 	if seed != nil {
 		d.ready = append(d.ready, seed)
 	}
+	if d.cfg.Spark.Operator() {
+		if d.operator, err = d.sparkOperator(); err != nil {
+			return err
+		}
+	}
 	if err := d.enrich(); err != nil {
 		return err
 	}
@@ -344,8 +351,12 @@ func (d *deployer) deploy() error {
 
 // identity declares a workload's service account and, with cosmosKey, the
 // SecretProviderClass mounting the Cosmos DB key with its identity.
-func (d *deployer) identity(sa string, cosmosKey bool) error {
-	id := d.args.Identities[sa]
+func (d *deployer) identity(sa string, cosmosKey bool) error { return d.identityAs(sa, sa, cosmosKey) }
+
+// identityAs is identity for a service account federated to the identity
+// of workload of (its key is the one that workload mounts).
+func (d *deployer) identityAs(sa, of string, cosmosKey bool) error {
+	id := d.args.Identities[of]
 	m := d.meta(sa, sa)
 	m.Annotations = pulumi.StringMap{
 		ClientIDAnnotation: id.ClientID,
@@ -365,7 +376,7 @@ func (d *deployer) identity(sa string, cosmosKey bool) error {
 	// The SecretProviderClass CRD comes with the cluster's
 	// azureKeyvaultSecretsProvider add-on.
 	keySecret := d.args.KeySecretName
-	if deploy.CassandraReadOnly(sa) {
+	if deploy.CassandraReadOnly(of) {
 		keySecret = d.args.ReadOnlyKeySecretName
 	}
 	objects := fmt.Sprintf("array:\n  - |\n    objectName: %s\n    objectType: secret\n    objectAlias: %s\n", keySecret, PasswordAlias)
@@ -661,13 +672,38 @@ func (d *deployer) api() error {
 
 func (d *deployer) enrich() error {
 	models := d.modelsURL()
+	var engine []envVar
+	needs := d.ready
+	var sparkNeeds []pulumi.Resource
+	onSpark := d.cfg.Spark.EnrichOnSpark()
+	if onSpark {
+		// The Spark job reads the models with Hadoop's ABFS driver; the
+		// Go side reads the same file from the same URL.
+		models = d.modelsABFSS()
+		var err error
+		if sparkNeeds, err = d.enrichSpark(); err != nil {
+			return err
+		}
+		needs = append(append([]pulumi.Resource{}, d.ready...), sparkNeeds...)
+		engine = []envVar{
+			ev(deploy.EnvEnrichEngine, pulumi.String(config.EnrichEngineSpark)),
+			ev(deploy.EnvEnrichSparkApplication, pulumi.String(EnrichSparkTemplate)),
+		}
+	}
 	pod := podSpec{
 		workload: Enrich, serviceAccount: Enrich, image: d.images[Enrich], restartPolicy: "Never", cosmosKey: true,
 		env: join(
 			[]envVar{ev(deploy.EnvLogLevel, pulumi.String("info")), ev(deploy.EnvEnrichModelsURL, models)},
+			engine,
 			d.cassandraEnv(),
 			d.postgresEnv(d.args.Identities[Enrich].PrincipalName, d.args.PostgresPort, deploy.EnvPostgresPort),
 		),
+	}
+	if onSpark {
+		// The launcher talks to the API server as enrich (its Role allows
+		// SparkApplications only) and reads the template.
+		pod.apiToken = true
+		pod.configMap = &configMount{name: enrichSparkTemplateName, dir: EnrichSparkTemplateDir}
 	}
 	if _, err := batchv1.NewCronJob(d.ctx, d.name+"-"+Enrich, &batchv1.CronJobArgs{
 		Metadata: d.meta(Enrich, Enrich),
@@ -687,7 +723,7 @@ func (d *deployer) enrich() error {
 				},
 			},
 		},
-	}, d.with(pulumi.DependsOn(d.ready))...); err != nil {
+	}, d.with(pulumi.DependsOn(needs))...); err != nil {
 		return fmt.Errorf("enrich cron job: %w", err)
 	}
 	return nil

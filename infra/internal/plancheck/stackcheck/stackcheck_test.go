@@ -25,6 +25,12 @@ func TestStacksHaveNoViolations(t *testing.T) {
 		// against its CRD and the Spark contract, its order).
 		{"dev+spark", "dev", map[string]string{"sparkStream": "true"}},
 		{"prod+spark", "prod", map[string]string{"sparkStream": "true"}},
+		// The enrich job on Spark: its SparkApplication template (in a
+		// ConfigMap) against the CRD and the enrich job's contract, the
+		// launcher's and the driver's Roles, the order after the operator.
+		{"dev+spark-enrich", "dev", map[string]string{"enrichEngine": "spark"}},
+		{"prod+spark-enrich", "prod", map[string]string{"enrichEngine": "spark"}},
+		{"prod+spark-both", "prod", map[string]string{"sparkStream": "true", "enrichEngine": "spark"}},
 	} {
 		stack := c.stack
 		t.Run(c.name, func(t *testing.T) {
