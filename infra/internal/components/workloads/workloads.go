@@ -670,6 +670,14 @@ func (d *deployer) api() error {
 	return nil
 }
 
+// enrichDeadline bounds an enrich Job (the CronJob's activeDeadlineSeconds);
+// enrichSparkTimeout bounds one Spark run inside it, leaving the launcher
+// time to delete the SparkApplication and record the run.
+const (
+	enrichDeadline     = 55 * time.Minute
+	enrichSparkTimeout = 50 * time.Minute
+)
+
 func (d *deployer) enrich() error {
 	models := d.modelsURL()
 	var engine []envVar
@@ -688,6 +696,10 @@ func (d *deployer) enrich() error {
 		engine = []envVar{
 			ev(deploy.EnvEnrichEngine, pulumi.String(config.EnrichEngineSpark)),
 			ev(deploy.EnvEnrichSparkApplication, pulumi.String(EnrichSparkTemplate)),
+			// A Spark run ends before the Job's deadline (enrichDeadline),
+			// so the launcher, not Kubernetes, stops an overlong driver
+			// and records the run failed.
+			ev(deploy.EnvEnrichSparkTimeout, pulumi.String(enrichSparkTimeout.String())),
 		}
 	}
 	pod := podSpec{
@@ -718,7 +730,7 @@ func (d *deployer) enrich() error {
 				Metadata: metav1.ObjectMetaArgs{Labels: labels(Enrich)},
 				Spec: batchv1.JobSpecArgs{
 					BackoffLimit:          pulumi.Int(2),
-					ActiveDeadlineSeconds: pulumi.Int(3300),
+					ActiveDeadlineSeconds: pulumi.Int(int(enrichDeadline.Seconds())),
 					Template:              pod.template(),
 				},
 			},
