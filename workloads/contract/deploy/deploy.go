@@ -41,6 +41,9 @@ const (
 	// SparkPostgresJDBCVersion is the PostgreSQL JDBC driver the enrich
 	// job on Spark writes with; Spark does not ship one.
 	SparkPostgresJDBCVersion = "42.7.14"
+	// SparkHadoopAzureVersion is Hadoop's ABFS driver, for the enrich
+	// job's abfss:// models file: the Hadoop version Spark 3.5.7 ships.
+	SparkHadoopAzureVersion = "3.3.4"
 )
 
 // The stream image's layout: what the images tool writes and the

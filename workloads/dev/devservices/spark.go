@@ -18,6 +18,7 @@ const (
 	SparkScala                     = deploy.SparkScala
 	SparkCassandraConnectorVersion = deploy.SparkCassandraConnectorVersion
 	SparkPostgresJDBCVersion       = deploy.SparkPostgresJDBCVersion
+	SparkHadoopAzureVersion        = deploy.SparkHadoopAzureVersion
 )
 
 // Spark is not a service: it names the jar set Spark jobs run from in local
@@ -30,6 +31,7 @@ func sparkArtifacts() []artifact {
 		{"org.apache.spark", "spark-sql-kafka-0-10_" + SparkScala, SparkVersion},
 		{"com.datastax.spark", "spark-cassandra-connector_" + SparkScala, SparkCassandraConnectorVersion},
 		{"org.postgresql", "postgresql", SparkPostgresJDBCVersion},
+		{"org.apache.hadoop", "hadoop-azure", SparkHadoopAzureVersion},
 	}
 }
 

@@ -52,7 +52,8 @@ func TestWriteSparkImageJarsFromTheJarSet(t *testing.T) {
 		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) })
 	}
 	for _, p := range []string{"sluice-spark.jar", "spark-sql-kafka-0-10_" + SparkScala + "-", "spark-token-provider-kafka-0-10_", "kafka-clients-",
-		"spark-cassandra-connector_" + SparkScala + "-" + SparkCassandraConnectorVersion, "spark-cassandra-connector-driver_", "java-driver-core-shaded-"} {
+		"spark-cassandra-connector_" + SparkScala + "-" + SparkCassandraConnectorVersion, "spark-cassandra-connector-driver_", "java-driver-core-shaded-",
+		"postgresql-" + SparkPostgresJDBCVersion, "hadoop-azure-" + SparkHadoopAzureVersion} {
 		if !has(p) {
 			t.Errorf("no %s* among the image jars %q", p, names)
 		}

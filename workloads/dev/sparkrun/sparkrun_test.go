@@ -26,6 +26,7 @@ func TestPomVersionsAreDevservices(t *testing.T) {
 			Spark     string `xml:"spark.version"`
 			Connector string `xml:"cassandra.connector.version"`
 			Postgres  string `xml:"postgresql.version"`
+			ABFS      string `xml:"hadoop.azure.version"`
 			Release   string `xml:"maven.compiler.release"`
 		} `xml:"properties"`
 	}
@@ -39,6 +40,9 @@ func TestPomVersionsAreDevservices(t *testing.T) {
 	}
 	if p.Postgres != devservices.SparkPostgresJDBCVersion {
 		t.Fatalf("pom.xml compiles against PostgreSQL JDBC %s; devservices runs %s", p.Postgres, devservices.SparkPostgresJDBCVersion)
+	}
+	if p.ABFS != devservices.SparkHadoopAzureVersion {
+		t.Fatalf("pom.xml compiles against hadoop-azure %s; devservices runs %s", p.ABFS, devservices.SparkHadoopAzureVersion)
 	}
 	if p.Release != "17" {
 		t.Fatalf("the job targets Java %s; the images and the machines run 17", p.Release)

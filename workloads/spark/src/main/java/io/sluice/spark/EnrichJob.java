@@ -123,6 +123,9 @@ public final class EnrichJob {
     conf.put("spark.speculation", "false");
     // Pages as large as the Go engine reads.
     conf.put("spark.cassandra.input.fetch.sizeInRows", "5000");
+    if (s.models != null && s.models.startsWith("abfss://")) {
+      conf.putAll(StorageTokenProvider.sparkConf());
+    }
     if (s.master != null && s.master.startsWith("local")) {
       conf.put("spark.sql.shuffle.partitions", String.valueOf(2 * Math.max(1, Runtime.getRuntime().availableProcessors())));
     }

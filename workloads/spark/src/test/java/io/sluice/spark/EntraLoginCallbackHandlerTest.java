@@ -52,13 +52,17 @@ class EntraLoginCallbackHandlerTest {
     Files.deleteIfExists(tokenFile);
   }
 
-  private EntraLoginCallbackHandler handler() {
+  private Map<String, String> identityEnv() {
     Map<String, String> env = new HashMap<>();
     env.put("AZURE_CLIENT_ID", "client-1");
     env.put("AZURE_TENANT_ID", "tenant-1");
     env.put("AZURE_FEDERATED_TOKEN_FILE", tokenFile.toString());
     env.put("AZURE_AUTHORITY_HOST", "http://127.0.0.1:" + entra.getAddress().getPort());
-    EntraLoginCallbackHandler h = new EntraLoginCallbackHandler(env);
+    return env;
+  }
+
+  private EntraLoginCallbackHandler handler() {
+    EntraLoginCallbackHandler h = new EntraLoginCallbackHandler(identityEnv());
     h.configure(Map.of("bootstrap.servers", List.of("evhns-sluice.servicebus.windows.net:9093")), "OAUTHBEARER", List.of());
     return h;
   }
@@ -106,5 +110,32 @@ class EntraLoginCallbackHandlerTest {
     assertEquals("https://evhns.servicebus.windows.net/.default", h.scope());
     IOException e = assertThrows(IOException.class, () -> h.handle(new Callback[] {new OAuthBearerTokenCallback()}));
     assertTrue(e.getMessage().contains("AZURE_CLIENT_ID"), e.getMessage());
+  }
+
+  /** The enrich job reads an abfss:// models file with the same identity, for Azure Storage's scope. */
+  @Test
+  void signsABFSInForStorage() throws Exception {
+    StorageTokenProvider p = new StorageTokenProvider(identityEnv());
+    p.initialize(new org.apache.hadoop.conf.Configuration(), "acct.dfs.core.windows.net");
+    long before = System.currentTimeMillis();
+    assertEquals("eh-token", p.getAccessToken());
+    assertEquals("https://storage.azure.com/.default", parse(form.get()).get("scope"));
+    assertTrue(p.getExpiryTime().getTime() >= before + 600_000);
+    assertEquals(StorageTokenProvider.class.getName(), StorageTokenProvider.sparkConf().get("spark.hadoop.fs.azure.account.oauth.provider.type"));
+    // Hadoop's ABFS driver is on the class path for the scheme.
+    assertEquals("org.apache.hadoop.fs.azurebfs.SecureAzureBlobFileSystem",
+        org.apache.hadoop.fs.FileSystem.getFileSystemClass("abfss", new org.apache.hadoop.conf.Configuration()).getName());
+  }
+
+  /** POSTGRES_AUTH=entra: the JDBC password is a token for Azure Database for PostgreSQL, cached. */
+  @Test
+  void signsPostgresIn() throws Exception {
+    WorkloadIdentity id = new WorkloadIdentity(identityEnv());
+    String scope = EnrichSql.load().postgresEntraScope();
+    assertEquals("eh-token", EntraPostgresPlugin.token(id, scope));
+    assertEquals(scope, parse(form.get()).get("scope"));
+    form.set(null);
+    assertEquals("eh-token", EntraPostgresPlugin.token(id, scope));
+    assertEquals(null, form.get(), "a token valid for 10 minutes is reused");
   }
 }
