@@ -27,32 +27,13 @@ func (r *redisService) warmUp(ctx context.Context, _ func(string, ...any)) (Warm
 	c := redis.NewClient(&redis.Options{Addr: hostPort(RedisPort), DB: DemoRedisDB, MaxRetries: -1, DisableIdentity: true})
 	defer c.Close()
 	defer c.Del(context.WithoutCancel(ctx), WarmupRedisKey)
-	s := newSettler(simpleWarmWindow, simpleWarmOps, redisWarmP99, warmPlateau)
-	res := Warmup{}
-	var first PathLatency
 	payload := make([]byte, 300)
-	for res.Ops < simpleWarmOps && ctx.Err() == nil {
-		begin := time.Now()
-		err := c.Set(ctx, WarmupRedisKey, payload, time.Minute).Err()
-		if err == nil {
-			err = c.Get(ctx, WarmupRedisKey).Err()
+	return roundTrips(ctx, "set+get", redisWarmP99, func(int) error {
+		if err := c.Set(ctx, WarmupRedisKey, payload, time.Minute).Err(); err != nil {
+			return err
 		}
-		res.Ops++
-		if err != nil {
-			res.Errors++
-			continue
-		}
-		s.add(time.Since(begin))
-		if len(s.recent) == 1 && first.P99 == 0 {
-			first = s.recent[0]
-		}
-	}
-	first.Name = "first set+get"
-	res.Settled, res.Paths = true, []PathLatency{first, s.last("set+get")}
-	if res.Ops > 0 && res.Errors == res.Ops {
-		return res, fmt.Errorf("every one of %d round trips failed", res.Ops)
-	}
-	return res, nil
+		return c.Get(ctx, WarmupRedisKey).Err()
+	})
 }
 
 func (p *postgresService) warmUp(ctx context.Context, _ func(string, ...any)) (Warmup, error) {
@@ -65,17 +46,25 @@ func (p *postgresService) warmUp(ctx context.Context, _ func(string, ...any)) (W
 	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE devservices_warmup (id int PRIMARY KEY, payload text)"); err != nil {
 		return Warmup{}, fmt.Errorf("create temp table: %w", err)
 	}
-	s := newSettler(simpleWarmWindow, simpleWarmOps, postgresWarmP99, warmPlateau)
+	return roundTrips(ctx, "upsert+select", postgresWarmP99, func(i int) error {
+		id := i % 100
+		if _, err := conn.Exec(ctx, "INSERT INTO devservices_warmup (id, payload) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload", id, "warm"); err != nil {
+			return err
+		}
+		var got string
+		return conn.QueryRow(ctx, "SELECT payload FROM devservices_warmup WHERE id = $1", id).Scan(&got)
+	})
+}
+
+// roundTrips runs simpleWarmOps round trips (op(i)) and reports the p99 of
+// the first window beside the last's; it fails only when every one failed.
+func roundTrips(ctx context.Context, name string, p99 time.Duration, op func(i int) error) (Warmup, error) {
+	s := newSettler(simpleWarmWindow, simpleWarmOps, p99, warmPlateau)
 	res := Warmup{}
 	var first PathLatency
 	for res.Ops < simpleWarmOps && ctx.Err() == nil {
 		begin := time.Now()
-		id := res.Ops % 100
-		_, err := conn.Exec(ctx, "INSERT INTO devservices_warmup (id, payload) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload", id, "warm")
-		if err == nil {
-			var got string
-			err = conn.QueryRow(ctx, "SELECT payload FROM devservices_warmup WHERE id = $1", id).Scan(&got)
-		}
+		err := op(res.Ops)
 		res.Ops++
 		if err != nil {
 			res.Errors++
@@ -86,18 +75,10 @@ func (p *postgresService) warmUp(ctx context.Context, _ func(string, ...any)) (W
 			first = s.recent[0]
 		}
 	}
-	first.Name = "first upsert+select"
-	res.Settled, res.Paths = true, []PathLatency{first, s.last("upsert+select")}
+	first.Name = "first " + name
+	res.Settled, res.Paths = true, []PathLatency{first, s.last(name)}
 	if res.Ops > 0 && res.Errors == res.Ops {
 		return res, fmt.Errorf("every one of %d round trips failed", res.Ops)
 	}
 	return res, nil
 }
-
-// The engines' warm-ups.
-var (
-	_ warmer = (*cassandraService)(nil)
-	_ warmer = (*kafkaService)(nil)
-	_ warmer = (*redisService)(nil)
-	_ warmer = (*postgresService)(nil)
-)
