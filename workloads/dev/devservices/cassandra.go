@@ -98,6 +98,7 @@ func cassandraYAML(d cassandraDirs) string {
 		fmt.Sprintf("storage_port: %d", CassandraStoragePort),
 		"start_native_transport: true",
 		fmt.Sprintf("native_transport_port: %d", CassandraCQLPort),
+		"native_transport_max_threads: 8",
 		"concurrent_reads: 8",
 		"concurrent_writes: 8",
 		"concurrent_counter_writes: 4",
@@ -143,7 +144,6 @@ func cassandraJVMArgs(yaml, logback, jamm string, d cassandraDirs) []string {
 	args := []string{
 		"-Xms1G", "-Xmx1G",
 		// jvm-server.options (general)
-		"-ea", "-da:net.openhft...",
 		"-XX:+UseThreadPriorities",
 		"-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=" + filepath.Dir(d.Data),
 		"-XX:+ExitOnOutOfMemoryError",
