@@ -41,9 +41,10 @@
 // read by two cursors: the tail cursor follows the newest rows for latency,
 // and the settle cursor re-reads what the tail passed once it is older than
 // the grace window (CHANGEFEED_OUTBOX_GRACE, default 15 s), delivering only
-// rows the tail did not see; every 250 ms a recheck of the tail's last
-// second does the same, so a row a little late arrives within a sweep rather
-// than after the grace window. Such a late row reaches the handler after
+// rows the tail did not see; every 100 ms a recheck of the tail's last
+// second does the same, so a row a little late (with hundreds of writes in
+// flight, a few in a hundred are) arrives within 100 ms rather than after
+// the grace window. Such a late row reaches the handler after
 // newer changes of its device; the cache writer does not depend on the order
 // (a device's latest reading is replaced only by a newer one). The
 // checkpoint holds both cursors; after a restart the rows between them (at

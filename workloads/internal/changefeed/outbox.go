@@ -29,13 +29,18 @@ type OutboxOptions struct {
 	// DefaultOutboxGrace). It must exceed the write timeout plus the
 	// clock skew between writers and this reader.
 	Grace time.Duration
-	// SweepEvery is how often the settle cursor re-reads and the recent
-	// rows are rechecked (default 250 ms).
+	// SweepEvery is how often the settle cursor re-reads (default 250 ms).
 	SweepEvery time.Duration
 	// Recheck is how far behind the tail the frequent recheck looks for
 	// rows that landed late (default 1 s): they are delivered within
-	// SweepEvery instead of after the grace window. Negative: no recheck.
+	// RecheckEvery instead of after the grace window. Negative: no
+	// recheck.
 	Recheck time.Duration
+	// RecheckEvery is how often the recheck runs (default 100 ms). With
+	// many writes in flight, rows land out of their timeuuids' order and
+	// a few in a hundred land behind the tail: the recheck's period is
+	// what they wait on top of the tail's.
+	RecheckEvery time.Duration
 	// Start is where a range without a checkpoint begins; zero is now.
 	Start time.Time
 	// MaxBuckets bounds the buckets one Next walks through, so a feed
@@ -74,6 +79,9 @@ func (o *OutboxOptions) defaults() {
 	}
 	if o.Recheck == 0 {
 		o.Recheck = time.Second
+	}
+	if o.RecheckEvery <= 0 {
+		o.RecheckEvery = 100 * time.Millisecond
 	}
 	if o.Recheck > o.Grace {
 		o.Recheck = o.Grace
@@ -182,8 +190,9 @@ type outboxSource struct {
 	pos   outboxPosition
 	// seen holds the timeuuids the tail delivered after the settle cursor,
 	// so the settle sweep delivers only rows the tail missed.
-	seen      map[gocql.UUID]struct{}
-	lastSweep time.Time
+	seen        map[gocql.UUID]struct{}
+	lastSweep   time.Time
+	lastRecheck time.Time
 	// passed holds the timeuuids the settle sweep read from auditFrom on.
 	// The audit reads [auditFrom, auditTo] again, auditTo being where the
 	// settle cursor was at the previous audit (so rows had an audit
@@ -228,7 +237,8 @@ func (s *outboxSource) seenIn(p *pass, tid gocql.UUID) bool {
 }
 
 // Next implements Source: first the settle sweep (rows that landed behind
-// the tail), at most every SweepEvery, then the tail. It is all or
+// the tail), at most every SweepEvery, and the recheck, at most every
+// RecheckEvery, then the tail. It is all or
 // nothing: on an error the position, seen and the late counts are as
 // before the call.
 func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
@@ -250,14 +260,16 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 			}
 			changes = append(changes, behind...)
 		}
-		if o.Recheck > 0 {
-			recent, err := s.recheck(ctx, p, now)
-			if err != nil {
-				return Batch{}, err
-			}
-			changes = append(changes, recent...)
-		}
 		swept = true
+	}
+	rechecked := false
+	if o.Recheck > 0 && now.Sub(s.lastRecheck) >= o.RecheckEvery {
+		recent, err := s.recheck(ctx, p, now)
+		if err != nil {
+			return Batch{}, err
+		}
+		changes = append(changes, recent...)
+		rechecked = true
 	}
 	more := len(changes) >= o.PageSize
 	if room := o.PageSize - len(changes); room > 0 {
@@ -281,6 +293,9 @@ func (s *outboxSource) Next(ctx context.Context) (Batch, error) {
 	s.apply(p)
 	if swept {
 		s.lastSweep = now
+	}
+	if rechecked {
+		s.lastRecheck = now
 	}
 	if p.audited {
 		s.lastAudit = now
