@@ -206,6 +206,55 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	}
 }
 
+// The recheck keeps its own period: with the settle sweep far apart, a row
+// that landed a little behind the tail still arrives within a few
+// recheck periods.
+func TestOutboxRecheckRunsApartFromTheSweep(t *testing.T) {
+	s := cassandra(t)
+	name := table(t, s, contract.OutboxTables()[0], "outbox")
+	const recheckEvery = 100 * time.Millisecond
+	var lateMu sync.Mutex
+	late := map[string]int{}
+	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
+		Grace: 10 * time.Second, SweepEvery: time.Hour, Recheck: time.Second, RecheckEvery: recheckEvery,
+		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The feed starts at Open: the late row's time must come after it.
+	time.Sleep(time.Second)
+	dev := shardDevices(strings.ToLower(itest.Name("recheck")), 1)[0]
+	first := insertOutbox(t, s, name, time.Now(), dev, 1)
+	got := drainFor(t, src, 300*time.Millisecond)
+	if len(got) != 1 || got[0].Event.ID != first {
+		t.Fatalf("tail delivered %d changes, want the first row", len(got))
+	}
+	landed := time.Now()
+	slightly := insertOutbox(t, s, name, landed.Add(-400*time.Millisecond), dev, 2)
+	var after time.Duration
+	for after == 0 && time.Since(landed) < 2*time.Second {
+		b, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range b.Changes {
+			if c.Event.ID == slightly {
+				after = time.Since(landed)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after == 0 || after > 5*recheckEvery {
+		t.Fatalf("the slightly late row came after %s (0: never), want within %s with no sweep running", after, 5*recheckEvery)
+	}
+	lateMu.Lock()
+	defer lateMu.Unlock()
+	if late["recheck"] != 1 || late["sweep"] != 0 {
+		t.Fatalf("late rows reported %v, want the one row found by the recheck", late)
+	}
+}
+
 func TestOutboxReadsBucketsInOrder(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
