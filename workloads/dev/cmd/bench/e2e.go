@@ -32,7 +32,8 @@ const e2eSites, e2eDevices = 12, 500
 // produce to Kafka → ingest → Cassandra and outbox → changefeed → Redis →
 // visible in GET /v1/sites/{site}/critical. Every critical event's latency
 // runs from its event time (stamped as it is produced) to the first poll
-// that sees it; pollers ask each site every -poll.
+// that sees it; pollers ask each site every -poll. The rate comes from two
+// ceilings measured first: bare upserts, and the whole path (measurePath).
 //
 // With -cold it first restarts the engines it uses (stop, then start with
 // devservices' warm-up, as `make services-up` after a reboot), measures the
@@ -57,8 +58,8 @@ func benchE2E(args []string) error {
 		return err
 	}
 	b.pickRate()
-	// The ceiling is measured on the engines as they were; a cold run
-	// restarts them after, so its own bare upserts warm nothing.
+	// The ceilings are measured on the engines as they were; a cold run
+	// restarts them after, so their load warms nothing.
 	if b.cold {
 		if err := b.restartEngines(ctx); err != nil {
 			return err
