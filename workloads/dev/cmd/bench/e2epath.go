@@ -83,8 +83,18 @@ func (b *e2eBench) measurePath(ctx context.Context) error {
 	storedAt := time.Duration(0)
 	p := &b.path
 	p.events = n
+	var prodErr error
+	prodDone := false
 	for {
-		time.Sleep(250 * time.Millisecond)
+		select {
+		case prodErr = <-produced:
+			prodDone = true
+			if prodErr != nil {
+				bar.Finish()
+				return fmt.Errorf("whole-path ceiling: %w", prodErr)
+			}
+		case <-time.After(250 * time.Millisecond):
+		}
 		if mt, err := w.ingest.Metrics(); err == nil {
 			stored = mt["sluice_ingest_written_total"] + mt["sluice_ingest_dlq_total"]
 			if storedAt == 0 && stored >= float64(n) {
@@ -105,8 +115,10 @@ func (b *e2eBench) measurePath(ctx context.Context) error {
 	}
 	elapsed := time.Since(start)
 	bar.Finish()
-	if err := <-produced; err != nil {
-		return fmt.Errorf("whole-path ceiling: %w", err)
+	if !prodDone {
+		if err := <-produced; err != nil {
+			return fmt.Errorf("whole-path ceiling: %w", err)
+		}
 	}
 	if storedAt == 0 {
 		storedAt = elapsed
