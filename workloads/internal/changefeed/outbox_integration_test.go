@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -148,15 +149,37 @@ func drainFor(t *testing.T, src changefeed.Source, d time.Duration) []changefeed
 	return got
 }
 
+// lateCounts collects what a feed's OnLate reports, by the read that
+// found the rows.
+type lateCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *lateCounts) add(via string, rows int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[string]int{}
+	}
+	l.n[via] += rows
+}
+
+// get returns a copy of the counts so far.
+func (l *lateCounts) get() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.n)
+}
+
 func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	const grace = 3 * time.Second
-	var lateMu sync.Mutex
-	late := map[string]int{}
+	var found lateCounts
 	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: time.Second,
-		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+		OnLate: found.add})
 	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
 	if err != nil {
 		t.Fatal(err)
@@ -199,8 +222,7 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	if _, ok := seenAt[very]; !ok {
 		t.Fatal("the very late row was never delivered")
 	}
-	lateMu.Lock()
-	defer lateMu.Unlock()
+	late := found.get()
 	if late["recheck"] != 1 || late["sweep"] != 1 {
 		t.Fatalf("late rows reported %v, want one found by the recheck and one by the sweep", late)
 	}
@@ -213,11 +235,10 @@ func TestOutboxRecheckRunsApartFromTheSweep(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	const recheckEvery = 100 * time.Millisecond
-	var lateMu sync.Mutex
-	late := map[string]int{}
+	var found lateCounts
 	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 		Grace: 10 * time.Second, SweepEvery: time.Hour, Recheck: time.Second, RecheckEvery: recheckEvery,
-		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+		OnLate: found.add})
 	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
 	if err != nil {
 		t.Fatal(err)
@@ -248,8 +269,7 @@ func TestOutboxRecheckRunsApartFromTheSweep(t *testing.T) {
 	if after == 0 || after > 5*recheckEvery {
 		t.Fatalf("the slightly late row came after %s (0: never), want within %s with no sweep running", after, 5*recheckEvery)
 	}
-	lateMu.Lock()
-	defer lateMu.Unlock()
+	late := found.get()
 	if late["recheck"] != 1 || late["sweep"] != 0 {
 		t.Fatalf("late rows reported %v, want the one row found by the recheck", late)
 	}
@@ -551,13 +571,12 @@ func TestOutboxFaultReadFailingMidSweepLosesNoRow(t *testing.T) {
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	const grace = 3 * time.Second
 	sessions := &failNth{live: s, closed: closed}
-	var lateMu sync.Mutex
-	late := map[string]int{}
+	var found lateCounts
 	// A sweep every call and no recheck: the late row below is for the
 	// sweep alone, and every Next sweeps before it reads the tail.
 	feed := changefeed.NewOutboxFeed(sessions, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 		Grace: grace, SweepEvery: time.Nanosecond, Recheck: -1,
-		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+		OnLate: found.add})
 	cp := &changefeedtest.MemoryCheckpoints{}
 	src, err := feed.Open(context.Background(), "0", cp)
 	if err != nil {
@@ -609,8 +628,7 @@ func TestOutboxFaultReadFailingMidSweepLosesNoRow(t *testing.T) {
 	if delivered[lost] != 1 {
 		t.Fatalf("the late row was delivered %d times across %d failed reads, want once (delivered: %v)", delivered[lost], failures, delivered)
 	}
-	lateMu.Lock()
-	defer lateMu.Unlock()
+	late := found.get()
 	if late["sweep"] != 1 {
 		t.Fatalf("late rows reported %v, want the one row found by the sweep once", late)
 	}
@@ -623,11 +641,10 @@ func TestOutboxRowBehindSettledCursorIsFoundAndCounted(t *testing.T) {
 	s := cassandra(t)
 	name := table(t, s, contract.OutboxTables()[0], "outbox")
 	const grace = time.Second
-	var lateMu sync.Mutex
-	late := map[string]int{}
+	var found lateCounts
 	feed := changefeed.NewOutboxFeed(cqlsession.Fixed{S: s}, changefeed.OutboxOptions{Keyspace: contract.Keyspace, Table: name, PageSize: 16,
 		Grace: grace, SweepEvery: 100 * time.Millisecond, Recheck: 300 * time.Millisecond,
-		OnLate: func(via string, n int) { lateMu.Lock(); late[via] += n; lateMu.Unlock() }})
+		OnLate: found.add})
 	src, err := feed.Open(context.Background(), "0", &changefeedtest.MemoryCheckpoints{})
 	if err != nil {
 		t.Fatal(err)
@@ -651,8 +668,7 @@ func TestOutboxRowBehindSettledCursorIsFoundAndCounted(t *testing.T) {
 	if delivered[behind] != 1 || len(delivered) != 1 {
 		t.Fatalf("the row behind the settled cursor was delivered %d times (all: %v), want once", delivered[behind], delivered)
 	}
-	lateMu.Lock()
-	defer lateMu.Unlock()
+	late := found.get()
 	if late["settled"] != 1 || late["sweep"] != 0 || late["recheck"] != 0 {
 		t.Fatalf("late rows reported %v, want the one row behind the settled cursor", late)
 	}

@@ -166,6 +166,10 @@ func e2eRate(asked, share, pathCeiling float64) (float64, string) {
 	}
 }
 
+// mix is the stream's severities: the whole-path burst and the measured
+// run produce alike.
+func (b *e2eBench) mix() simulate.Mix { return simulate.Mix{Warning: 0.05, Critical: b.critical} }
+
 // e2eBench is one run of the e2e benchmark, filled in phase by phase.
 type e2eBench struct {
 	// flags
@@ -329,7 +333,7 @@ func (b *e2eBench) startProbe(ctx context.Context) {
 // (just started, its JIT still compiling) builds a backlog that would
 // otherwise be measured as latency of the warm system.
 func (b *e2eBench) produce(ctx context.Context) error {
-	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, simulate.Mix{Warning: 0.05, Critical: b.critical}, uint64(b.run))
+	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, b.mix(), uint64(b.run))
 	if err != nil {
 		return err
 	}

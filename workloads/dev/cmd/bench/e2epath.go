@@ -62,7 +62,7 @@ func (b *e2eBench) measurePath(ctx context.Context) error {
 	defer probe.Stop()
 
 	n := int64(math.Min(math.Max(b.ceiling*e2ePathSeconds, e2ePathMinEvents), e2ePathMaxEvents))
-	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, simulate.Mix{Warning: 0.05, Critical: b.critical}, uint64(b.run)+2)
+	gen, err := simulate.NewGenerator(e2eSites, e2eDevices, b.mix(), uint64(b.run)+2)
 	if err != nil {
 		return err
 	}
@@ -83,16 +83,14 @@ func (b *e2eBench) measurePath(ctx context.Context) error {
 	storedAt := time.Duration(0)
 	p := &b.path
 	p.events = n
-	var prodErr error
-	prodDone := false
 	for {
 		select {
-		case prodErr = <-produced:
-			prodDone = true
-			if prodErr != nil {
+		case err := <-produced:
+			if err != nil {
 				bar.Finish()
-				return fmt.Errorf("whole-path ceiling: %w", prodErr)
+				return fmt.Errorf("whole-path ceiling: %w", err)
 			}
+			produced = nil // done: a nil channel is never ready again
 		case <-time.After(250 * time.Millisecond):
 		}
 		if mt, err := w.ingest.Metrics(); err == nil {
@@ -115,7 +113,7 @@ func (b *e2eBench) measurePath(ctx context.Context) error {
 	}
 	elapsed := time.Since(start)
 	bar.Finish()
-	if !prodDone {
+	if produced != nil {
 		if err := <-produced; err != nil {
 			return fmt.Errorf("whole-path ceiling: %w", err)
 		}
