@@ -187,16 +187,19 @@ func TestOutboxLateRowsAreDeliveredOnce(t *testing.T) {
 	// The feed starts at Open: rows stamped before it are not its business.
 	time.Sleep(2500 * time.Millisecond)
 	dev := shardDevices(strings.ToLower(itest.Name("late")), 1)[0]
-	first := insertOutbox(t, s, name, time.Now(), dev, 1)
+	firstAt := time.Now()
+	first := insertOutbox(t, s, name, firstAt, dev, 1)
 	got := drainFor(t, src, 300*time.Millisecond)
 	if len(got) != 1 || got[0].Event.ID != first {
 		t.Fatalf("tail delivered %d changes, want the first row", len(got))
 	}
 	// Rows that land now but carry times the tail already passed: a
-	// little late (the recheck finds it at once) and very late (the
-	// settle sweep finds it after the grace window).
+	// little late (stamped just before the first row, so behind the tail
+	// however long the drain took and within the recheck's second: the
+	// recheck finds it at once) and very late (the settle sweep finds it
+	// after the grace window).
 	landed := time.Now()
-	slightly := insertOutbox(t, s, name, landed.Add(-400*time.Millisecond), dev, 2)
+	slightly := insertOutbox(t, s, name, firstAt.Add(-200*time.Millisecond), dev, 2)
 	very := insertOutbox(t, s, name, landed.Add(-2*time.Second), dev, 3)
 	seenAt := map[string]time.Duration{}
 	deadline := time.Now().Add(grace + 2*time.Second)
@@ -246,13 +249,16 @@ func TestOutboxRecheckRunsApartFromTheSweep(t *testing.T) {
 	// The feed starts at Open: the late row's time must come after it.
 	time.Sleep(time.Second)
 	dev := shardDevices(strings.ToLower(itest.Name("recheck")), 1)[0]
-	first := insertOutbox(t, s, name, time.Now(), dev, 1)
+	firstAt := time.Now()
+	first := insertOutbox(t, s, name, firstAt, dev, 1)
 	got := drainFor(t, src, 300*time.Millisecond)
 	if len(got) != 1 || got[0].Event.ID != first {
 		t.Fatalf("tail delivered %d changes, want the first row", len(got))
 	}
+	// Stamped before the first row, so behind the tail however long the
+	// drain took, and within the recheck's second.
 	landed := time.Now()
-	slightly := insertOutbox(t, s, name, landed.Add(-400*time.Millisecond), dev, 2)
+	slightly := insertOutbox(t, s, name, firstAt.Add(-200*time.Millisecond), dev, 2)
 	var after time.Duration
 	for after == 0 && time.Since(landed) < 2*time.Second {
 		b, err := src.Next(context.Background())
